@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Where things stand in an xl.conf-syntax file. libxlutil reads the values
+ * but offers neither key iteration nor line numbers; this scanner follows
+ * the same lexical rules (# comments, '...' and "..." strings, [ ] lists
+ * spanning lines, ';' or newline between statements) to find every
+ * top-level key and the line of each list item.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vifmac-internal.h"
+
+#define CONF_MAX_SIZE (4 * 1024 * 1024)
+
+int vifmac_read_file(const char *path, char **ret_data, size_t *ret_len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (st.st_size > CONF_MAX_SIZE) {
+		r = -EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret_data = buf;
+	*ret_len = len;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, int line)
+{
+	struct vifmac_conf_key *nk = realloc(idx->keys, (idx->n + 1) * sizeof(*nk));
+
+	if (!nk)
+		return -ENOMEM;
+	idx->keys = nk;
+	memset(&nk[idx->n], 0, sizeof(nk[idx->n]));
+	if (len >= sizeof(nk[idx->n].name))
+		len = sizeof(nk[idx->n].name) - 1;
+	memcpy(nk[idx->n].name, name, len);
+	nk[idx->n].line = line;
+	idx->n++;
+	return 0;
+}
+
+static int item_add(struct vifmac_conf_key *k, int line)
+{
+	int *ni = realloc(k->item_lines, (k->n_items + 1) * sizeof(*ni));
+
+	if (!ni)
+		return -ENOMEM;
+	k->item_lines = ni;
+	ni[k->n_items++] = line;
+	return 0;
+}
+
+int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_index *ret_idx)
+{
+	struct vifmac_conf_index idx = { 0 };
+	int line = 1, depth = 0, r = 0;
+	bool stmt_start = true;
+	size_t i = 0;
+
+	while (i < len) {
+		char c = data[i];
+
+		if (c == '\n') {
+			line++;
+			if (depth == 0)
+				stmt_start = true;
+			i++;
+		} else if (c == '#') {
+			while (i < len && data[i] != '\n')
+				i++;
+		} else if (c == ' ' || c == '\t' || c == '\r') {
+			i++;
+		} else if (c == ';' && depth == 0) {
+			stmt_start = true;
+			i++;
+		} else if (c == '"' || c == '\'') {
+			if (depth == 1 && idx.n > 0) {
+				r = item_add(&idx.keys[idx.n - 1], line);
+				if (r < 0)
+					goto fail;
+			}
+			i++;
+			while (i < len && data[i] != c) {
+				if (data[i] == '\\' && c == '"' && i + 1 < len)
+					i++;
+				if (data[i] == '\n')
+					line++;
+				i++;
+			}
+			i++;
+			stmt_start = false;
+		} else if (c == '[') {
+			depth++;
+			i++;
+		} else if (c == ']') {
+			if (depth > 0)
+				depth--;
+			i++;
+		} else if (stmt_start && depth == 0 && (isalpha((unsigned char)c) || c == '_')) {
+			size_t start = i, j;
+
+			while (i < len && (isalnum((unsigned char)data[i]) || data[i] == '_' || data[i] == '.'))
+				i++;
+			j = i;
+			while (j < len && (data[j] == ' ' || data[j] == '\t'))
+				j++;
+			if (j < len && (data[j] == '=' || (data[j] == '+' && j + 1 < len && data[j + 1] == '='))) {
+				r = key_add(&idx, data + start, i - start, line);
+				if (r < 0)
+					goto fail;
+			}
+			stmt_start = false;
+		} else {
+			stmt_start = false;
+			i++;
+		}
+	}
+	*ret_idx = idx;
+	return 0;
+fail:
+	vifmac_conf_index_dispose(&idx);
+	return r;
+}
+
+void vifmac_conf_index_dispose(struct vifmac_conf_index *idx)
+{
+	for (size_t i = 0; i < idx->n; i++)
+		free(idx->keys[i].item_lines);
+	free(idx->keys);
+	idx->keys = NULL;
+	idx->n = 0;
+}
+
+const struct vifmac_conf_key *vifmac_conf_index_find(const struct vifmac_conf_index *idx, const char *name)
+{
+	const struct vifmac_conf_key *found = NULL;
+
+	/* the last assignment wins, as in libxlutil */
+	for (size_t i = 0; i < idx->n; i++)
+		if (strcmp(idx->keys[i].name, name) == 0)
+			found = &idx->keys[i];
+	return found;
+}
+
+int vifmac_conf_index_line(const struct vifmac_conf_index *idx, const char *name, int item)
+{
+	const struct vifmac_conf_key *k = vifmac_conf_index_find(idx, name);
+
+	if (!k)
+		return 0;
+	if (item >= 0 && (size_t)item < k->n_items)
+		return k->item_lines[item];
+	return k->line;
+}

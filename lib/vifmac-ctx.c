@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The library context: configuration, logging, last error and the system seam. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vifmac-internal.h"
+
+static void log_stderr(void *data, int priority, const char *file, int line, const char *fn,
+		       const char *format, va_list args)
+{
+	fprintf(stderr, "libvifmac: %s: ", fn);
+	vfprintf(stderr, format, args);
+	fputc('\n', stderr);
+}
+
+static int log_priority_parse(const char *s)
+{
+	static const struct {
+		const char *name;
+		int prio;
+	} names[] = {
+		{ "err", VIFMAC_LOG_ERR },   { "error", VIFMAC_LOG_ERR }, { "warning", VIFMAC_LOG_WARNING },
+		{ "info", VIFMAC_LOG_INFO }, { "debug", VIFMAC_LOG_DEBUG },
+	};
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end != s && *end == '\0' && v >= 0 && v <= 7)
+		return (int)v;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcasecmp(s, names[i].name) == 0)
+			return names[i].prio;
+	return VIFMAC_LOG_ERR;
+}
+
+VIFMAC_EXPORT struct vifmac_ctx *vifmac_ctx_new(void)
+{
+	struct vifmac_ctx *ctx = calloc(1, sizeof(*ctx));
+	const char *env;
+
+	if (!ctx)
+		return NULL;
+	ctx->refcount = 1;
+	ctx->log_fn = log_stderr;
+	ctx->log_priority = VIFMAC_LOG_ERR;
+	env = getenv("VIFMAC_LOG");
+	if (env && *env)
+		ctx->log_priority = log_priority_parse(env);
+	ctx->policy = vifmac_policy_new_default();
+	if (!ctx->policy) {
+		free(ctx);
+		return NULL;
+	}
+	ctx->sys = vifmac_sys_production;
+	ctx->sys_data = vifmac_sys_production_new();
+	ctx->sys_owned = true;
+	return ctx;
+}
+
+VIFMAC_EXPORT struct vifmac_ctx *vifmac_ctx_ref(struct vifmac_ctx *ctx)
+{
+	if (ctx)
+		ctx->refcount++;
+	return ctx;
+}
+
+VIFMAC_EXPORT struct vifmac_ctx *vifmac_ctx_unref(struct vifmac_ctx *ctx)
+{
+	if (!ctx || --ctx->refcount > 0)
+		return NULL;
+	vifmac_policy_free(ctx->policy);
+	if (ctx->sys_owned)
+		vifmac_sys_production_free(ctx->sys_data);
+	free(ctx);
+	return NULL;
+}
+
+VIFMAC_EXPORT void vifmac_ctx_set_log_fn(struct vifmac_ctx *ctx, vifmac_log_fn fn, void *data)
+{
+	ctx->log_fn = fn;
+	ctx->log_data = data;
+}
+
+VIFMAC_EXPORT void vifmac_ctx_set_log_priority(struct vifmac_ctx *ctx, int priority)
+{
+	ctx->log_priority = priority;
+}
+
+VIFMAC_EXPORT int vifmac_ctx_get_log_priority(const struct vifmac_ctx *ctx)
+{
+	return ctx->log_priority;
+}
+
+VIFMAC_EXPORT const char *vifmac_ctx_last_error(const struct vifmac_ctx *ctx)
+{
+	return ctx->last_error;
+}
+
+void vifmac_log(struct vifmac_ctx *ctx, int priority, const char *file, int line, const char *fn,
+		const char *format, ...)
+{
+	va_list args;
+
+	if (!ctx->log_fn)
+		return;
+	va_start(args, format);
+	ctx->log_fn(ctx->log_data, priority, file, line, fn, format, args);
+	va_end(args);
+}
+
+int vifmac_set_error(struct vifmac_ctx *ctx, int err, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(ctx->last_error, sizeof(ctx->last_error), format, args);
+	va_end(args);
+	dbg(ctx, "error %d: %s", err, ctx->last_error);
+	return err;
+}
+
+void vifmac_clear_error(struct vifmac_ctx *ctx)
+{
+	ctx->last_error[0] = '\0';
+}
+
+VIFMAC_EXPORT void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data)
+{
+	if (ctx->sys_owned)
+		vifmac_sys_production_free(ctx->sys_data);
+	ctx->sys = *ops;
+	ctx->sys_data = data;
+	ctx->sys_owned = false;
+}
+
+VIFMAC_EXPORT const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data)
+{
+	if (ret_data)
+		*ret_data = ctx->sys_data;
+	return &ctx->sys;
+}
+
+int64_t vifmac_now(struct vifmac_ctx *ctx)
+{
+	return ctx->sys.now ? ctx->sys.now(ctx->sys_data) : 0;
+}
+
+int vifmac_hostname(struct vifmac_ctx *ctx, char *buf, size_t len)
+{
+	if (!ctx->sys.hostname)
+		return -EOPNOTSUPP;
+	return ctx->sys.hostname(ctx->sys_data, buf, len);
+}
+
+bool vifmac_strscpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return false;
+	if (n >= size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return false;
+	}
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+const char *vifmac_split_pair(const char *s, char *key, size_t keysize)
+{
+	const char *eq = strchr(s, '=');
+	size_t n;
+
+	if (!eq)
+		return NULL;
+	n = (size_t)(eq - s);
+	if (n >= keysize)
+		n = keysize - 1;
+	memcpy(key, s, n);
+	key[n] = '\0';
+	return eq + 1;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private to libvifmac: not installed. */
+#ifndef VIFMAC_INTERNAL_H
+#define VIFMAC_INTERNAL_H
+
+#include <stdio.h>
+#include <syslog.h>
+
+#include "vifmac.h"
+
+#define VIFMAC_EXPORT __attribute__((visibility("default")))
+#define VIFMAC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------- policy */
+
+struct vifmac_bridge_prefix {
+	char bridge[64];
+	uint8_t prefix[3];
+	size_t len; /* 2 or 3 */
+};
+
+struct vifmac_bridge_chain {
+	char bridge[64];
+	char script[256];
+};
+
+/* One IPv4 → MAC row of the operator's public table. */
+struct vifmac_table_entry {
+	struct vifmac_ipv4 ip;
+	struct vifmac_mac mac;
+	int line;
+};
+
+struct vifmac_table {
+	char *path;
+	struct vifmac_table_entry *entries;
+	size_t n;
+};
+
+struct vifmac_policy {
+	char *path;                  /* NULL: built-in defaults */
+	uint8_t prefix[3];
+	size_t prefix_len;           /* 2 or 3 */
+	char **private_bridges;
+	size_t n_private;
+	char **public_bridges;
+	size_t n_public;
+	enum vifmac_bridge_class unlisted;
+	struct vifmac_bridge_prefix *bridge_prefixes;
+	size_t n_bridge_prefixes;
+	struct vifmac_table *public_table; /* NULL when not set */
+	enum vifmac_no_ipv4 no_ipv4;
+	enum vifmac_explicit_mac explicit_mac;
+	enum vifmac_scope scope;
+	char *registry;
+	char *chain_script;
+	struct vifmac_bridge_chain *bridge_chains;
+	size_t n_bridge_chains;
+	int registry_timeout_ms;     /* bounded wait for the registry */
+};
+
+struct vifmac_policy *vifmac_policy_new_default(void);
+void vifmac_policy_free(struct vifmac_policy *p);
+
+/* Reads the public table; errors as "file:line: ..." into ctx's last error. */
+int vifmac_table_load(struct vifmac_ctx *ctx, const char *path, struct vifmac_table **ret_table);
+void vifmac_table_free(struct vifmac_table *t);
+const struct vifmac_table_entry *vifmac_table_find(const struct vifmac_table *t, const struct vifmac_ipv4 *ip);
+
+/* ---------------------------------------------------------------- conf files */
+
+/*
+ * A light scanner over xl.conf syntax that records where each top-level key
+ * and each string of a list stands, so that errors can name file:line
+ * (libxlutil gives values but neither key iteration nor line numbers).
+ */
+struct vifmac_conf_key {
+	char name[64];
+	int line;
+	int *item_lines; /* for list values: the line of each item */
+	size_t n_items;
+};
+
+struct vifmac_conf_index {
+	struct vifmac_conf_key *keys;
+	size_t n;
+};
+
+int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_index *ret_idx);
+void vifmac_conf_index_dispose(struct vifmac_conf_index *idx);
+const struct vifmac_conf_key *vifmac_conf_index_find(const struct vifmac_conf_index *idx, const char *name);
+/* The line of @name's @item'th list item, else of the key, else 0. */
+int vifmac_conf_index_line(const struct vifmac_conf_index *idx, const char *name, int item);
+/* Reads a whole file into a NUL-terminated buffer. */
+int vifmac_read_file(const char *path, char **ret_data, size_t *ret_len);
+
+/* ---------------------------------------------------------------- context */
+
+struct vifmac_ctx {
+	int refcount;
+	vifmac_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+	struct vifmac_policy *policy;
+	struct vifmac_sys_ops sys;
+	void *sys_data;
+	bool sys_owned; /* sys_data is the production seam's, freed with the context */
+	char last_error[1024];
+};
+
+void vifmac_log(struct vifmac_ctx *ctx, int priority, const char *file, int line, const char *fn,
+		const char *format, ...) VIFMAC_PRINTF(6, 7);
+
+#define vifmac_log_cond(ctx, prio, ...)                                                     \
+	do {                                                                                \
+		if ((ctx)->log_priority >= (prio))                                          \
+			vifmac_log((ctx), (prio), __FILE__, __LINE__, __func__, __VA_ARGS__); \
+	} while (0)
+
+#define dbg(ctx, ...) vifmac_log_cond(ctx, VIFMAC_LOG_DEBUG, __VA_ARGS__)
+#define info(ctx, ...) vifmac_log_cond(ctx, VIFMAC_LOG_INFO, __VA_ARGS__)
+#define warn(ctx, ...) vifmac_log_cond(ctx, VIFMAC_LOG_WARNING, __VA_ARGS__)
+
+/* Sets the context's last error and returns @err (a negative errno) for tail calls. */
+int vifmac_set_error(struct vifmac_ctx *ctx, int err, const char *format, ...) VIFMAC_PRINTF(3, 4);
+void vifmac_clear_error(struct vifmac_ctx *ctx);
+
+/* The production seam (libxenstore, /sys/class/net, clock, uname). */
+extern const struct vifmac_sys_ops vifmac_sys_production;
+void *vifmac_sys_production_new(void);
+void vifmac_sys_production_free(void *data);
+
+/* Seam helpers: -EOPNOTSUPP when the member is unset. */
+int64_t vifmac_now(struct vifmac_ctx *ctx);
+int vifmac_hostname(struct vifmac_ctx *ctx, char *buf, size_t len);
+
+/* ---------------------------------------------------------------- small helpers */
+
+/* strlcpy semantics; returns true when @src fitted. */
+bool vifmac_strscpy(char *dst, const char *src, size_t size);
+/* splits "key=value"; @key gets up to @keysize-1 bytes; returns the value or NULL when no '=' */
+const char *vifmac_split_pair(const char *s, char *key, size_t keysize);
+/* hex prefix "02:00" or "02:00:0a" into @ret (2 or 3 bytes); -EINVAL otherwise */
+int vifmac_prefix_parse(const char *s, uint8_t ret[3], size_t *ret_len);
+
+#endif

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The production system seam: xenstore through libxenstore, running domains
+ * from xenstore, dom0 links from sysfs, the clock and the host name.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "vifmac-internal.h"
+
+struct sys_production {
+	struct xs_handle *xs;
+};
+
+void *vifmac_sys_production_new(void)
+{
+	return calloc(1, sizeof(struct sys_production));
+}
+
+void vifmac_sys_production_free(void *data)
+{
+	struct sys_production *p = data;
+
+	if (!p)
+		return;
+	xs_close(p->xs);
+	free(p);
+}
+
+static int xs_get(struct sys_production *p, struct xs_handle **ret_xs)
+{
+	if (!p)
+		return -ENOMEM;
+	if (!p->xs) {
+		p->xs = xs_open(0);
+		if (!p->xs)
+			return errno ? -errno : -ENOENT;
+	}
+	*ret_xs = p->xs;
+	return 0;
+}
+
+static int prod_xs_read(void *data, unsigned long t, const char *path, char **ret_value)
+{
+	struct xs_handle *xs = NULL;
+	unsigned int len;
+	char *v;
+	int r = xs_get(data, &xs);
+
+	if (r < 0)
+		return r;
+	v = xs_read(xs, (xs_transaction_t)t, path, &len);
+	if (!v)
+		return errno ? -errno : -EIO;
+	*ret_value = v;
+	return 0;
+}
+
+static int prod_xs_write(void *data, unsigned long t, const char *path, const char *value)
+{
+	struct xs_handle *xs = NULL;
+	int r = xs_get(data, &xs);
+
+	if (r < 0)
+		return r;
+	if (!xs_write(xs, (xs_transaction_t)t, path, value, (unsigned int)strlen(value)))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+static int prod_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n)
+{
+	struct xs_handle *xs = NULL;
+	unsigned int n;
+	char **list, **copy;
+	int r = xs_get(data, &xs);
+
+	if (r < 0)
+		return r;
+	list = xs_directory(xs, (xs_transaction_t)t, path, &n);
+	if (!list)
+		return errno ? -errno : -EIO;
+	/* xs_directory returns one allocation; hand out separately freeable strings */
+	copy = calloc(n + 1, sizeof(char *));
+	if (!copy) {
+		free(list);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		copy[i] = strdup(list[i]);
+		if (!copy[i]) {
+			for (unsigned int j = 0; j < i; j++)
+				free(copy[j]);
+			free(copy);
+			free(list);
+			return -ENOMEM;
+		}
+	}
+	free(list);
+	*ret_names = copy;
+	*ret_n = n;
+	return 0;
+}
+
+static int prod_xs_owner(void *data, unsigned long t, const char *path, unsigned *ret_domid)
+{
+	struct xs_handle *xs = NULL;
+	struct xs_permissions *perms;
+	unsigned int n;
+	int r = xs_get(data, &xs);
+
+	if (r < 0)
+		return r;
+	perms = xs_get_permissions(xs, (xs_transaction_t)t, path, &n);
+	if (!perms)
+		return errno ? -errno : -EIO;
+	if (n == 0) {
+		free(perms);
+		return -EIO;
+	}
+	*ret_domid = perms[0].id;
+	free(perms);
+	return 0;
+}
+
+static int prod_xs_transaction_start(void *data, unsigned long *ret_t)
+{
+	struct xs_handle *xs = NULL;
+	xs_transaction_t t;
+	int r = xs_get(data, &xs);
+
+	if (r < 0)
+		return r;
+	t = xs_transaction_start(xs);
+	if (t == XBT_NULL)
+		return errno ? -errno : -EIO;
+	*ret_t = (unsigned long)t;
+	return 0;
+}
+
+static int prod_xs_transaction_end(void *data, unsigned long t, bool abort)
+{
+	struct xs_handle *xs = NULL;
+	int r = xs_get(data, &xs);
+
+	if (r < 0)
+		return r;
+	if (!xs_transaction_end(xs, (xs_transaction_t)t, abort))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Running domains: /local/domain/<domid>/{name,vm}, vm being "/vm/<uuid>". */
+static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n)
+{
+	char **ids = NULL;
+	size_t n = 0, k = 0;
+	struct vifmac_domain_info *doms;
+	int r = prod_xs_directory(data, 0, "/local/domain", &ids, &n);
+
+	if (r < 0)
+		return r;
+	doms = calloc(n ? n : 1, sizeof(*doms));
+	if (!doms) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char path[128], *name = NULL, *vm = NULL, *end;
+		unsigned long domid = strtoul(ids[i], &end, 10);
+
+		if (*end != '\0')
+			continue;
+		snprintf(path, sizeof(path), "/local/domain/%lu/name", domid);
+		if (prod_xs_read(data, 0, path, &name) < 0)
+			continue; /* being created or destroyed */
+		snprintf(path, sizeof(path), "/local/domain/%lu/vm", domid);
+		if (prod_xs_read(data, 0, path, &vm) == 0 && strncmp(vm, "/vm/", 4) == 0)
+			vifmac_strscpy(doms[k].uuid, vm + 4, sizeof(doms[k].uuid));
+		doms[k].domid = (unsigned)domid;
+		vifmac_strscpy(doms[k].name, name, sizeof(doms[k].name));
+		k++;
+		free(name);
+		free(vm);
+	}
+	*ret_domains = doms;
+	*ret_n = k;
+	r = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return r;
+}
+
+static int read_sysfs_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	char *nl;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return 0;
+}
+
+/* dom0 links from /sys/class/net (issue 6 moves this to netlink). */
+static int prod_list_links(void *data, struct vifmac_link_info **ret_links, size_t *ret_n)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *de;
+	struct vifmac_link_info *links = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[512], buf[64], target[512];
+		struct vifmac_link_info *li;
+		ssize_t tl;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", de->d_name);
+		if (read_sysfs_line(path, buf, sizeof(buf)) < 0)
+			continue;
+		if (n == cap) {
+			struct vifmac_link_info *nl;
+
+			cap = cap ? cap * 2 : 16;
+			nl = realloc(links, cap * sizeof(*links));
+			if (!nl) {
+				free(links);
+				closedir(d);
+				return -ENOMEM;
+			}
+			links = nl;
+		}
+		li = &links[n];
+		memset(li, 0, sizeof(*li));
+		if (vifmac_mac_parse(buf, &li->mac) < 0)
+			continue; /* loopback's 00:00:00:00:00:00 parses; tunnels without a MAC do not */
+		vifmac_strscpy(li->name, de->d_name, sizeof(li->name));
+		snprintf(path, sizeof(path), "/sys/class/net/%s/master", de->d_name);
+		tl = readlink(path, target, sizeof(target) - 1);
+		if (tl > 0) {
+			char *slash;
+
+			target[tl] = '\0';
+			slash = strrchr(target, '/');
+			vifmac_strscpy(li->master, slash ? slash + 1 : target, sizeof(li->master));
+		}
+		n++;
+	}
+	closedir(d);
+	*ret_links = links;
+	*ret_n = n;
+	return 0;
+}
+
+static int64_t prod_now(void *data)
+{
+	return (int64_t)time(NULL);
+}
+
+static int prod_hostname(void *data, char *buf, size_t len)
+{
+	if (gethostname(buf, len) < 0)
+		return -errno;
+	buf[len - 1] = '\0';
+	return 0;
+}
+
+const struct vifmac_sys_ops vifmac_sys_production = {
+	.xs_read = prod_xs_read,
+	.xs_write = prod_xs_write,
+	.xs_directory = prod_xs_directory,
+	.xs_owner = prod_xs_owner,
+	.xs_transaction_start = prod_xs_transaction_start,
+	.xs_transaction_end = prod_xs_transaction_end,
+	.list_domains = prod_list_domains,
+	.list_links = prod_list_links,
+	.now = prod_now,
+	.hostname = prod_hostname,
+};

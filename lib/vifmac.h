@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvifmac — deterministic, unique and accountable MAC addresses for Xen vifs.
+ *
+ * Conventions (see README.md, "Library"):
+ *  - functions return 0 or a negative errno; constructors return NULL on failure;
+ *  - ret_ out-parameters come last and are written only on success;
+ *  - the library never prints: it logs through the context's callback, and a
+ *    failed call leaves a one-line explanation in vifmac_ctx_last_error().
+ */
+#ifndef VIFMAC_H
+#define VIFMAC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VIFMAC_MAC_STRLEN 18  /* "aa:bb:cc:dd:ee:ff" + NUL */
+#define VIFMAC_IPV4_STRLEN 16 /* "255.255.255.255" + NUL */
+#define VIFMAC_UUID_STRLEN 37
+
+/* ---------------------------------------------------------------- addresses */
+
+struct vifmac_mac {
+	uint8_t b[6];
+};
+
+struct vifmac_ipv4 {
+	uint8_t b[4];
+};
+
+/**
+ * vifmac_mac_parse:
+ * @s: "aa:bb:cc:dd:ee:ff", hex digits in either case, nothing else
+ * @ret_mac: the result; untouched on error
+ *
+ * Returns: 0, or -EINVAL when @s is not exactly six ':'-separated hex pairs.
+ */
+int vifmac_mac_parse(const char *s, struct vifmac_mac *ret_mac);
+
+/**
+ * vifmac_mac_format:
+ * @mac: the address
+ * @buf: at least VIFMAC_MAC_STRLEN bytes; receives lower-case "aa:bb:cc:dd:ee:ff"
+ *
+ * Returns: @buf.
+ */
+char *vifmac_mac_format(const struct vifmac_mac *mac, char *buf);
+
+/** vifmac_mac_is_multicast: true when the I/G bit (bit 0 of the first octet) is set. */
+bool vifmac_mac_is_multicast(const struct vifmac_mac *mac);
+/** vifmac_mac_is_local: true when the U/L bit (bit 1 of the first octet) is set. */
+bool vifmac_mac_is_local(const struct vifmac_mac *mac);
+/** vifmac_mac_is_xen_random: true inside libxl's random range 00:16:3e:00-7f:xx:xx. */
+bool vifmac_mac_is_xen_random(const struct vifmac_mac *mac);
+/** vifmac_mac_equal: byte equality. */
+bool vifmac_mac_equal(const struct vifmac_mac *a, const struct vifmac_mac *b);
+
+/**
+ * vifmac_mac_eui64_link_local:
+ * @mac: the address
+ * @buf: at least 40 bytes; receives the fe80::/64 address SLAAC gives this MAC
+ *       (RFC 4291 appendix A: U/L bit flipped, ff:fe inserted), compressed form.
+ *
+ * Returns: @buf.
+ */
+char *vifmac_mac_eui64_link_local(const struct vifmac_mac *mac, char *buf);
+
+/**
+ * vifmac_ipv4_parse:
+ * @s: a dotted quad: four decimal octets 0-255, no leading zeros, no short
+ *     forms ("10.1"), no octal or hex, nothing before or after
+ * @ret_ip: the result; untouched on error
+ *
+ * Returns: 0, or -EINVAL.
+ */
+int vifmac_ipv4_parse(const char *s, struct vifmac_ipv4 *ret_ip);
+
+/** vifmac_ipv4_format: writes the dotted quad into @buf (VIFMAC_IPV4_STRLEN); returns @buf. */
+char *vifmac_ipv4_format(const struct vifmac_ipv4 *ip, char *buf);
+
+/**
+ * vifmac_iplist_first_ipv4:
+ * @list: a vif's ip= value: addresses separated by spaces, IPv4 dotted quads
+ *        or IPv6 addresses, each optionally followed by "/prefixlen"
+ * @ret_ip: the first IPv4 address of the list; untouched on error
+ * @ret_bad: on -EINVAL, set (when not NULL) to a malloc'd copy of the first
+ *           malformed entry, owned by the caller
+ *
+ * Every entry must be well formed, whether or not it is the one used.
+ *
+ * Returns: 0; -ENOENT when the list is empty or holds only IPv6 addresses;
+ * -EINVAL when an entry is malformed.
+ */
+int vifmac_iplist_first_ipv4(const char *list, struct vifmac_ipv4 *ret_ip, char **ret_bad);
+
+/* ---------------------------------------------------------------- vif specs */
+
+/*
+ * A vif spec as xl writes it: "key=value,key=value,...". The parser keeps
+ * every pair in order so that a spec can be written back with one value
+ * changed (vifmac xl-args).
+ */
+struct vifmac_vifspec;
+
+/**
+ * vifmac_vifspec_parse:
+ * @s: the spec (one item of a domain config's vif = [ ... ] list)
+ * @ret_spec: the parsed spec, owned by the caller (vifmac_vifspec_free); untouched on error
+ *
+ * Returns: 0; -EINVAL when an item has no '=', an empty key, or a key appears twice;
+ * -ENOMEM.
+ */
+int vifmac_vifspec_parse(const char *s, struct vifmac_vifspec **ret_spec);
+/** vifmac_vifspec_free: frees @spec; NULL is allowed. */
+void vifmac_vifspec_free(struct vifmac_vifspec *spec);
+/** vifmac_vifspec_get: the value of @key, owned by @spec, or NULL when absent. */
+const char *vifmac_vifspec_get(const struct vifmac_vifspec *spec, const char *key);
+/** vifmac_vifspec_set: sets @key (appended when absent). Returns 0 or -ENOMEM. */
+int vifmac_vifspec_set(struct vifmac_vifspec *spec, const char *key, const char *value);
+/**
+ * vifmac_vifspec_format: the spec as "k=v,k=v" in its original order.
+ * Returns: a malloc'd string owned by the caller, or NULL on ENOMEM.
+ */
+char *vifmac_vifspec_format(const struct vifmac_vifspec *spec);
+
+/* ---------------------------------------------------------------- context */
+
+struct vifmac_ctx;
+
+enum vifmac_log_priority {
+	VIFMAC_LOG_ERR = 3,
+	VIFMAC_LOG_WARNING = 4,
+	VIFMAC_LOG_INFO = 6,
+	VIFMAC_LOG_DEBUG = 7,
+};
+
+typedef void (*vifmac_log_fn)(void *data, int priority, const char *file, int line,
+			      const char *fn, const char *format, va_list args);
+
+/**
+ * vifmac_ctx_new: a context with the built-in policy defaults, the production
+ * system seam, the log priority from $VIFMAC_LOG ("err", "warning", "info",
+ * "debug" or a number; default err) and a stderr logger.
+ *
+ * Returns: a context with one reference, or NULL on ENOMEM.
+ */
+struct vifmac_ctx *vifmac_ctx_new(void);
+/** vifmac_ctx_ref: takes a reference; returns @ctx. */
+struct vifmac_ctx *vifmac_ctx_ref(struct vifmac_ctx *ctx);
+/** vifmac_ctx_unref: drops a reference, freeing on the last; NULL is allowed. Returns NULL. */
+struct vifmac_ctx *vifmac_ctx_unref(struct vifmac_ctx *ctx);
+void vifmac_ctx_set_log_fn(struct vifmac_ctx *ctx, vifmac_log_fn fn, void *data);
+void vifmac_ctx_set_log_priority(struct vifmac_ctx *ctx, int priority);
+int vifmac_ctx_get_log_priority(const struct vifmac_ctx *ctx);
+
+/**
+ * vifmac_ctx_last_error: a one-line explanation of the last failed call on
+ * @ctx (naming the file and line, domain or vif involved), or "" when none.
+ * Owned by @ctx; valid until the next call on @ctx.
+ */
+const char *vifmac_ctx_last_error(const struct vifmac_ctx *ctx);
+
+/* ---------------------------------------------------------------- policy */
+
+#define VIFMAC_DEFAULT_CONFIG "/etc/xen/vifmac.conf"
+#define VIFMAC_DEFAULT_REGISTRY "sqlite:/var/lib/vifmac/registry.db"
+
+enum vifmac_bridge_class {
+	VIFMAC_BRIDGE_PRIVATE = 0,
+	VIFMAC_BRIDGE_PUBLIC,
+	VIFMAC_BRIDGE_REFUSE,
+};
+
+enum vifmac_no_ipv4 { VIFMAC_NO_IPV4_REFUSE = 0, VIFMAC_NO_IPV4_HASH };
+enum vifmac_explicit_mac { VIFMAC_EXPLICIT_VERIFY = 0, VIFMAC_EXPLICIT_HONOUR, VIFMAC_EXPLICIT_OVERRIDE };
+enum vifmac_scope { VIFMAC_SCOPE_GLOBAL = 0, VIFMAC_SCOPE_BRIDGE };
+
+/**
+ * vifmac_ctx_load_policy:
+ * @path: the policy file; NULL means $VIFMAC_CONFIG, else /etc/xen/vifmac.conf
+ *
+ * Reads and validates the whole file (xl.conf syntax, libxlutil) and the
+ * public_table it names. On error the context keeps its previous policy.
+ *
+ * Returns: 0; -ENOENT when the file does not exist; -EINVAL when it is
+ * malformed (vifmac_ctx_last_error() says "file:line: ..."); -EIO, -ENOMEM.
+ */
+int vifmac_ctx_load_policy(struct vifmac_ctx *ctx, const char *path);
+
+/** vifmac_ctx_policy_path: the file the current policy came from, or NULL for built-in defaults. */
+const char *vifmac_ctx_policy_path(const struct vifmac_ctx *ctx);
+/** vifmac_ctx_bridge_class: how the policy classifies @bridge. */
+enum vifmac_bridge_class vifmac_ctx_bridge_class(const struct vifmac_ctx *ctx, const char *bridge);
+/** vifmac_ctx_scope: the policy's uniqueness scope. */
+enum vifmac_scope vifmac_ctx_scope(const struct vifmac_ctx *ctx);
+/** vifmac_ctx_registry_url: the policy's registry= (default VIFMAC_DEFAULT_REGISTRY), owned by @ctx. */
+const char *vifmac_ctx_registry_url(const struct vifmac_ctx *ctx);
+/** vifmac_ctx_policy_string: a policy key's string value as loaded (chain_script, ...), owned by @ctx, or NULL. */
+const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx, const char *key);
+/**
+ * vifmac_ctx_bridge_chain: the network script to chain to for @bridge:
+ * bridge_chain's entry, else chain_script, else "vif-bridge". Owned by @ctx.
+ */
+const char *vifmac_ctx_bridge_chain(const struct vifmac_ctx *ctx, const char *bridge);
+
+/* ---------------------------------------------------------------- decisions */
+
+enum vifmac_rule {
+	VIFMAC_RULE_NONE = 0,
+	VIFMAC_RULE_IP_DERIVED,   /* prefix + IPv4 bytes */
+	VIFMAC_RULE_PUBLIC_TABLE, /* operator's IP→MAC table */
+	VIFMAC_RULE_HASH,         /* no IPv4: hash of domain UUID + devid */
+	VIFMAC_RULE_EXPLICIT,     /* the admin's mac=, kept (explicit_mac = "honour") */
+};
+
+enum vifmac_refusal_kind {
+	VIFMAC_REFUSAL_NONE = 0,
+	VIFMAC_REFUSAL_POLICY,      /* the policy gives no MAC, or forbids the one asked */
+	VIFMAC_REFUSAL_CONFLICT,    /* the MAC is held by someone else */
+	VIFMAC_REFUSAL_INPUT,       /* malformed input (ip=, mac=, xenstore value, ...) */
+	VIFMAC_REFUSAL_UNAVAILABLE, /* the registry or the system could not be asked */
+};
+
+/* Who holds a MAC, and where that was seen: the evidence of a conflict. */
+struct vifmac_holder {
+	char where[32];   /* "registry", "xenstore", "dom0-link", "domain-config", "fdb", "neighbour" */
+	char domain[128]; /* holder's domain name, or "" */
+	char uuid[VIFMAC_UUID_STRLEN];
+	int devid;        /* -1 when not a vif */
+	char host[256];
+	char detail[256]; /* free text: link name, bridge port, reservation note, ... */
+	int64_t since;    /* seconds since the epoch, 0 when unknown */
+};
+
+struct vifmac_refusal {
+	enum vifmac_refusal_kind kind;
+	struct vifmac_mac mac;      /* the MAC at stake, when has_mac */
+	bool has_mac;
+	struct vifmac_holder holder; /* filled for VIFMAC_REFUSAL_CONFLICT */
+	char message[512];           /* one line an admin can act on */
+};
+
+/* What the decision engine is asked about. Strings are borrowed. */
+struct vifmac_vif {
+	const char *bridge;  /* required */
+	const char *ip;      /* the vif's ip= value, or NULL */
+	const char *domain;  /* domain name, for messages; may be NULL */
+	const char *uuid;    /* domain UUID, needed by no_ipv4 = "hash"; may be NULL */
+	int devid;           /* -1 when unknown */
+	const struct vifmac_mac *mac; /* a mac= the admin wrote, or NULL */
+};
+
+struct vifmac_decision {
+	struct vifmac_mac mac;
+	enum vifmac_rule rule;
+	enum vifmac_bridge_class bridge_class;
+	char scope_key[64];    /* "*" for scope global, else the bridge name */
+	char evidence[256];    /* how the MAC was obtained, e.g. "prefix 02:00 + 192.0.2.10" */
+	struct vifmac_refusal refusal; /* kind NONE when the MAC is decided */
+};
+
+/**
+ * vifmac_decide:
+ * @ctx: the context and its policy
+ * @vif: the vif
+ * @decision: always written; on refusal @decision->refusal says why
+ *
+ * Applies the policy to one vif: no registry, no system access.
+ *
+ * Returns: 0 when a MAC is decided; -EPERM for a policy refusal, -EINVAL for
+ * malformed input (both with @decision->refusal filled); -ENOMEM.
+ */
+int vifmac_decide(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, struct vifmac_decision *decision);
+
+/**
+ * vifmac_decide_domain:
+ * @ctx: the context
+ * @vifs: the domain's vifs, @n of them
+ * @decisions: @n decisions, always written
+ *
+ * vifmac_decide() for each vif, then: two vifs of the domain whose MACs are
+ * equal in the same scope are a conflict (both refused, each naming the other).
+ *
+ * Returns: 0 when every vif has a MAC, else the first vif's error (-EPERM,
+ * -EINVAL, -EEXIST).
+ */
+int vifmac_decide_domain(struct vifmac_ctx *ctx, const struct vifmac_vif *vifs, size_t n,
+			 struct vifmac_decision *decisions);
+
+/** vifmac_rule_name: "ip-derived", "public-table", "hash", "explicit" or "none". Static. */
+const char *vifmac_rule_name(enum vifmac_rule rule);
+/** vifmac_bridge_class_name: "private", "public" or "refuse". Static. */
+const char *vifmac_bridge_class_name(enum vifmac_bridge_class c);
+/** vifmac_refusal_kind_name: "policy", "conflict", "input", "unavailable" or "none". Static. */
+const char *vifmac_refusal_kind_name(enum vifmac_refusal_kind k);
+
+/* ---------------------------------------------------------------- domain configs */
+
+/*
+ * An xl domain configuration file, read with libxlutil: its name, uuid,
+ * type and vif list, each vif parsed as a vif spec.
+ */
+struct vifmac_domcfg;
+
+/**
+ * vifmac_domcfg_read:
+ * @ctx: the context (errors in vifmac_ctx_last_error(), "file:line: ...")
+ * @path: the xl config file
+ * @ret_cfg: owned by the caller (vifmac_domcfg_free); untouched on error
+ *
+ * Returns: 0; -ENOENT; -EINVAL for a syntax error or a malformed vif spec; -ENOMEM.
+ */
+int vifmac_domcfg_read(struct vifmac_ctx *ctx, const char *path, struct vifmac_domcfg **ret_cfg);
+void vifmac_domcfg_free(struct vifmac_domcfg *cfg);
+/** vifmac_domcfg_name: name= of the config, or NULL; owned by @cfg. */
+const char *vifmac_domcfg_name(const struct vifmac_domcfg *cfg);
+/** vifmac_domcfg_uuid: uuid= of the config, or NULL; owned by @cfg. */
+const char *vifmac_domcfg_uuid(const struct vifmac_domcfg *cfg);
+/** vifmac_domcfg_is_hvm: type = "hvm" or builder = "hvm". */
+bool vifmac_domcfg_is_hvm(const struct vifmac_domcfg *cfg);
+size_t vifmac_domcfg_vif_count(const struct vifmac_domcfg *cfg);
+/** vifmac_domcfg_vif: the @i'th vif spec, owned by @cfg (it may be changed with vifmac_vifspec_set). */
+struct vifmac_vifspec *vifmac_domcfg_vif(const struct vifmac_domcfg *cfg, size_t i);
+/** vifmac_domcfg_vif_line: the line of the config file where the @i'th vif spec starts. */
+int vifmac_domcfg_vif_line(const struct vifmac_domcfg *cfg, size_t i);
+
+/* ---------------------------------------------------------------- registry */
+
+enum vifmac_record_state { VIFMAC_STATE_ACTIVE = 0, VIFMAC_STATE_RESERVED };
+
+/* One registry row: who holds which MAC. */
+struct vifmac_record {
+	struct vifmac_mac mac;
+	char scope_key[64];  /* "*" (scope global) or a bridge name */
+	char domain[128];
+	char uuid[VIFMAC_UUID_STRLEN];
+	int devid;           /* -1 for reservations */
+	char bridge[64];
+	char ip[64];
+	char host[256];
+	enum vifmac_record_state state;
+	int64_t created;     /* seconds since the epoch */
+	int64_t updated;
+	char note[256];
+	char source[64];     /* the rule or pool the MAC came from */
+};
+
+/** vifmac_record_init: zeroes @rec and sets devid = -1, scope_key = "*". */
+void vifmac_record_init(struct vifmac_record *rec);
+
+struct vifmac_registry;
+
+/**
+ * vifmac_registry_open:
+ * @ctx: the context (its seam gives the host name and the clock)
+ * @url: "sqlite:/path/to/file.db" (NULL: the policy's registry=)
+ * @ret_reg: the open registry, owned by the caller (vifmac_registry_close); untouched on error
+ *
+ * Creates the file and its folder (0640 / 0750) when absent, migrates an
+ * older schema.
+ *
+ * Returns: 0; -EINVAL for an unknown URL scheme; -EACCES, -EROFS, -ENOSPC,
+ * -EIO (corrupt file), -EPROTO (a newer schema than this build knows).
+ */
+int vifmac_registry_open(struct vifmac_ctx *ctx, const char *url, struct vifmac_registry **ret_reg);
+/** vifmac_registry_close: closes @reg; NULL is allowed. */
+void vifmac_registry_close(struct vifmac_registry *reg);
+
+/**
+ * vifmac_registry_claim:
+ * @reg: the registry
+ * @rec: the claim (mac, scope_key, domain, uuid, devid, bridge, ip, source);
+ *       host and times are filled by the registry
+ * @ret_holder: on -EEXIST, the conflicting record (when not NULL)
+ *
+ * One atomic transaction. The same owner (uuid + devid) claiming again
+ * succeeds and refreshes the record. A MAC conflicts with every record of
+ * the same MAC whose scope is "*", or equal to @rec's, or when @rec's is "*".
+ *
+ * Returns: 0; -EEXIST (held by another owner or reserved); -EBUSY (waited
+ * too long for other writers); -EROFS, -ENOSPC, -EIO.
+ */
+int vifmac_registry_claim(struct vifmac_registry *reg, const struct vifmac_record *rec,
+			  struct vifmac_record *ret_holder);
+
+/**
+ * vifmac_registry_release:
+ * @reg: the registry
+ * @mac: the MAC; NULL releases every claim of @uuid (+ @devid when >= 0)
+ * @uuid: the owner's domain UUID; a claim of another owner is never released
+ * @devid: the owner's devid, or -1 for any
+ *
+ * Returns: the number of claims released (0 is not an error), or a negative errno.
+ */
+int vifmac_registry_release(struct vifmac_registry *reg, const struct vifmac_mac *mac,
+			    const char *uuid, int devid);
+
+/** vifmac_registry_reserve: records a reservation of @mac with @note (held by no domain). -EEXIST when held. */
+int vifmac_registry_reserve(struct vifmac_registry *reg, const struct vifmac_mac *mac, const char *note,
+			    struct vifmac_record *ret_holder);
+/** vifmac_registry_unreserve: removes a reservation of @mac. Returns 1, or 0 when there was none. */
+int vifmac_registry_unreserve(struct vifmac_registry *reg, const struct vifmac_mac *mac);
+
+/* Callback for lookups and listings; return non-zero to stop (that value is returned). */
+typedef int (*vifmac_record_fn)(void *data, const struct vifmac_record *rec);
+
+/** vifmac_registry_list: every record, ordered by MAC. Returns 0, the callback's value, or -errno. */
+int vifmac_registry_list(struct vifmac_registry *reg, vifmac_record_fn fn, void *data);
+/** vifmac_registry_lookup_mac / _ip / _domain (name or UUID): matching records. Same returns. */
+int vifmac_registry_lookup_mac(struct vifmac_registry *reg, const struct vifmac_mac *mac,
+			       vifmac_record_fn fn, void *data);
+int vifmac_registry_lookup_ip(struct vifmac_registry *reg, const char *ip, vifmac_record_fn fn, void *data);
+int vifmac_registry_lookup_domain(struct vifmac_registry *reg, const char *domain, vifmac_record_fn fn,
+				  void *data);
+/**
+ * vifmac_registry_insert: writes @rec as it is (import, migration between
+ * backends), in the same transaction rules as a claim. -EEXIST with
+ * @ret_holder when another owner holds the MAC.
+ */
+int vifmac_registry_insert(struct vifmac_registry *reg, const struct vifmac_record *rec,
+			   struct vifmac_record *ret_holder);
+/** vifmac_registry_url: the URL @reg was opened with; owned by @reg. */
+const char *vifmac_registry_url(const struct vifmac_registry *reg);
+
+/* Told about one record that cannot be imported and the record holding its MAC; non-zero stops. */
+typedef int (*vifmac_conflict_fn)(void *data, const struct vifmac_record *rec,
+				  const struct vifmac_record *holder);
+
+/**
+ * vifmac_registry_import:
+ * @reg: the registry
+ * @recs: @n records, written as they are (vifmac_registry_insert rules)
+ * @fn: called for each record that conflicts with another owner's record
+ *      (already in @reg, or earlier in @recs); may be NULL
+ * @data: for @fn
+ *
+ * All or nothing, in one transaction: when any record conflicts, nothing
+ * is written.
+ *
+ * Returns: the number of records written; -EEXIST after @fn was told about
+ * every conflict; -EINVAL (a malformed record), -EBUSY, -EROFS, -ENOSPC, -EIO.
+ */
+int vifmac_registry_import(struct vifmac_registry *reg, const struct vifmac_record *recs, size_t n,
+			   vifmac_conflict_fn fn, void *data);
+
+/**
+ * vifmac_registry_gc:
+ * @reg: the registry
+ * @dry_run: only tell which claims would be released
+ * @fn: called with each claim released (or that would be); its result is
+ *      ignored; may be NULL
+ * @data: for @fn
+ *
+ * Releases the claims recorded by this host (the seam's host name) whose
+ * domain (by UUID) is not among the seam's running domains. Claims of other
+ * hosts, reservations and claims made or refreshed after the domain list
+ * was read are kept; a claim re-claimed meanwhile is kept.
+ *
+ * Returns: the number of claims released (or that would be); when the
+ * running domains or the host name cannot be had (no xenstore), the seam's
+ * negative errno (-EOPNOTSUPP when unset) and nothing is released; -EBUSY,
+ * -EROFS, -ENOSPC, -EIO.
+ */
+int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, vifmac_record_fn fn, void *data);
+
+/* ---------------------------------------------------------------- system seam */
+
+/* A running domain, as the system seam reports it. */
+struct vifmac_domain_info {
+	unsigned domid;
+	char name[128];
+	char uuid[VIFMAC_UUID_STRLEN];
+};
+
+/* A network interface of dom0 (or a bridge port), as the system seam reports it. */
+struct vifmac_link_info {
+	char name[64];
+	struct vifmac_mac mac;
+	char master[64]; /* the bridge it is a port of, or "" */
+};
+
+/*
+ * Everything outside the process that a unit test cannot have. Production
+ * fills it with libxenstore and the kernel; tests with fakes. Unset members
+ * (NULL) mean "not available" and make the calls that need them fail with
+ * -EOPNOTSUPP. Strings returned through ret_ are malloc'd, owned by the caller.
+ */
+struct vifmac_sys_ops {
+	/* xenstore; @t is a transaction handle from xs_transaction_start, or 0 */
+	int (*xs_read)(void *data, unsigned long t, const char *path, char **ret_value);
+	int (*xs_write)(void *data, unsigned long t, const char *path, const char *value);
+	int (*xs_directory)(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n);
+	/* the domain id that owns (and so may write) @path */
+	int (*xs_owner)(void *data, unsigned long t, const char *path, unsigned *ret_domid);
+	int (*xs_transaction_start)(void *data, unsigned long *ret_t);
+	/* commit (abort = false) or abort; -EAGAIN means "retry the transaction" */
+	int (*xs_transaction_end)(void *data, unsigned long t, bool abort);
+	/* the domains running on this host */
+	int (*list_domains)(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n);
+	/* dom0's network links */
+	int (*list_links)(void *data, struct vifmac_link_info **ret_links, size_t *ret_n);
+	/* seconds since the epoch */
+	int64_t (*now)(void *data);
+	/* this host's name */
+	int (*hostname)(void *data, char *buf, size_t len);
+};
+
+/**
+ * vifmac_ctx_set_sys: replaces the system seam (the table is copied; @data
+ * is passed to every call and stays owned by the caller).
+ */
+void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data);
+/** vifmac_ctx_get_sys: the seam in use (owned by @ctx) and its data in @ret_data when not NULL. */
+const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The policy file: every key, and every malformed input refused with file:line. */
+#include "testutil.h"
+
+#include <errno.h>
+
+static void test_defaults_without_a_file(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+
+	assert_null(vifmac_ctx_policy_path(ctx));
+	assert_int_equal(vifmac_ctx_bridge_class(ctx, "anything"), VIFMAC_BRIDGE_PRIVATE);
+	assert_int_equal(vifmac_ctx_scope(ctx), VIFMAC_SCOPE_GLOBAL);
+	assert_string_equal(vifmac_ctx_registry_url(ctx), VIFMAC_DEFAULT_REGISTRY);
+	assert_string_equal(vifmac_ctx_bridge_chain(ctx, "xenbr0"), "vif-bridge");
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_example_policy_loads_every_key(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+
+	assert_int_equal(vifmac_ctx_load_policy(ctx, TEST_DATA_DIR "/example.conf"), 0);
+	assert_string_equal(vifmac_ctx_policy_path(ctx), TEST_DATA_DIR "/example.conf");
+	assert_int_equal(vifmac_ctx_bridge_class(ctx, "xenbr0"), VIFMAC_BRIDGE_PRIVATE);
+	assert_int_equal(vifmac_ctx_bridge_class(ctx, "xenpub"), VIFMAC_BRIDGE_PUBLIC);
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "public_table"), TEST_DATA_DIR "/example-table.txt");
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_strict_policy_sets_enums(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+
+	assert_int_equal(vifmac_ctx_load_policy(ctx, TEST_DATA_DIR "/strict.conf"), 0);
+	assert_int_equal(vifmac_ctx_bridge_class(ctx, "xenbr9"), VIFMAC_BRIDGE_REFUSE);
+	assert_int_equal(vifmac_ctx_scope(ctx), VIFMAC_SCOPE_BRIDGE);
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "no_ipv4"), "hash");
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "explicit_mac"), "honour");
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_chain_scripts_per_bridge(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy("chain_script = \"vif-route\"\n"
+						    "bridge_chain = [ \"ovsbr0=vif-openvswitch\" ]\n");
+
+	assert_string_equal(vifmac_ctx_bridge_chain(ctx, "ovsbr0"), "vif-openvswitch");
+	assert_string_equal(vifmac_ctx_bridge_chain(ctx, "xenbr0"), "vif-route");
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_registry_url_from_policy(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy("registry = \"sqlite:/tmp/x/registry.db\"\n");
+
+	assert_string_equal(vifmac_ctx_registry_url(ctx), "sqlite:/tmp/x/registry.db");
+	vifmac_ctx_unref(ctx);
+}
+
+/* Each bad file in tests/data/bad is refused, with the expected "file:line:" and words. */
+static void expect_refused(const char *file, int err, const char *line_tag, const char *words)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+	char path[512], tag[600];
+	int r;
+
+	snprintf(path, sizeof(path), TEST_DATA_DIR "/bad/%s", file);
+	r = vifmac_ctx_load_policy(ctx, path);
+	if (r != err)
+		fail_msg("%s: got %d, want %d (%s)", file, r, err, vifmac_ctx_last_error(ctx));
+	if (line_tag) {
+		snprintf(tag, sizeof(tag), "%s%s", line_tag[0] == ':' ? path : "", line_tag);
+		if (!strstr(vifmac_ctx_last_error(ctx), tag))
+			fail_msg("%s: error \"%s\" lacks \"%s\"", file, vifmac_ctx_last_error(ctx), tag);
+	}
+	if (!strstr(vifmac_ctx_last_error(ctx), words))
+		fail_msg("%s: error \"%s\" lacks \"%s\"", file, vifmac_ctx_last_error(ctx), words);
+	/* the previous (default) policy is kept */
+	assert_null(vifmac_ctx_policy_path(ctx));
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_private_prefix_must_be_unicast_and_locally_administered(void **state)
+{
+	expect_refused("prefix-multicast.conf", -EINVAL, ":1:", "multicast");
+	expect_refused("prefix-global.conf", -EINVAL, ":2:", "not locally administered");
+	expect_refused("prefix-03.conf", -EINVAL, ":3:", "multicast");
+	expect_refused("bridge-prefix-multicast.conf", -EINVAL, ":3:", "multicast");
+}
+
+static void test_malformed_prefixes_are_refused(void **state)
+{
+	expect_refused("prefix-long.conf", -EINVAL, ":1:", "not a MAC prefix");
+	expect_refused("prefix-dash.conf", -EINVAL, ":1:", "not a MAC prefix");
+	expect_refused("prefix-list.conf", -EINVAL, ":1:", "must be a string");
+	expect_refused("bridge-prefix-no-eq.conf", -EINVAL, ":1:", "not BRIDGE=PREFIX");
+}
+
+static void test_bridge_in_both_lists_is_refused(void **state)
+{
+	expect_refused("both-lists.conf", -EINVAL, ":3:", "both public_bridges and private_bridges (line 1)");
+}
+
+static void test_unknown_and_repeated_keys_are_refused(void **state)
+{
+	expect_refused("unknown-key.conf", -EINVAL, ":2:", "unknown key \"privat_bridges\"");
+	expect_refused("twice.conf", -EINVAL, ":2:", "set twice (first at line 1)");
+}
+
+static void test_bad_enum_values_are_refused(void **state)
+{
+	expect_refused("bad-scope.conf", -EINVAL, ":1:", "\"vlan\" is not one of \"global\", \"bridge\"");
+	expect_refused("bad-unlisted.conf", -EINVAL, ":1:", "\"maybe\"");
+	expect_refused("bad-no-ipv4.conf", -EINVAL, ":1:", "\"random\"");
+	expect_refused("bad-explicit.conf", -EINVAL, ":1:", "\"ignore\"");
+	expect_refused("bridges-string.conf", -EINVAL, ":1:", "must be a list");
+	expect_refused("bad-registry.conf", -EINVAL, ":1:", "sqlite:");
+	expect_refused("bad-bridge-name.conf", -EINVAL, ":1:", "not a bridge name");
+}
+
+static void test_syntax_errors_name_the_file(void **state)
+{
+	expect_refused("syntax.conf", -EINVAL, NULL, "syntax.conf");
+}
+
+static void test_public_table_errors_name_the_table_line(void **state)
+{
+	expect_refused("table-bad.conf", -EINVAL, "bad-table.txt:3:", "52:54:00:aa:00:1");
+	expect_refused("table-dup.conf", -EINVAL, "dup-table.txt:3:", "listed twice (first at line 1)");
+	expect_refused("table-multicast.conf", -EINVAL, "mc-table.txt:1:", "multicast");
+	expect_refused("table-missing.conf", -EINVAL, ":1:", "missing-table.txt");
+}
+
+static void test_missing_policy_file_is_enoent(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+
+	assert_int_equal(vifmac_ctx_load_policy(ctx, "/nonexistent/vifmac.conf"), -ENOENT);
+	assert_non_null(strstr(vifmac_ctx_last_error(ctx), "/nonexistent/vifmac.conf"));
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_nul_bytes_are_refused(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+	char *path = tu_write_temp("nul.conf", "prefix = \"02:00\"\n");
+	FILE *f = fopen(path, "a");
+
+	fputc('\0', f);
+	fclose(f);
+	assert_int_equal(vifmac_ctx_load_policy(ctx, path), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(ctx), "NUL"));
+	tu_remove_temp(path);
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_vifmac_config_env_is_used_when_path_is_null(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+
+	setenv("VIFMAC_CONFIG", TEST_DATA_DIR "/strict.conf", 1);
+	assert_int_equal(vifmac_ctx_load_policy(ctx, NULL), 0);
+	unsetenv("VIFMAC_CONFIG");
+	assert_int_equal(vifmac_ctx_scope(ctx), VIFMAC_SCOPE_BRIDGE);
+	vifmac_ctx_unref(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_without_a_file),
+		cmocka_unit_test(test_example_policy_loads_every_key),
+		cmocka_unit_test(test_strict_policy_sets_enums),
+		cmocka_unit_test(test_chain_scripts_per_bridge),
+		cmocka_unit_test(test_registry_url_from_policy),
+		cmocka_unit_test(test_private_prefix_must_be_unicast_and_locally_administered),
+		cmocka_unit_test(test_malformed_prefixes_are_refused),
+		cmocka_unit_test(test_bridge_in_both_lists_is_refused),
+		cmocka_unit_test(test_unknown_and_repeated_keys_are_refused),
+		cmocka_unit_test(test_bad_enum_values_are_refused),
+		cmocka_unit_test(test_syntax_errors_name_the_file),
+		cmocka_unit_test(test_public_table_errors_name_the_table_line),
+		cmocka_unit_test(test_missing_policy_file_is_enoent),
+		cmocka_unit_test(test_nul_bytes_are_refused),
+		cmocka_unit_test(test_vifmac_config_env_is_used_when_path_is_null),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vifmac derive, plan and xl-args: the policy applied, before any Xen machinery. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vifmac-cli.h"
+
+static int exit_for_refusal(const struct vifmac_decision *d)
+{
+	return d->refusal.kind == VIFMAC_REFUSAL_INPUT ? EXIT_USAGE :
+	       d->refusal.kind == VIFMAC_REFUSAL_UNAVAILABLE ? EXIT_SYSTEM :
+							       EXIT_REFUSED;
+}
+
+static int parse_devid(const char *s, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 65535 || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+int cmd_derive(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bridge", required_argument, NULL, 'b' }, { "ip", required_argument, NULL, 'i' },
+		{ "domain", required_argument, NULL, 'd' }, { "uuid", required_argument, NULL, 'u' },
+		{ "devid", required_argument, NULL, 'n' },  { "mac", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct vifmac_vif vif = { .devid = -1 };
+	struct vifmac_mac mac;
+	struct vifmac_decision d;
+	char buf[VIFMAC_MAC_STRLEN];
+	bool verbose = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "b:i:d:u:n:m:vh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'b':
+			vif.bridge = optarg;
+			break;
+		case 'i':
+			vif.ip = optarg;
+			break;
+		case 'd':
+			vif.domain = optarg;
+			break;
+		case 'u':
+			vif.uuid = optarg;
+			break;
+		case 'n':
+			if (parse_devid(optarg, &vif.devid) < 0) {
+				cli_error("--devid \"%s\": not a device number (0-65535)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			if (vifmac_mac_parse(optarg, &mac) < 0) {
+				cli_error("--mac \"%s\": not a MAC address (aa:bb:cc:dd:ee:ff)", optarg);
+				return EXIT_USAGE;
+			}
+			vif.mac = &mac;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			printf("Usage: vifmac derive --bridge BRIDGE [--ip \"ADDRS\"] [--domain NAME] [--uuid UUID]\n"
+			       "                     [--devid N] [--mac MAC] [--verbose]\n"
+			       "\n"
+			       "Prints the MAC the policy gives a vif, alone on standard output.\n"
+			       "--ip takes a vif's ip= value: addresses separated by spaces; the first\n"
+			       "IPv4 one is used. --verbose adds the rule and its evidence on stderr.\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("derive: unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!vif.bridge) {
+		cli_error("derive: --bridge is required");
+		return EXIT_USAGE;
+	}
+	r = vifmac_decide(cli->ctx, &vif, &d);
+	if (r < 0) {
+		cli_error("refused (%s): bridge %s: %s", vifmac_refusal_kind_name(d.refusal.kind), vif.bridge,
+			  d.refusal.message);
+		return exit_for_refusal(&d);
+	}
+	printf("%s\n", vifmac_mac_format(&d.mac, buf));
+	if (verbose)
+		fprintf(stderr, "rule %s (%s bridge, scope %s): %s\n", vifmac_rule_name(d.rule),
+			vifmac_bridge_class_name(d.bridge_class), strcmp(d.scope_key, "*") == 0 ? "global" : d.scope_key,
+			d.evidence);
+	return EXIT_OK;
+}
+
+/* A domain config with each vif's inputs and decision. */
+struct plan {
+	struct vifmac_domcfg *cfg;
+	size_t n;
+	struct vifmac_vif *vifs;
+	struct vifmac_mac *macs;
+	struct vifmac_decision *decisions;
+	int rc; /* the worst exit status */
+};
+
+static void plan_free(struct plan *p)
+{
+	vifmac_domcfg_free(p->cfg);
+	free(p->vifs);
+	free(p->macs);
+	free(p->decisions);
+}
+
+/* Reads @path and decides every vif; returns 0 or an exit status (error printed). */
+static int plan_make(struct cli *cli, const char *path, struct plan *p)
+{
+	int r = vifmac_domcfg_read(cli->ctx, path, &p->cfg);
+
+	if (r < 0)
+		return cli_fail(cli, r, NULL);
+	p->n = vifmac_domcfg_vif_count(p->cfg);
+	p->vifs = calloc(p->n + 1, sizeof(*p->vifs));
+	p->macs = calloc(p->n + 1, sizeof(*p->macs));
+	p->decisions = calloc(p->n + 1, sizeof(*p->decisions));
+	if (!p->vifs || !p->macs || !p->decisions) {
+		cli_error("out of memory");
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		struct vifmac_vifspec *spec = vifmac_domcfg_vif(p->cfg, i);
+		struct vifmac_vif *v = &p->vifs[i];
+		const char *mac = vifmac_vifspec_get(spec, "mac");
+		const char *devid = vifmac_vifspec_get(spec, "devid");
+
+		v->bridge = vifmac_vifspec_get(spec, "bridge");
+		if (!v->bridge)
+			v->bridge = "xenbr0"; /* libxl's default */
+		v->ip = vifmac_vifspec_get(spec, "ip");
+		v->domain = vifmac_domcfg_name(p->cfg);
+		v->uuid = vifmac_domcfg_uuid(p->cfg);
+		v->devid = (int)i;
+		if (devid && parse_devid(devid, &v->devid) < 0) {
+			cli_error("%s:%d: vif #%zu: devid=%s is not a device number", path,
+				  vifmac_domcfg_vif_line(p->cfg, i), i, devid);
+			return EXIT_USAGE;
+		}
+		if (mac) {
+			if (vifmac_mac_parse(mac, &p->macs[i]) < 0) {
+				cli_error("%s:%d: vif #%zu: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)", path,
+					  vifmac_domcfg_vif_line(p->cfg, i), i, mac);
+				return EXIT_USAGE;
+			}
+			v->mac = &p->macs[i];
+		}
+	}
+	vifmac_decide_domain(cli->ctx, p->vifs, p->n, p->decisions);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct vifmac_decision *d = &p->decisions[i];
+
+		if (d->refusal.kind != VIFMAC_REFUSAL_NONE) {
+			int rc = exit_for_refusal(d);
+
+			if (rc > p->rc)
+				p->rc = rc;
+		}
+	}
+	return 0;
+}
+
+static const char *scope_name(const struct vifmac_decision *d)
+{
+	return strcmp(d->scope_key, "*") == 0 ? "global" : d->scope_key;
+}
+
+static void plan_print_json(const struct plan *p, const char *path)
+{
+	const char *name = vifmac_domcfg_name(p->cfg);
+
+	printf("{\"config\":");
+	cli_json_string(stdout, path);
+	printf(",\"domain\":");
+	if (name)
+		cli_json_string(stdout, name);
+	else
+		printf("null");
+	printf(",\"type\":\"%s\",\"ok\":%s,\"vifs\":[", vifmac_domcfg_is_hvm(p->cfg) ? "hvm" : "pv",
+	       p->rc == 0 ? "true" : "false");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct vifmac_decision *d = &p->decisions[i];
+		const struct vifmac_vif *v = &p->vifs[i];
+		char buf[VIFMAC_MAC_STRLEN], ll[48];
+
+		printf("%s{\"index\":%zu,\"devid\":%d,\"line\":%d,\"bridge\":", i ? "," : "", i, v->devid,
+		       vifmac_domcfg_vif_line(p->cfg, i));
+		cli_json_string(stdout, v->bridge);
+		printf(",\"bridge_class\":\"%s\",\"scope\":", vifmac_bridge_class_name(d->bridge_class));
+		cli_json_string(stdout, scope_name(d));
+		printf(",\"ip\":");
+		if (v->ip)
+			cli_json_string(stdout, v->ip);
+		else
+			printf("null");
+		if (d->refusal.kind == VIFMAC_REFUSAL_NONE) {
+			printf(",\"mac\":\"%s\",\"rule\":\"%s\",\"evidence\":", vifmac_mac_format(&d->mac, buf),
+			       vifmac_rule_name(d->rule));
+			cli_json_string(stdout, d->evidence);
+			printf(",\"ipv6_link_local\":\"%s\",\"refusal\":null}", vifmac_mac_eui64_link_local(&d->mac, ll));
+		} else {
+			printf(",\"mac\":null,\"rule\":null,\"refusal\":{\"kind\":\"%s\",\"message\":",
+			       vifmac_refusal_kind_name(d->refusal.kind));
+			cli_json_string(stdout, d->refusal.message);
+			printf("}}");
+		}
+	}
+	printf("]}\n");
+}
+
+static void plan_print_text(const struct plan *p, const char *path)
+{
+	const char *name = vifmac_domcfg_name(p->cfg);
+
+	printf("domain %s (%s, %s guest)\n", name ? name : "(no name)", path,
+	       vifmac_domcfg_is_hvm(p->cfg) ? "HVM" : "PV");
+	if (p->n == 0)
+		printf("  no vifs\n");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct vifmac_decision *d = &p->decisions[i];
+		const struct vifmac_vif *v = &p->vifs[i];
+		char buf[VIFMAC_MAC_STRLEN], ll[48];
+
+		printf("  vif %d  bridge %s (%s, scope %s)  ip %s\n", v->devid, v->bridge,
+		       vifmac_bridge_class_name(d->bridge_class), scope_name(d), v->ip ? v->ip : "-");
+		if (d->refusal.kind == VIFMAC_REFUSAL_NONE) {
+			printf("    mac %s  [%s: %s]\n", vifmac_mac_format(&d->mac, buf), vifmac_rule_name(d->rule),
+			       d->evidence);
+			printf("    ipv6 link-local %s (EUI-64, as SLAAC derives it)\n",
+			       vifmac_mac_eui64_link_local(&d->mac, ll));
+		} else {
+			printf("    REFUSED (%s): %s\n", vifmac_refusal_kind_name(d->refusal.kind), d->refusal.message);
+		}
+	}
+}
+
+static int one_config_arg(const char *cmd, int argc, char **argv, const char **ret_path)
+{
+	if (optind != argc - 1) {
+		cli_error("%s: %s one DOMAIN.cfg", cmd, optind >= argc ? "needs" : "takes only");
+		return EXIT_USAGE;
+	}
+	*ret_path = argv[optind];
+	return 0;
+}
+
+int cmd_plan(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct plan p = { 0 };
+	const char *path;
+	bool json = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("Usage: vifmac plan DOMAIN.cfg [--json]\n"
+			       "\n"
+			       "Reads an xl domain config and prints each vif's decision: the MAC, the\n"
+			       "rule and its evidence, and the IPv6 link-local address the MAC gives\n"
+			       "the guest — or why it is refused. Exit 1 when any vif is refused.\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	rc = one_config_arg("plan", argc, argv, &path);
+	if (rc)
+		return rc;
+	rc = plan_make(cli, path, &p);
+	if (rc == 0) {
+		if (json)
+			plan_print_json(&p, path);
+		else
+			plan_print_text(&p, path);
+		rc = p.rc;
+	}
+	plan_free(&p);
+	return rc;
+}
+
+int cmd_xl_args(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct plan p = { 0 };
+	const char *path;
+	char *out = NULL;
+	size_t out_len = 0;
+	FILE *f = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			printf("Usage: vifmac xl-args DOMAIN.cfg\n"
+			       "\n"
+			       "Prints the config's vif=[...] setting with each vif's mac= filled in:\n"
+			       "  xl create DOMAIN.cfg \"$(vifmac xl-args DOMAIN.cfg)\"\n"
+			       "hands libxl the policy MACs from the start (needed for HVM guests,\n"
+			       "whose emulated NIC gets its MAC before any hotplug script runs).\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	rc = one_config_arg("xl-args", argc, argv, &path);
+	if (rc)
+		return rc;
+	rc = plan_make(cli, path, &p);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < p.n; i++) {
+		const struct vifmac_decision *d = &p.decisions[i];
+
+		if (d->refusal.kind != VIFMAC_REFUSAL_NONE) {
+			cli_error("%s:%d: vif #%zu refused (%s): %s", path, vifmac_domcfg_vif_line(p.cfg, i), i,
+				  vifmac_refusal_kind_name(d->refusal.kind), d->refusal.message);
+			rc = p.rc;
+		}
+	}
+	if (rc)
+		goto out;
+	f = open_memstream(&out, &out_len);
+	if (!f) {
+		rc = EXIT_SYSTEM;
+		goto out;
+	}
+	fputs("vif=[", f);
+	for (size_t i = 0; i < p.n; i++) {
+		struct vifmac_vifspec *spec = vifmac_domcfg_vif(p.cfg, i);
+		char buf[VIFMAC_MAC_STRLEN], *s;
+		char q;
+
+		if (vifmac_vifspec_set(spec, "mac", vifmac_mac_format(&p.decisions[i].mac, buf)) < 0 ||
+		    !(s = vifmac_vifspec_format(spec))) {
+			cli_error("out of memory");
+			rc = EXIT_SYSTEM;
+			goto out;
+		}
+		q = strchr(s, '\'') ? '"' : '\'';
+		if (strchr(s, '\'') && strchr(s, '"')) {
+			cli_error("%s:%d: vif #%zu holds both quote characters: it cannot be written back", path,
+				  vifmac_domcfg_vif_line(p.cfg, i), i);
+			free(s);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		fprintf(f, "%s%c%s%c", i ? "," : "", q, s, q);
+		free(s);
+	}
+	fputs("]", f);
+	fclose(f);
+	f = NULL;
+	printf("%s\n", out);
+out:
+	if (f)
+		fclose(f);
+	free(out);
+	plan_free(&p);
+	return rc;
+}

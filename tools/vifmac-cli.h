@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The vifmac command: shared by the subcommand files. */
+#ifndef VIFMAC_CLI_H
+#define VIFMAC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "vifmac.h"
+
+/* Exit statuses (vifmac(8), "EXIT STATUS"). */
+enum {
+	EXIT_OK = 0,
+	EXIT_REFUSED = 1,   /* policy refusal or conflict */
+	EXIT_USAGE = 2,     /* bad usage or bad input */
+	EXIT_SYSTEM = 3,    /* the registry or the system could not be used */
+};
+
+/* What every subcommand gets: the context with the policy loaded. */
+struct cli {
+	struct vifmac_ctx *ctx;
+	const char *progname;   /* "vifmac" */
+	const char *config;     /* --config, or NULL */
+	const char *registry;   /* --registry URL, or NULL (the policy's) */
+};
+
+/* A subcommand: argv[0] is its name; getopt state is reset before the call. */
+typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
+
+/* Errors and warnings for the admin: "vifmac: <msg>" on stderr. */
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* Maps a negative errno from the library to an exit status. */
+int cli_exit_for(int err);
+/* Prints a library failure ("vifmac: <what>: <last error or strerror>") and returns the exit status. */
+int cli_fail(struct cli *cli, int err, const char *what);
+/* Writes @s as a JSON string literal (with quotes) to @f. */
+void cli_json_string(FILE *f, const char *s);
+/* Opens the registry named by --registry or the policy. Returns 0, or the exit
+ * status to return (the error has been printed). */
+int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg);
+
+/* cmd-policy.c */
+int cmd_derive(struct cli *cli, int argc, char **argv);
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_xl_args(struct cli *cli, int argc, char **argv);
+
+/* cmd-registry.c */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_whois(struct cli *cli, int argc, char **argv);
+int cmd_reserve(struct cli *cli, int argc, char **argv);
+int cmd_release(struct cli *cli, int argc, char **argv);
+int cmd_gc(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+
+#endif
