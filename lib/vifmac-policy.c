@@ -235,6 +235,8 @@ static int load_bridge_chains(struct loader *l)
 			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" is not BRIDGE=SCRIPT", item);
 		if (strpbrk(val, " \t\n'\"\\$`;&|<>") || strstr(val, ".."))
 			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" is not a script name", val);
+		if (strstr(val, "vif-vifmac"))
+			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" would call vif-vifmac again", val);
 		for (int j = 0; j < i; j++)
 			if (strcmp(p->bridge_chains[j].bridge, bc->bridge) == 0)
 				return fail(l, "bridge_chain", i, "bridge_chain: bridge \"%s\" is listed twice", bc->bridge);
@@ -350,6 +352,8 @@ static int load_all(struct loader *l)
 	if (s) {
 		if (!*s || strpbrk(s, " \t\n'\"\\$`;&|<>") || strstr(s, ".."))
 			return fail(l, "chain_script", -1, "chain_script: \"%s\" is not a script name", s);
+		if (strstr(s, "vif-vifmac"))
+			return fail(l, "chain_script", -1, "chain_script: \"%s\" would call vif-vifmac again", s);
 		p->chain_script = strdup(s);
 		if (!p->chain_script)
 			return -ENOMEM;

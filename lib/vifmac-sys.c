@@ -10,12 +10,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <libxl.h>
 #include <xenstore.h>
 
 #include "vifmac-internal.h"
 
 struct sys_production {
 	struct xs_handle *xs;
+	libxl_ctx *xl;
+	xentoollog_logger_stdiostream *xl_logger;
 };
 
 void *vifmac_sys_production_new(void)
@@ -30,6 +33,10 @@ void vifmac_sys_production_free(void *data)
 	if (!p)
 		return;
 	xs_close(p->xs);
+	if (p->xl)
+		libxl_ctx_free(p->xl);
+	if (p->xl_logger)
+		xtl_logger_destroy((xentoollog_logger *)p->xl_logger);
 	free(p);
 }
 
@@ -156,47 +163,85 @@ static int prod_xs_transaction_end(void *data, unsigned long t, bool abort)
 	return 0;
 }
 
-/* Running domains: /local/domain/<domid>/{name,vm}, vm being "/vm/<uuid>". */
-static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n)
+static int xl_get(struct sys_production *p, libxl_ctx **ret_xl)
 {
-	char **ids = NULL;
-	size_t n = 0, k = 0;
-	struct vifmac_domain_info *doms;
-	int r = prod_xs_directory(data, 0, "/local/domain", &ids, &n);
+	if (!p)
+		return -ENOMEM;
+	if (!p->xl) {
+		p->xl_logger = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+		if (!p->xl_logger)
+			return -ENOMEM;
+		if (libxl_ctx_alloc(&p->xl, LIBXL_VERSION, 0, (xentoollog_logger *)p->xl_logger) != 0) {
+			p->xl = NULL;
+			return -ENXIO; /* not a Xen dom0, or no privcmd */
+		}
+	}
+	*ret_xl = p->xl;
+	return 0;
+}
+
+/* Fills @info from the hypervisor's record and the dom0-owned /vm/<uuid>/name. */
+static void domain_info_from_xl(struct sys_production *p, const libxl_dominfo *xi, struct vifmac_domain_info *info)
+{
+	char path[128], *name = NULL;
+
+	memset(info, 0, sizeof(*info));
+	info->domid = xi->domid;
+	info->paused = xi->paused;
+	snprintf(info->uuid, sizeof(info->uuid), LIBXL_UUID_FMT, LIBXL_UUID_BYTES(xi->uuid));
+	snprintf(path, sizeof(path), "/vm/%s/name", info->uuid);
+	if (prod_xs_read(p, 0, path, &name) == 0) {
+		vifmac_strscpy(info->name, name, sizeof(info->name));
+		free(name);
+	}
+}
+
+static int prod_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret_info)
+{
+	libxl_ctx *xl;
+	libxl_dominfo xi;
+	int r = xl_get(data, &xl);
 
 	if (r < 0)
 		return r;
-	doms = calloc(n ? n : 1, sizeof(*doms));
-	if (!doms) {
-		r = -ENOMEM;
-		goto out;
+	libxl_dominfo_init(&xi);
+	r = libxl_domain_info(xl, &xi, domid);
+	if (r == ERROR_DOMAIN_NOTFOUND) {
+		r = -ENOENT;
+	} else if (r != 0) {
+		r = -EIO;
+	} else {
+		domain_info_from_xl(data, &xi, ret_info);
+		r = 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char path[128], *name = NULL, *vm = NULL, *end;
-		unsigned long domid = strtoul(ids[i], &end, 10);
-
-		if (*end != '\0')
-			continue;
-		snprintf(path, sizeof(path), "/local/domain/%lu/name", domid);
-		if (prod_xs_read(data, 0, path, &name) < 0)
-			continue; /* being created or destroyed */
-		snprintf(path, sizeof(path), "/local/domain/%lu/vm", domid);
-		if (prod_xs_read(data, 0, path, &vm) == 0 && strncmp(vm, "/vm/", 4) == 0)
-			vifmac_strscpy(doms[k].uuid, vm + 4, sizeof(doms[k].uuid));
-		doms[k].domid = (unsigned)domid;
-		vifmac_strscpy(doms[k].name, name, sizeof(doms[k].name));
-		k++;
-		free(name);
-		free(vm);
-	}
-	*ret_domains = doms;
-	*ret_n = k;
-	r = 0;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	libxl_dominfo_dispose(&xi);
 	return r;
+}
+
+/* Running domains, from the hypervisor. */
+static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n)
+{
+	libxl_ctx *xl;
+	libxl_dominfo *list;
+	struct vifmac_domain_info *doms;
+	int n = 0, r = xl_get(data, &xl);
+
+	if (r < 0)
+		return r;
+	list = libxl_list_domain(xl, &n);
+	if (!list)
+		return -EIO;
+	doms = calloc(n > 0 ? (size_t)n : 1, sizeof(*doms));
+	if (!doms) {
+		libxl_dominfo_list_free(list, n);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		domain_info_from_xl(data, &list[i], &doms[i]);
+	libxl_dominfo_list_free(list, n);
+	*ret_domains = doms;
+	*ret_n = (size_t)n;
+	return 0;
 }
 
 static int read_sysfs_line(const char *path, char *buf, size_t len)
@@ -295,4 +340,5 @@ const struct vifmac_sys_ops vifmac_sys_production = {
 	.list_links = prod_list_links,
 	.now = prod_now,
 	.hostname = prod_hostname,
+	.get_domain = prod_get_domain,
 };

@@ -474,8 +474,9 @@ int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, vifmac_record_
 /* A running domain, as the system seam reports it. */
 struct vifmac_domain_info {
 	unsigned domid;
-	char name[128];
-	char uuid[VIFMAC_UUID_STRLEN];
+	char name[128];               /* from /vm/<uuid>/name (dom0-owned), or "" */
+	char uuid[VIFMAC_UUID_STRLEN]; /* the hypervisor's handle for the domain */
+	bool paused;                  /* no vCPU runs: a vif's MAC can still be rewritten */
 };
 
 /* A network interface of dom0 (or a bridge port), as the system seam reports it. */
@@ -509,6 +510,8 @@ struct vifmac_sys_ops {
 	int64_t (*now)(void *data);
 	/* this host's name */
 	int (*hostname)(void *data, char *buf, size_t len);
+	/* one domain, from the hypervisor (uuid, paused) and dom0-owned xenstore (name); -ENOENT when gone */
+	int (*get_domain)(void *data, unsigned domid, struct vifmac_domain_info *ret_info);
 };
 
 /**
@@ -518,6 +521,112 @@ struct vifmac_sys_ops {
 void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data);
 /** vifmac_ctx_get_sys: the seam in use (owned by @ctx) and its data in @ret_data when not NULL. */
 const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data);
+
+/* ---------------------------------------------------------------- hotplug */
+
+/*
+ * What the vif hotplug helper knows about the vif being plugged, read only
+ * from dom0-owned xenstore nodes (the backend directory, /vm/<uuid>) and
+ * the hypervisor. The frontend directory belongs to the guest: its path is
+ * kept to write the MAC there, never to read anything from it.
+ */
+struct vifmac_hotplug_vif {
+	unsigned domid;
+	int devid;
+	char backend[128];     /* /local/domain/0/backend/vif/<domid>/<devid> */
+	char frontend[128];    /* /local/domain/<domid>/device/vif/<devid> */
+	char libxl_path[128];  /* /libxl/<domid>/device/vif/<devid>, "" when absent */
+	char bridge[64];
+	char ip[256];
+	char type[16];         /* "vif" (PV) or "vif_ioemu" (HVM emulated NIC) */
+	char ifname[64];       /* the dom0 interface: vifname=, else vif<domid>.<devid> */
+	struct vifmac_mac mac; /* <backend>/mac as libxl wrote it */
+	bool mac_generated;    /* inside libxl's random range: no mac= from the admin */
+	char claim_uuid[VIFMAC_UUID_STRLEN]; /* <backend>/vifmac-owner from an earlier online, or "" */
+	struct vifmac_domain_info dom; /* dom.uuid "" when the domain is gone (offline) */
+};
+
+enum vifmac_hotplug_mode {
+	VIFMAC_HOTPLUG_REWRITE = 0, /* paused PV guest: the MAC can still be changed */
+	VIFMAC_HOTPLUG_VERIFY,      /* HVM emulated NIC or hot-attach: only checked */
+};
+
+/**
+ * vifmac_hotplug_read:
+ * @ctx: the context and its system seam
+ * @xenbus_path: $XENBUS_PATH, "backend/vif/<domid>/<devid>" (relative to
+ *               /local/domain/0) or the absolute form
+ * @ret_vif: the vif; untouched on error
+ *
+ * Every node read must be owned by domain 0; one that the guest could write
+ * is refused.
+ *
+ * Returns: 0; -EINVAL for a malformed path or value, or a node not owned by
+ * dom0 (vifmac_ctx_last_error() names it); -ENOENT when the backend is gone;
+ * other negative errnos from xenstore.
+ */
+int vifmac_hotplug_read(struct vifmac_ctx *ctx, const char *xenbus_path, struct vifmac_hotplug_vif *ret_vif);
+
+/** vifmac_hotplug_mode_for: REWRITE for a paused PV guest's vif, VERIFY otherwise. */
+enum vifmac_hotplug_mode vifmac_hotplug_mode_for(const struct vifmac_hotplug_vif *vif);
+
+/**
+ * vifmac_check_mac:
+ * @ctx: the context
+ * @mac: the candidate MAC
+ * @scope_key: "*" or a bridge name
+ * @self: the vif asking (its own backend and dom0 interface are not conflicts), or NULL
+ * @ret_refusal: on -EEXIST, the evidence
+ *
+ * Looks for @mac outside the registry: every vif backend of this host
+ * (vifs created without vifmac count too) and every dom0 link.
+ *
+ * Returns: 0 when free; -EEXIST; a negative errno when the system could not be asked.
+ */
+int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+		     const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ret_refusal);
+
+/**
+ * vifmac_hotplug_online:
+ * @ctx: the context
+ * @reg: the open registry
+ * @vif: from vifmac_hotplug_read()
+ * @mode: REWRITE or VERIFY (vifmac_hotplug_mode_for())
+ * @decision: always written; on refusal, the refusal with its evidence
+ *
+ * The whole pipeline for one vif: decide, check, claim, and (REWRITE) write
+ * the MAC to the backend, the frontend and libxl's copy in one xenstore
+ * transaction. On any refusal after the claim, the claim is released.
+ *
+ * Returns: 0; -EPERM (policy), -EEXIST (conflict), -EINVAL (input),
+ * -EAGAIN/-EIO/... (unavailable), each with @decision->refusal filled.
+ */
+int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_registry *reg, const struct vifmac_hotplug_vif *vif,
+			  enum vifmac_hotplug_mode mode, struct vifmac_decision *decision);
+
+/**
+ * vifmac_hotplug_offline:
+ * @ctx: the context
+ * @reg: the open registry
+ * @vif: from vifmac_hotplug_read()
+ *
+ * Releases this vif's own claim (owner from <backend>/vifmac-owner, else the
+ * domain's UUID); never another owner's. Idempotent.
+ *
+ * Returns: the number of claims released (0 is fine), or a negative errno.
+ */
+int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_registry *reg, const struct vifmac_hotplug_vif *vif);
+
+/**
+ * vifmac_refusal_format:
+ * @refusal: a refusal
+ * @buf: receives one line an admin can act on: the message, and for a
+ *       conflict the holder and where it was seen
+ * @size: size of @buf
+ *
+ * Returns: @buf.
+ */
+char *vifmac_refusal_format(const struct vifmac_refusal *refusal, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,8 @@ static const struct {
 	{ "gc", cmd_gc, true, "release claims of domains no longer running on this host" },
 	{ "export", cmd_export, true, "write the registry as JSON" },
 	{ "import", cmd_import, true, "read registry records from JSON" },
+	{ "network-attach", cmd_network_attach, true, "xl network-attach with the policy's mac=" },
+	{ "hotplug", cmd_hotplug, true, "the vif hotplug helper, run by vif-vifmac" },
 };
 
 static void usage(FILE *f)
@@ -35,7 +37,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n"
 		   "Options:\n"
 		   "  -c, --config FILE    policy file (default $VIFMAC_CONFIG, else %s)\n"

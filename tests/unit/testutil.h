@@ -17,7 +17,7 @@
 #include "vifmac.h"
 
 /* Writes @text to a new file in a fresh temporary folder; returns its malloc'd path. */
-static inline char *tu_write_temp(const char *name, const char *text)
+static __attribute__((noinline)) char *tu_write_temp(const char *name, const char *text)
 {
 	char dir[] = "/tmp/vifmac-test-XXXXXX";
 	char *path;
@@ -33,13 +33,13 @@ static inline char *tu_write_temp(const char *name, const char *text)
 }
 
 /* Removes a file written by tu_write_temp() and its folder. */
-static inline void tu_remove_temp(char *path)
+static __attribute__((noinline)) void tu_remove_temp(char *path)
 {
-	char *slash = strrchr(path, '/');
+	char *dir = strndup(path, (size_t)(strrchr(path, '/') - path));
 
 	unlink(path);
-	*slash = '\0';
-	rmdir(path);
+	rmdir(dir);
+	free(dir);
 	free(path);
 }
 

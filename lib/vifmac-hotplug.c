@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The vif hotplug pipeline: read the vif from dom0-owned xenstore nodes,
+ * decide, check, claim, and write the MAC where the guest will read it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vifmac-internal.h"
+
+#define XS_RETRIES 32
+#define OWNER_NODE "vifmac-owner"
+
+static int refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
+	VIFMAC_PRINTF(4, 5);
+static int refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
+{
+	va_list args;
+
+	d->refusal.kind = kind;
+	va_start(args, format);
+	vsnprintf(d->refusal.message, sizeof(d->refusal.message), format, args);
+	va_end(args);
+	return err;
+}
+
+/* Reads @dir/@key, which must be owned by domain 0. *ret NULL when absent and !@required. */
+static int read_dom0_node(struct vifmac_ctx *ctx, const char *dir, const char *key, bool required, char **ret)
+{
+	char path[256];
+	unsigned owner;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	if (!ctx->sys.xs_read)
+		return vifmac_set_error(ctx, -EOPNOTSUPP, "no xenstore access");
+	r = ctx->sys.xs_read(ctx->sys_data, 0, path, ret);
+	if (r == -ENOENT && !required) {
+		*ret = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot read %s from xenstore: %s", path, strerror(-r));
+	if (ctx->sys.xs_owner) {
+		r = ctx->sys.xs_owner(ctx->sys_data, 0, path, &owner);
+		if (r < 0) {
+			free(*ret);
+			return vifmac_set_error(ctx, r, "cannot read the permissions of %s: %s", path, strerror(-r));
+		}
+		if (owner != 0) {
+			free(*ret);
+			return vifmac_set_error(ctx, -EINVAL,
+						"%s is owned by domain %u, not dom0: a guest could have written it, refusing to use it",
+						path, owner);
+		}
+	}
+	return 0;
+}
+
+/* Copies a node's value into @buf, refusing values that do not fit. */
+static int copy_value(struct vifmac_ctx *ctx, const char *dir, const char *key, char *value, char *buf, size_t size)
+{
+	bool ok;
+
+	if (!value) {
+		buf[0] = '\0';
+		return 0;
+	}
+	ok = strlen(value) < size && !strpbrk(value, "\n\r");
+	if (ok)
+		memcpy(buf, value, strlen(value) + 1);
+	free(value);
+	if (!ok)
+		return vifmac_set_error(ctx, -EINVAL, "%s/%s: value too long (%zu bytes at most) or not one line", dir,
+					key, size - 1);
+	return 0;
+}
+
+static int parse_uint(const char *s, size_t n, unsigned max, unsigned *ret)
+{
+	unsigned v = 0;
+
+	if (n == 0 || n > 5 || (n > 1 && s[0] == '0'))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* "backend/vif/<domid>/<devid>", optionally under /local/domain/0/. */
+static int parse_xenbus_path(const char *p, unsigned *ret_domid, unsigned *ret_devid)
+{
+	const char *slash;
+
+	if (!p)
+		return -EINVAL;
+	if (strncmp(p, "/local/domain/0/", 16) == 0)
+		p += 16;
+	if (strncmp(p, "backend/vif/", 12) != 0)
+		return -EINVAL;
+	p += 12;
+	slash = strchr(p, '/');
+	if (!slash || parse_uint(p, (size_t)(slash - p), 0x7ff0, ret_domid) < 0)
+		return -EINVAL;
+	p = slash + 1;
+	return parse_uint(p, strlen(p), 65535, ret_devid);
+}
+
+VIFMAC_EXPORT int vifmac_hotplug_read(struct vifmac_ctx *ctx, const char *xenbus_path,
+				      struct vifmac_hotplug_vif *ret_vif)
+{
+	struct vifmac_hotplug_vif v;
+	unsigned domid, devid;
+	char *val = NULL, expect[128], buf[256];
+	int r;
+
+	vifmac_clear_error(ctx);
+	memset(&v, 0, sizeof(v));
+	if (parse_xenbus_path(xenbus_path, &domid, &devid) < 0)
+		return vifmac_set_error(ctx, -EINVAL, "XENBUS_PATH \"%s\" is not backend/vif/<domid>/<devid>",
+					xenbus_path ? xenbus_path : "");
+	v.domid = domid;
+	v.devid = (int)devid;
+	snprintf(v.backend, sizeof(v.backend), "/local/domain/0/backend/vif/%u/%u", domid, devid);
+
+	/* the backend must say it serves this domain's vif: frontend-id and frontend path */
+	r = read_dom0_node(ctx, v.backend, "frontend-id", true, &val);
+	if (r < 0)
+		return r;
+	snprintf(expect, sizeof(expect), "%u", domid);
+	if (strcmp(val, expect) != 0) {
+		r = vifmac_set_error(ctx, -EINVAL, "%s/frontend-id is \"%.32s\", not %u", v.backend, val, domid);
+		free(val);
+		return r;
+	}
+	free(val);
+	r = read_dom0_node(ctx, v.backend, "frontend", true, &val);
+	if (r < 0)
+		return r;
+	snprintf(expect, sizeof(expect), "/local/domain/%u/device/vif/%u", domid, devid);
+	if (strcmp(val, expect) != 0) {
+		r = vifmac_set_error(ctx, -EINVAL, "%s/frontend is \"%.100s\", not %s", v.backend, val, expect);
+		free(val);
+		return r;
+	}
+	free(val);
+	vifmac_strscpy(v.frontend, expect, sizeof(v.frontend));
+
+	r = read_dom0_node(ctx, v.backend, "mac", true, &val);
+	if (r < 0)
+		return r;
+	if (vifmac_mac_parse(val, &v.mac) < 0) {
+		r = vifmac_set_error(ctx, -EINVAL, "%s/mac = \"%.40s\" is not a MAC address", v.backend, val);
+		free(val);
+		return r;
+	}
+	free(val);
+	v.mac_generated = vifmac_mac_is_xen_random(&v.mac);
+
+	if ((r = read_dom0_node(ctx, v.backend, "bridge", false, &val)) < 0 ||
+	    (r = copy_value(ctx, v.backend, "bridge", val, v.bridge, sizeof(v.bridge))) < 0)
+		return r;
+	if ((r = read_dom0_node(ctx, v.backend, "ip", false, &val)) < 0 ||
+	    (r = copy_value(ctx, v.backend, "ip", val, v.ip, sizeof(v.ip))) < 0)
+		return r;
+	if ((r = read_dom0_node(ctx, v.backend, "type", false, &val)) < 0 ||
+	    (r = copy_value(ctx, v.backend, "type", val, v.type, sizeof(v.type))) < 0)
+		return r;
+	if (!v.type[0])
+		vifmac_strscpy(v.type, "vif", sizeof(v.type));
+	if ((r = read_dom0_node(ctx, v.backend, "vifname", false, &val)) < 0 ||
+	    (r = copy_value(ctx, v.backend, "vifname", val, v.ifname, sizeof(v.ifname))) < 0)
+		return r;
+	if (!v.ifname[0])
+		snprintf(v.ifname, sizeof(v.ifname), "vif%u.%u", domid, devid);
+	if ((r = read_dom0_node(ctx, v.backend, OWNER_NODE, false, &val)) < 0 ||
+	    (r = copy_value(ctx, v.backend, OWNER_NODE, val, v.claim_uuid, sizeof(v.claim_uuid))) < 0)
+		return r;
+
+	/* libxl's private copy, dom0 only; absent for toolstacks other than libxl */
+	snprintf(buf, sizeof(buf), "/libxl/%u/device/vif/%u", domid, devid);
+	r = read_dom0_node(ctx, buf, "mac", false, &val);
+	if (r < 0)
+		return r;
+	if (val)
+		vifmac_strscpy(v.libxl_path, buf, sizeof(v.libxl_path));
+	free(val);
+
+	/* the domain: UUID and paused state from the hypervisor, name from /vm/<uuid>/name */
+	if (!ctx->sys.get_domain)
+		return vifmac_set_error(ctx, -EOPNOTSUPP, "no access to the hypervisor's domain list");
+	r = ctx->sys.get_domain(ctx->sys_data, domid, &v.dom);
+	if (r == -ENOENT) {
+		memset(&v.dom, 0, sizeof(v.dom)); /* gone: offline after a failed create */
+		v.dom.domid = domid;
+	} else if (r < 0) {
+		return vifmac_set_error(ctx, r, "cannot get domain %u from the hypervisor: %s", domid, strerror(-r));
+	}
+	*ret_vif = v;
+	return 0;
+}
+
+VIFMAC_EXPORT enum vifmac_hotplug_mode vifmac_hotplug_mode_for(const struct vifmac_hotplug_vif *vif)
+{
+	if (strcmp(vif->type, "vif") != 0 || !vif->dom.paused)
+		return VIFMAC_HOTPLUG_VERIFY;
+	return VIFMAC_HOTPLUG_REWRITE;
+}
+
+static bool scope_covers(const char *scope_key, const char *bridge)
+{
+	return strcmp(scope_key, "*") == 0 || strcmp(scope_key, bridge) == 0;
+}
+
+static void holder_set(struct vifmac_refusal *ref, const struct vifmac_mac *mac, const char *where)
+{
+	memset(ref, 0, sizeof(*ref));
+	ref->kind = VIFMAC_REFUSAL_CONFLICT;
+	ref->mac = *mac;
+	ref->has_mac = true;
+	ref->holder.devid = -1;
+	vifmac_strscpy(ref->holder.where, where, sizeof(ref->holder.where));
+}
+
+/* Every vif backend of this host other than @self. */
+static int check_xenstore(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+			  const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ref)
+{
+	char **doms = NULL;
+	size_t n_doms = 0;
+	int r = ctx->sys.xs_directory(ctx->sys_data, 0, "/local/domain/0/backend/vif", &doms, &n_doms);
+	int found = 0;
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot list /local/domain/0/backend/vif: %s", strerror(-r));
+	for (size_t i = 0; i < n_doms && !found; i++) {
+		char dir[128], **devs = NULL;
+		size_t n_devs = 0;
+
+		snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%s", doms[i]);
+		if (ctx->sys.xs_directory(ctx->sys_data, 0, dir, &devs, &n_devs) < 0)
+			continue; /* went away meanwhile */
+		for (size_t j = 0; j < n_devs && !found; j++) {
+			char path[192], *val = NULL, *bridge = NULL;
+			struct vifmac_mac other;
+			unsigned domid, devid;
+
+			snprintf(path, sizeof(path), "backend/vif/%s/%s", doms[i], devs[j]);
+			if (parse_xenbus_path(path, &domid, &devid) < 0)
+				continue;
+			if (self && domid == self->domid && (int)devid == self->devid)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/mac", dir, devs[j]);
+			if (ctx->sys.xs_read(ctx->sys_data, 0, path, &val) < 0)
+				continue;
+			if (vifmac_mac_parse(val, &other) == 0 && vifmac_mac_equal(&other, mac)) {
+				snprintf(path, sizeof(path), "%s/%s/bridge", dir, devs[j]);
+				if (ctx->sys.xs_read(ctx->sys_data, 0, path, &bridge) < 0)
+					bridge = NULL;
+				if (scope_covers(scope_key, bridge ? bridge : "")) {
+					struct vifmac_domain_info info = { 0 };
+
+					holder_set(ref, mac, "xenstore");
+					if (ctx->sys.get_domain && ctx->sys.get_domain(ctx->sys_data, domid, &info) == 0) {
+						vifmac_strscpy(ref->holder.domain, info.name, sizeof(ref->holder.domain));
+						vifmac_strscpy(ref->holder.uuid, info.uuid, sizeof(ref->holder.uuid));
+					}
+					ref->holder.devid = (int)devid;
+					snprintf(ref->holder.detail, sizeof(ref->holder.detail),
+						 "domain %u vif %u on bridge %s (backend/vif/%u/%u)", domid, devid,
+						 bridge ? bridge : "?", domid, devid);
+					found = 1;
+				}
+				free(bridge);
+			}
+			free(val);
+		}
+		for (size_t j = 0; j < n_devs; j++)
+			free(devs[j]);
+		free(devs);
+	}
+	for (size_t i = 0; i < n_doms; i++)
+		free(doms[i]);
+	free(doms);
+	return found ? -EEXIST : 0;
+}
+
+static bool is_self_link(const struct vifmac_hotplug_vif *self, const char *name)
+{
+	char buf[80];
+
+	if (!self)
+		return false;
+	snprintf(buf, sizeof(buf), "vif%u.%d", self->domid, self->devid);
+	if (strcmp(name, buf) == 0 || strcmp(name, self->ifname) == 0)
+		return true;
+	snprintf(buf, sizeof(buf), "vif%u.%d-emu", self->domid, self->devid);
+	if (strcmp(name, buf) == 0)
+		return true;
+	snprintf(buf, sizeof(buf), "%s-emu", self->ifname);
+	return strcmp(name, buf) == 0;
+}
+
+static int check_links(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+		       const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ref)
+{
+	struct vifmac_link_info *links = NULL;
+	size_t n = 0;
+	int r = ctx->sys.list_links(ctx->sys_data, &links, &n);
+
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot list dom0's network links: %s", strerror(-r));
+	r = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vifmac_link_info *l = &links[i];
+
+		if (!vifmac_mac_equal(&l->mac, mac) || is_self_link(self, l->name))
+			continue;
+		if (strcmp(scope_key, "*") != 0 && strcmp(l->master, scope_key) != 0 && strcmp(l->name, scope_key) != 0)
+			continue;
+		holder_set(ref, mac, "dom0-link");
+		if (l->master[0])
+			snprintf(ref->holder.detail, sizeof(ref->holder.detail), "dom0 interface %s (port of %s)", l->name,
+				 l->master);
+		else
+			snprintf(ref->holder.detail, sizeof(ref->holder.detail), "dom0 interface %s", l->name);
+		r = -EEXIST;
+		break;
+	}
+	free(links);
+	return r;
+}
+
+VIFMAC_EXPORT int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+				   const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ret_refusal)
+{
+	struct vifmac_refusal ref;
+	int r;
+
+	if (!ctx->sys.xs_directory || !ctx->sys.xs_read || !ctx->sys.list_links)
+		return vifmac_set_error(ctx, -EOPNOTSUPP, "no xenstore or link access to check for conflicts");
+	r = check_xenstore(ctx, mac, scope_key, self, &ref);
+	if (r == 0)
+		r = check_links(ctx, mac, scope_key, self, &ref);
+	if (r == -EEXIST && ret_refusal)
+		*ret_refusal = ref;
+	return r;
+}
+
+/* Copies a registry holder into a refusal's evidence. */
+static void holder_from_record(struct vifmac_refusal *ref, const struct vifmac_record *h)
+{
+	holder_set(ref, &h->mac, "registry");
+	vifmac_strscpy(ref->holder.domain, h->domain, sizeof(ref->holder.domain));
+	vifmac_strscpy(ref->holder.uuid, h->uuid, sizeof(ref->holder.uuid));
+	vifmac_strscpy(ref->holder.host, h->host, sizeof(ref->holder.host));
+	ref->holder.devid = h->devid;
+	ref->holder.since = h->created;
+	if (h->state == VIFMAC_STATE_RESERVED)
+		snprintf(ref->holder.detail, sizeof(ref->holder.detail), "reserved: %.200s", h->note);
+	else
+		snprintf(ref->holder.detail, sizeof(ref->holder.detail), "claimed on bridge %s for ip %s", h->bridge,
+			 h->ip[0] ? h->ip : "-");
+}
+
+/* Writes the MAC and the owner marker in one transaction, retrying on EAGAIN. */
+static int apply(struct vifmac_ctx *ctx, const struct vifmac_hotplug_vif *vif, const struct vifmac_mac *mac,
+		 bool rewrite)
+{
+	char buf[VIFMAC_MAC_STRLEN], path[192];
+	int r = 0;
+
+	if (!ctx->sys.xs_transaction_start || !ctx->sys.xs_transaction_end || !ctx->sys.xs_write)
+		return vifmac_set_error(ctx, -EOPNOTSUPP, "no xenstore write access");
+	vifmac_mac_format(mac, buf);
+	for (int attempt = 0; attempt < XS_RETRIES; attempt++) {
+		unsigned long t;
+
+		r = ctx->sys.xs_transaction_start(ctx->sys_data, &t);
+		if (r < 0)
+			return vifmac_set_error(ctx, r, "cannot start a xenstore transaction: %s", strerror(-r));
+		snprintf(path, sizeof(path), "%s/%s", vif->backend, OWNER_NODE);
+		r = ctx->sys.xs_write(ctx->sys_data, t, path, vif->dom.uuid);
+		if (r == 0 && rewrite) {
+			snprintf(path, sizeof(path), "%s/mac", vif->backend);
+			r = ctx->sys.xs_write(ctx->sys_data, t, path, buf);
+			if (r == 0) {
+				snprintf(path, sizeof(path), "%s/mac", vif->frontend);
+				r = ctx->sys.xs_write(ctx->sys_data, t, path, buf);
+			}
+			if (r == 0 && vif->libxl_path[0]) {
+				snprintf(path, sizeof(path), "%s/mac", vif->libxl_path);
+				r = ctx->sys.xs_write(ctx->sys_data, t, path, buf);
+			}
+		}
+		if (r < 0) {
+			ctx->sys.xs_transaction_end(ctx->sys_data, t, true);
+			return vifmac_set_error(ctx, r, "cannot write %s: %s", path, strerror(-r));
+		}
+		r = ctx->sys.xs_transaction_end(ctx->sys_data, t, false);
+		if (r != -EAGAIN)
+			break;
+		dbg(ctx, "xenstore transaction conflict, retrying (%d)", attempt + 1);
+	}
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "xenstore transaction for %s failed%s: %s", vif->backend,
+					r == -EAGAIN ? " after " "32 retries" : "", strerror(-r));
+	return 0;
+}
+
+static const char *domain_label(const struct vifmac_hotplug_vif *vif, char *buf, size_t size)
+{
+	if (vif->dom.name[0])
+		snprintf(buf, size, "%s (domid %u)", vif->dom.name, vif->domid);
+	else
+		snprintf(buf, size, "domid %u", vif->domid);
+	return buf;
+}
+
+VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_registry *reg,
+					const struct vifmac_hotplug_vif *vif, enum vifmac_hotplug_mode mode,
+					struct vifmac_decision *decision)
+{
+	struct vifmac_decision *d = decision;
+	struct vifmac_vif in = {
+		.bridge = vif->bridge[0] ? vif->bridge : NULL,
+		.ip = vif->ip[0] ? vif->ip : NULL,
+		.domain = vif->dom.name,
+		.uuid = vif->dom.uuid,
+		.devid = vif->devid,
+		.mac = vif->mac_generated ? NULL : &vif->mac,
+	};
+	struct vifmac_record rec, holder;
+	char cur[VIFMAC_MAC_STRLEN], want[VIFMAC_MAC_STRLEN], dom[160];
+	int r;
+
+	vifmac_clear_error(ctx);
+	domain_label(vif, dom, sizeof(dom));
+	if (!vif->dom.uuid[0]) {
+		memset(d, 0, sizeof(*d));
+		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, -ENOENT, "domain %u no longer exists", vif->domid);
+	}
+	r = vifmac_decide(ctx, &in, d);
+	if (r < 0)
+		return r;
+	vifmac_mac_format(&vif->mac, cur);
+	vifmac_mac_format(&d->mac, want);
+	if (mode == VIFMAC_HOTPLUG_VERIFY && !vifmac_mac_equal(&vif->mac, &d->mac)) {
+		if (strcmp(vif->type, "vif") != 0)
+			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+				      "vif %d of %s is an HVM emulated NIC: QEMU got MAC %s before any hotplug script ran, and the policy gives %s (%s); start it with mac=%s: xl create CFG \"$(vifmac xl-args CFG)\"",
+				      vif->devid, dom, cur, want, d->evidence, want);
+		return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+			      "vif %d of running %s came with MAC %s and the guest already uses it; the policy gives %s (%s); remove it with \"xl network-detach %u %d\" and attach with \"vifmac network-attach %s ...\" (or pass mac=%s)",
+			      vif->devid, dom, cur, want, d->evidence, vif->domid, vif->devid,
+			      vif->dom.name[0] ? vif->dom.name : "DOMAIN", want);
+	}
+
+	r = vifmac_check_mac(ctx, &d->mac, d->scope_key, vif, &d->refusal);
+	if (r == -EEXIST) {
+		d->refusal.kind = VIFMAC_REFUSAL_CONFLICT;
+		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already in use", want,
+			 vif->devid, dom);
+		return r;
+	}
+	if (r < 0)
+		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot check %s for conflicts: %s", want,
+			      vifmac_ctx_last_error(ctx));
+
+	vifmac_record_init(&rec);
+	rec.mac = d->mac;
+	vifmac_strscpy(rec.scope_key, d->scope_key, sizeof(rec.scope_key));
+	vifmac_strscpy(rec.domain, vif->dom.name, sizeof(rec.domain));
+	vifmac_strscpy(rec.uuid, vif->dom.uuid, sizeof(rec.uuid));
+	rec.devid = vif->devid;
+	vifmac_strscpy(rec.bridge, vif->bridge, sizeof(rec.bridge));
+	vifmac_strscpy(rec.ip, vif->ip, sizeof(rec.ip));
+	vifmac_strscpy(rec.source, vifmac_rule_name(d->rule), sizeof(rec.source));
+	memset(&holder, 0, sizeof(holder));
+	r = vifmac_registry_claim(reg, &rec, &holder);
+	if (r == -EEXIST) {
+		holder_from_record(&d->refusal, &holder);
+		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already %s", want,
+			 vif->devid, dom, holder.state == VIFMAC_STATE_RESERVED ? "reserved" : "claimed");
+		return r;
+	}
+	if (r < 0)
+		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot record %s for vif %d of %s: %s",
+			      vifmac_registry_url(reg), want, vif->devid, dom, vifmac_ctx_last_error(ctx));
+
+	r = apply(ctx, vif, &d->mac, mode == VIFMAC_HOTPLUG_REWRITE && !vifmac_mac_equal(&vif->mac, &d->mac));
+	if (r < 0) {
+		char why[sizeof(ctx->last_error)];
+
+		vifmac_strscpy(why, ctx->last_error, sizeof(why));
+		vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
+		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot give vif %d of %s its MAC %s: %s", vif->devid,
+			      dom, want, why);
+	}
+	return 0;
+}
+
+VIFMAC_EXPORT int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_registry *reg,
+					 const struct vifmac_hotplug_vif *vif)
+{
+	const char *uuid = vif->claim_uuid[0] ? vif->claim_uuid : vif->dom.uuid;
+
+	vifmac_clear_error(ctx);
+	if (!uuid[0])
+		return 0; /* never claimed, and the domain is gone: nothing of ours to release */
+	return vifmac_registry_release(reg, NULL, uuid, vif->devid);
+}
+
+VIFMAC_EXPORT char *vifmac_refusal_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
+{
+	const struct vifmac_holder *h = &refusal->holder;
+	char since[64] = "";
+	size_t n;
+
+	n = (size_t)snprintf(buf, size, "%s", refusal->message);
+	if (refusal->kind != VIFMAC_REFUSAL_CONFLICT || n >= size)
+		return buf;
+	if (h->since > 0) {
+		time_t t = (time_t)h->since;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(since, sizeof(since), " since %Y-%m-%d %H:%M:%S UTC", &tm);
+	}
+	if (strcmp(h->where, "registry") == 0 && h->devid < 0)
+		snprintf(buf + n, size - n, ": held by a reservation in the registry (%s)%s", h->detail, since);
+	else if (strcmp(h->where, "registry") == 0)
+		snprintf(buf + n, size - n, ": held in the registry by domain %s (uuid %s) vif %d on host %s, %s%s",
+			 h->domain[0] ? h->domain : "?", h->uuid, h->devid, h->host[0] ? h->host : "?", h->detail, since);
+	else if (strcmp(h->where, "xenstore") == 0)
+		snprintf(buf + n, size - n, ": used by %s%s%s (seen in xenstore)", h->detail,
+			 h->domain[0] ? ", domain " : "", h->domain);
+	else
+		snprintf(buf + n, size - n, ": carried by %s (seen in %s)", h->detail, h->where);
+	return buf;
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A fake system seam for unit tests: an in-memory xenstore that knows who
+ * owns each node and records every path read, a domain table, dom0 links,
+ * a settable clock and host name. Transactions buffer their writes; commits
+ * can be made to fail with EAGAIN a given number of times.
+ */
+#ifndef VIFMAC_FAKE_SYS_H
+#define VIFMAC_FAKE_SYS_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vifmac.h"
+
+#define FAKE_MAX_NODES 256
+#define FAKE_MAX_READS 512
+
+struct fake_node {
+	char path[192];
+	char value[300];
+	unsigned owner;
+};
+
+struct fake_sys {
+	struct fake_node nodes[FAKE_MAX_NODES];
+	size_t n_nodes;
+	/* the open transaction's writes */
+	struct fake_node pending[32];
+	size_t n_pending;
+	unsigned long next_t;
+	int commit_eagain;  /* fail this many commits with -EAGAIN */
+	int commits;        /* successful commits */
+	char reads[FAKE_MAX_READS][192];
+	size_t n_reads;
+	struct vifmac_domain_info domains[8];
+	size_t n_domains;
+	struct vifmac_link_info links[8];
+	size_t n_links;
+	int64_t now;
+	char hostname[64];
+};
+
+static struct fake_node *fake_find(struct fake_sys *f, const char *path)
+{
+	for (size_t i = 0; i < f->n_nodes; i++)
+		if (strcmp(f->nodes[i].path, path) == 0)
+			return &f->nodes[i];
+	return NULL;
+}
+
+/* Sets a node (creating it) with its owner. */
+static void fake_set(struct fake_sys *f, const char *path, const char *value, unsigned owner)
+{
+	struct fake_node *n = fake_find(f, path);
+
+	if (!n) {
+		n = &f->nodes[f->n_nodes++];
+		snprintf(n->path, sizeof(n->path), "%s", path);
+	}
+	snprintf(n->value, sizeof(n->value), "%s", value);
+	n->owner = owner;
+}
+
+static const char *fake_get(struct fake_sys *f, const char *path)
+{
+	struct fake_node *n = fake_find(f, path);
+
+	return n ? n->value : NULL;
+}
+
+static bool fake_was_read_under(const struct fake_sys *f, const char *prefix)
+{
+	for (size_t i = 0; i < f->n_reads; i++)
+		if (strncmp(f->reads[i], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+static int fake_xs_read(void *data, unsigned long t, const char *path, char **ret)
+{
+	struct fake_sys *f = data;
+	struct fake_node *n = fake_find(f, path);
+
+	if (f->n_reads < FAKE_MAX_READS)
+		snprintf(f->reads[f->n_reads++], sizeof(f->reads[0]), "%s", path);
+	if (!n)
+		return -ENOENT;
+	*ret = strdup(n->value);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int fake_xs_write(void *data, unsigned long t, const char *path, const char *value)
+{
+	struct fake_sys *f = data;
+
+	if (t == 0) {
+		fake_set(f, path, value, 0);
+		return 0;
+	}
+	snprintf(f->pending[f->n_pending].path, sizeof(f->pending[0].path), "%s", path);
+	snprintf(f->pending[f->n_pending].value, sizeof(f->pending[0].value), "%s", value);
+	f->n_pending++;
+	return 0;
+}
+
+static int fake_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n)
+{
+	struct fake_sys *f = data;
+	size_t len = strlen(path), n = 0;
+	char **names = calloc(FAKE_MAX_NODES + 1, sizeof(char *));
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n_nodes; i++) {
+		const char *p = f->nodes[i].path, *rest, *slash;
+		bool dup = false;
+
+		if (strncmp(p, path, len) != 0 || p[len] != '/')
+			continue;
+		rest = p + len + 1;
+		slash = strchr(rest, '/');
+		for (size_t j = 0; j < n; j++)
+			dup = dup || (strncmp(names[j], rest, slash ? (size_t)(slash - rest) : strlen(rest)) == 0 &&
+				      strlen(names[j]) == (slash ? (size_t)(slash - rest) : strlen(rest)));
+		if (!dup)
+			names[n++] = slash ? strndup(rest, (size_t)(slash - rest)) : strdup(rest);
+	}
+	if (n == 0) {
+		free(names);
+		return -ENOENT;
+	}
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+}
+
+static int fake_xs_owner(void *data, unsigned long t, const char *path, unsigned *ret_domid)
+{
+	struct fake_node *n = fake_find(data, path);
+
+	if (!n)
+		return -ENOENT;
+	*ret_domid = n->owner;
+	return 0;
+}
+
+static int fake_xs_transaction_start(void *data, unsigned long *ret_t)
+{
+	struct fake_sys *f = data;
+
+	f->n_pending = 0;
+	*ret_t = ++f->next_t;
+	return 0;
+}
+
+static int fake_xs_transaction_end(void *data, unsigned long t, bool abort)
+{
+	struct fake_sys *f = data;
+
+	if (abort) {
+		f->n_pending = 0;
+		return 0;
+	}
+	if (f->commit_eagain > 0) {
+		f->commit_eagain--;
+		f->n_pending = 0;
+		return -EAGAIN;
+	}
+	for (size_t i = 0; i < f->n_pending; i++) {
+		struct fake_node *n = fake_find(f, f->pending[i].path);
+
+		fake_set(f, f->pending[i].path, f->pending[i].value, n ? n->owner : 0);
+	}
+	f->n_pending = 0;
+	f->commits++;
+	return 0;
+}
+
+static int fake_list_domains(void *data, struct vifmac_domain_info **ret, size_t *ret_n)
+{
+	struct fake_sys *f = data;
+
+	*ret = calloc(f->n_domains + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, f->domains, f->n_domains * sizeof(**ret));
+	*ret_n = f->n_domains;
+	return 0;
+}
+
+static int fake_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret)
+{
+	struct fake_sys *f = data;
+
+	for (size_t i = 0; i < f->n_domains; i++)
+		if (f->domains[i].domid == domid) {
+			*ret = f->domains[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int fake_list_links(void *data, struct vifmac_link_info **ret, size_t *ret_n)
+{
+	struct fake_sys *f = data;
+
+	*ret = calloc(f->n_links + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, f->links, f->n_links * sizeof(**ret));
+	*ret_n = f->n_links;
+	return 0;
+}
+
+static int64_t fake_now(void *data)
+{
+	return ((struct fake_sys *)data)->now;
+}
+
+static int fake_hostname(void *data, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", ((struct fake_sys *)data)->hostname);
+	return 0;
+}
+
+static const struct vifmac_sys_ops fake_sys_ops = {
+	.xs_read = fake_xs_read,
+	.xs_write = fake_xs_write,
+	.xs_directory = fake_xs_directory,
+	.xs_owner = fake_xs_owner,
+	.xs_transaction_start = fake_xs_transaction_start,
+	.xs_transaction_end = fake_xs_transaction_end,
+	.list_domains = fake_list_domains,
+	.list_links = fake_list_links,
+	.now = fake_now,
+	.hostname = fake_hostname,
+	.get_domain = fake_get_domain,
+};
+
+static void fake_add_domain(struct fake_sys *f, unsigned domid, const char *name, const char *uuid, bool paused)
+{
+	struct vifmac_domain_info *d = &f->domains[f->n_domains++];
+
+	memset(d, 0, sizeof(*d));
+	d->domid = domid;
+	d->paused = paused;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
+}
+
+static void fake_add_link(struct fake_sys *f, const char *name, const char *mac, const char *master)
+{
+	struct vifmac_link_info *l = &f->links[f->n_links++];
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	snprintf(l->master, sizeof(l->master), "%s", master ? master : "");
+	if (vifmac_mac_parse(mac, &l->mac) < 0)
+		abort();
+}
+
+/*
+ * A vif as libxl leaves it when it runs the hotplug script: backend nodes
+ * owned by dom0, frontend nodes owned by the guest, libxl's private copy.
+ */
+static void fake_add_vif(struct fake_sys *f, unsigned domid, unsigned devid, const char *mac, const char *bridge,
+			 const char *ip, const char *type)
+{
+	char be[128], fe[128], p[192], v[32];
+
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vif/%u/%u", domid, devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%u", domid, devid);
+	snprintf(v, sizeof(v), "%u", domid);
+	snprintf(p, sizeof(p), "%s/frontend-id", be);
+	fake_set(f, p, v, 0);
+	snprintf(p, sizeof(p), "%s/frontend", be);
+	fake_set(f, p, fe, 0);
+	snprintf(p, sizeof(p), "%s/mac", be);
+	fake_set(f, p, mac, 0);
+	snprintf(p, sizeof(p), "%s/bridge", be);
+	fake_set(f, p, bridge, 0);
+	if (ip) {
+		snprintf(p, sizeof(p), "%s/ip", be);
+		fake_set(f, p, ip, 0);
+	}
+	snprintf(p, sizeof(p), "%s/type", be);
+	fake_set(f, p, type ? type : "vif", 0);
+	snprintf(p, sizeof(p), "%s/state", be);
+	fake_set(f, p, "2", 0);
+	snprintf(p, sizeof(p), "%s/mac", fe);
+	fake_set(f, p, mac, domid);
+	snprintf(p, sizeof(p), "%s/state", fe);
+	fake_set(f, p, "1", domid);
+	snprintf(p, sizeof(p), "/libxl/%u/device/vif/%u/mac", domid, devid);
+	fake_set(f, p, mac, 0);
+}
+
+#endif

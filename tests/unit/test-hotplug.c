@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The hotplug pipeline through the system seam: a fake xenstore that knows
+ * node ownership, a real SQLite registry in a temporary folder.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+
+#include "fake-sys.h"
+
+#define UUID_WEB1 "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
+#define UUID_WEB2 "0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3"
+#define BE5 "/local/domain/0/backend/vif/5/0"
+#define FE5 "/local/domain/5/device/vif/0"
+#define POLICY_MAC "02:00:c0:00:02:0a"
+
+struct env {
+	struct fake_sys fake;
+	struct vifmac_ctx *ctx;
+	struct vifmac_registry *reg;
+	char dir[64];
+};
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char url[128];
+
+	assert_non_null(e);
+	snprintf(e->dir, sizeof(e->dir), "/tmp/vifmac-hotplug-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	e->fake.now = 1700000000;
+	snprintf(e->fake.hostname, sizeof(e->fake.hostname), "dom0-a");
+	e->ctx = tu_ctx_with_policy("private_bridges = [ \"xenbr0\", \"xenbr1\" ]\n");
+	vifmac_ctx_set_sys(e->ctx, &fake_sys_ops, &e->fake);
+	snprintf(url, sizeof(url), "sqlite:%s/registry.db", e->dir);
+	assert_int_equal(vifmac_registry_open(e->ctx, url, &e->reg), 0);
+	/* web1, domid 5, paused in xl create, random MAC from libxl */
+	fake_add_domain(&e->fake, 5, "web1", UUID_WEB1, true);
+	fake_add_vif(&e->fake, 5, 0, "00:16:3e:12:34:56", "xenbr0", "192.0.2.10", "vif");
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+	char cmd[128];
+
+	vifmac_registry_close(e->reg);
+	vifmac_ctx_unref(e->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
+	assert_int_equal(system(cmd), 0);
+	free(e);
+	return 0;
+}
+
+static int count_fn(void *data, const struct vifmac_record *rec)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+static int claims_of(struct env *e, const char *mac_s)
+{
+	struct vifmac_mac mac;
+	int n = 0;
+
+	assert_int_equal(vifmac_mac_parse(mac_s, &mac), 0);
+	assert_int_equal(vifmac_registry_lookup_mac(e->reg, &mac, count_fn, &n), 0);
+	return n;
+}
+
+static int online(struct env *e, const char *xenbus_path, struct vifmac_decision *d)
+{
+	struct vifmac_hotplug_vif vif;
+	int r = vifmac_hotplug_read(e->ctx, xenbus_path, &vif);
+
+	if (r < 0)
+		return r;
+	return vifmac_hotplug_online(e->ctx, e->reg, &vif, vifmac_hotplug_mode_for(&vif), d);
+}
+
+static void test_online_rewrites_backend_frontend_and_libxl_copy(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_string_equal(tu_mac(&d.mac), POLICY_MAC);
+	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), POLICY_MAC);
+	assert_string_equal(fake_get(&e->fake, FE5 "/mac"), POLICY_MAC);
+	assert_string_equal(fake_get(&e->fake, "/libxl/5/device/vif/0/mac"), POLICY_MAC);
+	assert_string_equal(fake_get(&e->fake, BE5 "/vifmac-owner"), UUID_WEB1);
+	/* all in one transaction */
+	assert_int_equal(e->fake.commits, 1);
+	assert_int_equal(claims_of(e, POLICY_MAC), 1);
+}
+
+static void test_frontend_is_never_read_as_input(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	/* the guest plants values in its own frontend directory */
+	fake_set(&e->fake, FE5 "/mac", "02:00:c0:00:02:63", 5);
+	fake_set(&e->fake, FE5 "/ip", "192.0.2.99", 5);
+	fake_set(&e->fake, FE5 "/bridge", "xenbr1", 5);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_string_equal(tu_mac(&d.mac), POLICY_MAC);
+	assert_false(fake_was_read_under(&e->fake, "/local/domain/5/"));
+	/* it was written to, so the guest gets the MAC */
+	assert_string_equal(fake_get(&e->fake, FE5 "/mac"), POLICY_MAC);
+}
+
+static void test_guest_owned_backend_node_is_refused(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif vif;
+
+	fake_set(&e->fake, BE5 "/ip", "192.0.2.77", 5);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(e->ctx), BE5 "/ip is owned by domain 5"));
+}
+
+static void test_backend_for_another_frontend_is_refused(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif vif;
+
+	fake_set(&e->fake, BE5 "/frontend", "/local/domain/6/device/vif/0", 0);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(e->ctx), "/frontend is"));
+}
+
+static void test_malformed_xenstore_values_are_input_errors(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif vif;
+	struct vifmac_decision d;
+	char big[300];
+
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/x", &vif), -EINVAL);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vbd/5/0", &vif), -EINVAL);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/05/0", &vif), -EINVAL);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, NULL, &vif), -EINVAL);
+	fake_set(&e->fake, BE5 "/mac", "00:16:3e:zz:34:56", 0);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(e->ctx), "is not a MAC address"));
+	fake_set(&e->fake, BE5 "/mac", "00:16:3e:12:34:56", 0);
+	memset(big, '1', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	fake_set(&e->fake, BE5 "/bridge", big, 0);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(e->ctx), "too long"));
+	fake_set(&e->fake, BE5 "/bridge", "xenbr0", 0);
+	fake_set(&e->fake, BE5 "/ip", "192.0.2.010", 0);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EINVAL);
+	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_INPUT);
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+}
+
+static void test_conflict_in_registry_names_the_holder_and_writes_nothing(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_record rec, holder;
+	struct vifmac_decision d;
+	char line[1024];
+
+	vifmac_record_init(&rec);
+	assert_int_equal(vifmac_mac_parse(POLICY_MAC, &rec.mac), 0);
+	snprintf(rec.domain, sizeof(rec.domain), "web2");
+	snprintf(rec.uuid, sizeof(rec.uuid), UUID_WEB2);
+	rec.devid = 0;
+	snprintf(rec.bridge, sizeof(rec.bridge), "xenbr1");
+	assert_int_equal(vifmac_registry_claim(e->reg, &rec, &holder), 0);
+
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_CONFLICT);
+	assert_string_equal(d.refusal.holder.where, "registry");
+	assert_string_equal(d.refusal.holder.domain, "web2");
+	assert_string_equal(d.refusal.holder.uuid, UUID_WEB2);
+	vifmac_refusal_format(&d.refusal, line, sizeof(line));
+	assert_non_null(strstr(line, POLICY_MAC));
+	assert_non_null(strstr(line, "domain web2"));
+	assert_non_null(strstr(line, "host dom0-a"));
+	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), "00:16:3e:12:34:56");
+	assert_int_equal(e->fake.commits, 0);
+}
+
+static void test_conflict_with_a_vif_created_without_vifmac(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	fake_add_domain(&e->fake, 3, "old", UUID_WEB2, false);
+	fake_add_vif(&e->fake, 3, 0, POLICY_MAC, "xenbr1", NULL, "vif");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_string_equal(d.refusal.holder.where, "xenstore");
+	assert_string_equal(d.refusal.holder.domain, "old");
+	assert_non_null(strstr(d.refusal.holder.detail, "domain 3 vif 0 on bridge xenbr1"));
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+}
+
+static void test_conflict_with_a_dom0_link(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+	char line[1024];
+
+	fake_add_link(&e->fake, "dummy0", POLICY_MAC, NULL);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_string_equal(d.refusal.holder.where, "dom0-link");
+	vifmac_refusal_format(&d.refusal, line, sizeof(line));
+	assert_non_null(strstr(line, "dom0 interface dummy0"));
+}
+
+static void test_own_dom0_interface_is_not_a_conflict(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	fake_add_link(&e->fake, "vif5.0", POLICY_MAC, "xenbr0");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+}
+
+static void test_bridge_scope_ignores_other_bridges(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	assert_int_equal(tu_load_policy_text(e->ctx, "scope = \"bridge\"\n"), 0);
+	fake_add_domain(&e->fake, 3, "other", UUID_WEB2, false);
+	fake_add_vif(&e->fake, 3, 0, POLICY_MAC, "xenbr1", NULL, "vif");
+	fake_add_link(&e->fake, "dummy0", POLICY_MAC, "xenbr1");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_string_equal(d.scope_key, "xenbr0");
+	/* but the same bridge conflicts */
+	fake_set(&e->fake, "/local/domain/0/backend/vif/3/0/bridge", "xenbr0", 0);
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+}
+
+static void test_two_vifs_of_one_domain_conflict(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	fake_add_vif(&e->fake, 5, 1, "00:16:3e:12:34:57", "xenbr1", "192.0.2.10", "vif");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_int_equal(online(e, "backend/vif/5/1", &d), -EEXIST);
+	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_CONFLICT);
+}
+
+static void test_hvm_emulated_nic_is_verified_not_rewritten(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	fake_set(&e->fake, BE5 "/type", "vif_ioemu", 0);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EPERM);
+	assert_non_null(strstr(d.refusal.message, "HVM emulated NIC"));
+	assert_non_null(strstr(d.refusal.message, "vifmac xl-args"));
+	assert_non_null(strstr(d.refusal.message, "mac=" POLICY_MAC));
+	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), "00:16:3e:12:34:56");
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+	/* started with vifmac xl-args: the MAC is already right, and is claimed */
+	fake_set(&e->fake, BE5 "/mac", POLICY_MAC, 0);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_int_equal(claims_of(e, POLICY_MAC), 1);
+}
+
+static void test_hot_attach_to_running_guest_is_verified(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	e->fake.domains[0].paused = false;
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EPERM);
+	assert_non_null(strstr(d.refusal.message, "xl network-detach 5 0"));
+	assert_non_null(strstr(d.refusal.message, "vifmac network-attach web1"));
+	assert_string_equal(fake_get(&e->fake, FE5 "/mac"), "00:16:3e:12:34:56");
+}
+
+static void test_restore_reclaims_the_same_mac(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	/* xl restore: new domid, same UUID, libxl's saved random MAC again */
+	fake_add_domain(&e->fake, 9, "web1", UUID_WEB1, true);
+	fake_add_vif(&e->fake, 9, 0, "00:16:3e:12:34:56", "xenbr0", "192.0.2.10", "vif");
+	fake_set(&e->fake, BE5 "/mac", "00:16:3e:00:00:01", 0); /* the old one is being torn down */
+	assert_int_equal(online(e, "backend/vif/9/0", &d), 0);
+	assert_string_equal(fake_get(&e->fake, "/local/domain/9/device/vif/0/mac"), POLICY_MAC);
+	assert_int_equal(claims_of(e, POLICY_MAC), 1);
+}
+
+static void test_offline_releases_own_claim_even_when_domain_is_gone(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif vif;
+	struct vifmac_decision d;
+
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	/* failed create: the domain is destroyed before offline runs */
+	e->fake.n_domains = 0;
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), 0);
+	assert_string_equal(vif.dom.uuid, "");
+	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &vif), 1);
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+	/* idempotent */
+	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &vif), 0);
+}
+
+static void test_offline_never_releases_another_owners_claim(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_record rec, holder;
+	struct vifmac_hotplug_vif vif;
+	struct vifmac_decision d;
+
+	vifmac_record_init(&rec);
+	assert_int_equal(vifmac_mac_parse(POLICY_MAC, &rec.mac), 0);
+	snprintf(rec.uuid, sizeof(rec.uuid), UUID_WEB2);
+	rec.devid = 0;
+	assert_int_equal(vifmac_registry_claim(e->reg, &rec, &holder), 0);
+	/* our create is refused; its offline run must leave web2's claim alone */
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), 0);
+	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &vif), 0);
+	assert_int_equal(claims_of(e, POLICY_MAC), 1);
+}
+
+static void test_eagain_storm_is_retried_then_refused_and_claim_released(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	e->fake.commit_eagain = 5;
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), POLICY_MAC);
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
+	fake_set(&e->fake, BE5 "/mac", "00:16:3e:12:34:56", 0);
+	e->fake.commit_eagain = 1000;
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EAGAIN);
+	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_UNAVAILABLE);
+	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), "00:16:3e:12:34:56");
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+}
+
+static void test_policy_refusal_claims_nothing(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	fake_set(&e->fake, BE5 "/ip", "2001:db8::1", 0);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EPERM);
+	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_POLICY);
+	assert_int_equal(e->fake.commits, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_online_rewrites_backend_frontend_and_libxl_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frontend_is_never_read_as_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_owned_backend_node_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_for_another_frontend_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_xenstore_values_are_input_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_in_registry_names_the_holder_and_writes_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_with_a_vif_created_without_vifmac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_with_a_dom0_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_dom0_interface_is_not_a_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bridge_scope_ignores_other_bridges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_vifs_of_one_domain_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hvm_emulated_nic_is_verified_not_rewritten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hot_attach_to_running_guest_is_verified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_reclaims_the_same_mac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline_releases_own_claim_even_when_domain_is_gone, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_offline_never_releases_another_owners_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eagain_storm_is_retried_then_refused_and_claim_released, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_policy_refusal_claims_nothing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

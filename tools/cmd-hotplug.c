@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vifmac hotplug: the C half of /etc/xen/scripts/vif-vifmac, run by libxl
+ * through the hook with the hotplug environment (XENBUS_PATH, vif, INTERFACE).
+ * vifmac network-attach: xl network-attach with the policy's mac= filled in.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vifmac-cli.h"
+
+static void hotplug_usage(void)
+{
+	printf("Usage: vifmac hotplug online|offline|add|remove [type_if=vif|tap]\n"
+	       "\n"
+	       "Run by /etc/xen/scripts/vif-vifmac with the toolstack's environment\n"
+	       "(XENBUS_PATH for vif runs, INTERFACE for tap runs). On refusal it prints\n"
+	       "one line for the admin on standard output and exits non-zero; details of\n"
+	       "what it did go to standard error (the hotplug log).\n");
+}
+
+/* "vif<domid>.<devid>-emu" (or a vifname with -emu) → "backend/vif/<domid>/<devid>" */
+static int tap_xenbus_path(const char *iface, char *buf, size_t size)
+{
+	unsigned domid, devid;
+	char tail[8];
+
+	if (!iface || sscanf(iface, "vif%u.%u%7s", &domid, &devid, tail) != 3 || strcmp(tail, "-emu") != 0)
+		return -EINVAL;
+	snprintf(buf, size, "backend/vif/%u/%u", domid, devid);
+	return 0;
+}
+
+/* On success, stdout carries only the network script to chain to. */
+static int chain(struct cli *cli, const char *bridge)
+{
+	printf("chain=%s\n", vifmac_ctx_bridge_chain(cli->ctx, bridge && *bridge ? bridge : NULL));
+	return EXIT_OK;
+}
+
+static int exit_for_kind(enum vifmac_refusal_kind kind)
+{
+	switch (kind) {
+	case VIFMAC_REFUSAL_INPUT:
+		return EXIT_USAGE;
+	case VIFMAC_REFUSAL_UNAVAILABLE:
+		return EXIT_SYSTEM;
+	default:
+		return EXIT_REFUSED;
+	}
+}
+
+int cmd_hotplug(struct cli *cli, int argc, char **argv)
+{
+	const char *command, *type_if = "vif", *xenbus_path;
+	struct vifmac_hotplug_vif vif;
+	struct vifmac_registry *reg = NULL;
+	struct vifmac_decision d;
+	char path[64], line[1024], mac[VIFMAC_MAC_STRLEN];
+	bool online;
+	int r, rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		hotplug_usage();
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	command = argv[1];
+	for (int i = 2; i < argc; i++)
+		if (strncmp(argv[i], "type_if=", 8) == 0)
+			type_if = argv[i] + 8;
+	if (strcmp(command, "online") == 0 || strcmp(command, "add") == 0)
+		online = true;
+	else if (strcmp(command, "offline") == 0 || strcmp(command, "remove") == 0)
+		online = false;
+	else {
+		printf("vif-vifmac: unknown command \"%s\"\n", command);
+		return EXIT_USAGE;
+	}
+	/* as vif-common.sh: online/offline serve vifs, add/remove serve taps */
+	if (strcmp(type_if, "vif") != 0 && strcmp(type_if, "tap") != 0) {
+		printf("vif-vifmac: unknown type_if=%s\n", type_if);
+		return EXIT_USAGE;
+	}
+	if ((command[0] == 'o') != (strcmp(type_if, "vif") == 0))
+		return chain(cli, NULL); /* not ours to handle; the network script decides */
+	if (strcmp(type_if, "tap") == 0) {
+		if (tap_xenbus_path(getenv("INTERFACE"), path, sizeof(path)) < 0) {
+			printf("vif-vifmac: INTERFACE=\"%s\" is not vif<domid>.<devid>-emu\n",
+			       getenv("INTERFACE") ? getenv("INTERFACE") : "");
+			return EXIT_USAGE;
+		}
+		xenbus_path = path;
+	} else {
+		xenbus_path = getenv("XENBUS_PATH");
+	}
+
+	r = vifmac_hotplug_read(cli->ctx, xenbus_path, &vif);
+	if (r < 0) {
+		if (!online) {
+			/* the backend is already gone: nothing we can do, nothing to block */
+			fprintf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
+				vifmac_ctx_last_error(cli->ctx));
+			return chain(cli, NULL);
+		}
+		printf("vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
+		return cli_exit_for(r) == EXIT_REFUSED ? EXIT_USAGE : cli_exit_for(r);
+	}
+	if (!online && strcmp(type_if, "tap") == 0)
+		return chain(cli, vif.bridge); /* the vif's offline run releases the claim */
+	r = vifmac_registry_open(cli->ctx, cli->registry ? cli->registry : vifmac_ctx_registry_url(cli->ctx), &reg);
+	if (r < 0) {
+		if (!online) {
+			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
+				vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
+			return chain(cli, vif.bridge);
+		}
+		printf("vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
+		       vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
+		return EXIT_SYSTEM;
+	}
+	if (!online) {
+		r = vifmac_hotplug_offline(cli->ctx, reg, &vif);
+		if (r < 0)
+			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: cannot release the claim: %s\n", vif.domid,
+				vif.devid, vifmac_ctx_last_error(cli->ctx));
+		else
+			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: released %d claim(s)\n", vif.domid,
+				vif.devid, r);
+		vifmac_registry_close(reg);
+		return chain(cli, vif.bridge);
+	}
+	r = vifmac_hotplug_online(cli->ctx, reg, &vif, vifmac_hotplug_mode_for(&vif), &d);
+	vifmac_registry_close(reg);
+	if (r < 0) {
+		printf("vif-vifmac: %s: %s\n", vifmac_refusal_kind_name(d.refusal.kind),
+		       vifmac_refusal_format(&d.refusal, line, sizeof(line)));
+		rc = exit_for_kind(d.refusal.kind);
+		return rc;
+	}
+	fprintf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
+		vif.dom.name[0] ? vif.dom.name : "?", vif.domid, vif.devid, vif.bridge,
+		vifmac_hotplug_mode_for(&vif) == VIFMAC_HOTPLUG_REWRITE ? "assigned" : "verified",
+		vifmac_mac_format(&d.mac, mac), vifmac_rule_name(d.rule), d.evidence);
+	return chain(cli, vif.bridge);
+}
+
+int cmd_network_attach(struct cli *cli, int argc, char **argv)
+{
+	struct vifmac_vif vif = { .devid = -1 };
+	struct vifmac_mac given;
+	struct vifmac_decision d;
+	char mac[VIFMAC_MAC_STRLEN], macarg[32], line[1024];
+	const char *xl = getenv("VIFMAC_XL");
+	char **xlargv;
+	int n = 0, r;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		printf("Usage: vifmac network-attach DOMAIN key=value...\n"
+		       "\n"
+		       "Runs \"xl network-attach DOMAIN key=value... mac=MAC\" with the MAC the\n"
+		       "policy gives (bridge= and ip= decide it). A running guest connects its new\n"
+		       "vif before any hotplug script runs, so the MAC must be right from the start.\n");
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	vif.domain = argv[1];
+	vif.bridge = "xenbr0"; /* libxl's default */
+	for (int i = 2; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+
+		if (!eq || eq == argv[i]) {
+			cli_error("network-attach: \"%s\" is not key=value", argv[i]);
+			return EXIT_USAGE;
+		}
+		if (strncmp(argv[i], "bridge=", 7) == 0)
+			vif.bridge = eq + 1;
+		else if (strncmp(argv[i], "ip=", 3) == 0)
+			vif.ip = eq + 1;
+		else if (strncmp(argv[i], "mac=", 4) == 0) {
+			if (vifmac_mac_parse(eq + 1, &given) < 0) {
+				cli_error("network-attach: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)", eq + 1);
+				return EXIT_USAGE;
+			}
+			vif.mac = &given;
+		} else if (strncmp(argv[i], "devid=", 6) == 0) {
+			char *end;
+			long v = strtol(eq + 1, &end, 10);
+
+			if (*end || end == eq + 1 || v < 0 || v > 65535) {
+				cli_error("network-attach: devid=%s is not a device number", eq + 1);
+				return EXIT_USAGE;
+			}
+			vif.devid = (int)v;
+		}
+	}
+	r = vifmac_decide(cli->ctx, &vif, &d);
+	if (r < 0) {
+		cli_error("refused (%s): domain %s bridge %s: %s", vifmac_refusal_kind_name(d.refusal.kind), vif.domain,
+			  vif.bridge, vifmac_refusal_format(&d.refusal, line, sizeof(line)));
+		return exit_for_kind(d.refusal.kind);
+	}
+	snprintf(macarg, sizeof(macarg), "mac=%s", vifmac_mac_format(&d.mac, mac));
+	xlargv = calloc((size_t)argc + 4, sizeof(char *));
+	if (!xlargv)
+		return EXIT_SYSTEM;
+	xlargv[n++] = (char *)(xl && *xl ? xl : "xl");
+	xlargv[n++] = (char *)"network-attach";
+	xlargv[n++] = argv[1];
+	for (int i = 2; i < argc; i++)
+		if (strncmp(argv[i], "mac=", 4) != 0)
+			xlargv[n++] = argv[i];
+	xlargv[n++] = macarg;
+	xlargv[n] = NULL;
+	fprintf(stderr, "vifmac: %s gets %s [%s: %s]\n", vif.domain, mac, vifmac_rule_name(d.rule), d.evidence);
+	fflush(NULL);
+	execvp(xlargv[0], xlargv);
+	cli_error("cannot run %s: %s", xlargv[0], strerror(errno));
+	free(xlargv);
+	return EXIT_SYSTEM;
+}
