@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "vifmac-internal.h"
 
 #define XS_RETRIES 32
+
+static void format_evidence(const struct vifmac_refusal *refusal, char *buf, size_t size);
 #define OWNER_NODE "vifmac-owner"
 
 static int refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
@@ -342,10 +345,122 @@ static int check_links(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, con
 	return r;
 }
 
+/* A dom0 interface that is (or will be) a vif of some domain of this host. */
+static bool is_vif_port(struct vifmac_ctx *ctx, const char *name)
+{
+	unsigned d, n;
+	char tail[8] = "";
+	char **doms = NULL;
+	size_t n_doms = 0;
+	bool found = false;
+
+	if (sscanf(name, "vif%u.%u%7s", &d, &n, tail) >= 2 && (!tail[0] || strcmp(tail, "-emu") == 0))
+		return true;
+	/* vifname= renames: look them up in the backends */
+	if (ctx->sys.xs_directory(ctx->sys_data, 0, "/local/domain/0/backend/vif", &doms, &n_doms) < 0)
+		return false;
+	for (size_t i = 0; i < n_doms; i++) {
+		char dir[128], **devs = NULL;
+		size_t n_devs = 0;
+
+		snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%s", doms[i]);
+		if (!found && ctx->sys.xs_directory(ctx->sys_data, 0, dir, &devs, &n_devs) == 0) {
+			for (size_t j = 0; j < n_devs; j++) {
+				char path[192], *v = NULL, emu[80];
+
+				snprintf(path, sizeof(path), "%s/%s/vifname", dir, devs[j]);
+				if (!found && ctx->sys.xs_read(ctx->sys_data, 0, path, &v) == 0) {
+					snprintf(emu, sizeof(emu), "%s-emu", v);
+					found = strcmp(v, name) == 0 || strcmp(emu, name) == 0;
+					free(v);
+				}
+				free(devs[j]);
+			}
+			free(devs);
+		}
+		free(doms[i]);
+	}
+	free(doms);
+	return found;
+}
+
+/* Is @ip (a neighbour's address) one of the vif's own ip= entries? */
+static bool is_own_ip(const struct vifmac_hotplug_vif *self, const char *ip)
+{
+	const char *p;
+	size_t n = strlen(ip);
+
+	if (!self || !*ip)
+		return false;
+	for (p = self->ip; (p = strstr(p, ip)); p += n) {
+		bool starts = p == self->ip || p[-1] == ' ';
+		bool ends = p[n] == '\0' || p[n] == ' ' || p[n] == '/';
+
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
+/* Bridge FDB and neighbour tables: the MAC seen on the wire by someone not ours. */
+static int check_wire(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+		      const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ref)
+{
+	struct vifmac_fdb_entry *fdb = NULL;
+	struct vifmac_neigh_entry *neigh = NULL;
+	size_t n_fdb = 0, n_neigh = 0;
+	int r;
+
+	if (!ctx->sys.list_fdb || !ctx->sys.list_neigh)
+		return vifmac_set_error(ctx, -EOPNOTSUPP, "no access to the bridges' forwarding databases");
+	r = ctx->sys.list_fdb(ctx->sys_data, &fdb, &n_fdb);
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot read the bridges' forwarding databases: %s", strerror(-r));
+	r = 0;
+	for (size_t i = 0; i < n_fdb && r == 0; i++) {
+		const struct vifmac_fdb_entry *e = &fdb[i];
+
+		if (e->local || !vifmac_mac_equal(&e->mac, mac) || !scope_covers(scope_key, e->bridge) ||
+		    is_self_link(self, e->port) || is_vif_port(ctx, e->port))
+			continue;
+		holder_set(ref, mac, "fdb");
+		if (e->age >= 0)
+			snprintf(ref->holder.detail, sizeof(ref->holder.detail),
+				 "bridge %s port %s%s%.0d, learned %llds ago", e->bridge, e->port, e->vlan ? " vlan " : "",
+				 e->vlan, (long long)e->age);
+		else
+			snprintf(ref->holder.detail, sizeof(ref->holder.detail), "bridge %s port %s", e->bridge, e->port);
+		r = -EEXIST;
+	}
+	free(fdb);
+	if (r)
+		return r;
+	r = ctx->sys.list_neigh(ctx->sys_data, &neigh, &n_neigh);
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot read dom0's neighbour tables: %s", strerror(-r));
+	for (size_t i = 0; i < n_neigh && r == 0; i++) {
+		const struct vifmac_neigh_entry *e = &neigh[i];
+
+		if (!vifmac_mac_equal(&e->mac, mac) || is_own_ip(self, e->ip) || is_self_link(self, e->ifname) ||
+		    is_vif_port(ctx, e->ifname))
+			continue;
+		if (strcmp(scope_key, "*") != 0 && strcmp(scope_key, e->ifname) != 0)
+			continue;
+		holder_set(ref, mac, "neighbour");
+		snprintf(ref->holder.detail, sizeof(ref->holder.detail), "dom0's neighbour %s on %s (%s)", e->ip,
+			 e->ifname, e->state);
+		r = -EEXIST;
+	}
+	free(neigh);
+	return r;
+}
+
 VIFMAC_EXPORT int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
-				   const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ret_refusal)
+				   const struct vifmac_hotplug_vif *self, unsigned flags,
+				   struct vifmac_refusal *ret_refusal)
 {
 	struct vifmac_refusal ref;
+	enum vifmac_wire_check wire = ctx->policy->wire_check;
 	int r;
 
 	if (!ctx->sys.xs_directory || !ctx->sys.xs_read || !ctx->sys.list_links)
@@ -353,6 +468,19 @@ VIFMAC_EXPORT int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_m
 	r = check_xenstore(ctx, mac, scope_key, self, &ref);
 	if (r == 0)
 		r = check_links(ctx, mac, scope_key, self, &ref);
+	if (r == 0 && wire != VIFMAC_WIRE_OFF && !(flags & VIFMAC_CHECK_NO_WIRE)) {
+		r = check_wire(ctx, mac, scope_key, self, &ref);
+		if (r == -EEXIST && wire == VIFMAC_WIRE_WARN) {
+			char buf[VIFMAC_MAC_STRLEN];
+
+			warn(ctx, "%s is seen on the wire: %s (wire_check = \"warn\")", vifmac_mac_format(mac, buf),
+			     ref.holder.detail);
+			ref.kind = VIFMAC_REFUSAL_NONE;
+			if (ret_refusal)
+				*ret_refusal = ref;
+			return 0;
+		}
+	}
 	if (r == -EEXIST && ret_refusal)
 		*ret_refusal = ref;
 	return r;
@@ -428,6 +556,21 @@ static const char *domain_label(const struct vifmac_hotplug_vif *vif, char *buf,
 	return buf;
 }
 
+struct same_owner {
+	const char *uuid;
+	int devid;
+	bool found;
+};
+
+static int same_owner_fn(void *data, const struct vifmac_record *rec)
+{
+	struct same_owner *so = data;
+
+	if (rec->state == VIFMAC_STATE_ACTIVE && rec->devid == so->devid && strcasecmp(rec->uuid, so->uuid) == 0)
+		so->found = true;
+	return 0;
+}
+
 VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_registry *reg,
 					const struct vifmac_hotplug_vif *vif, enum vifmac_hotplug_mode mode,
 					struct vifmac_decision *decision)
@@ -467,7 +610,24 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 			      vif->dom.name[0] ? vif->dom.name : "DOMAIN", want);
 	}
 
-	r = vifmac_check_mac(ctx, &d->mac, d->scope_key, vif, &d->refusal);
+	{
+		struct same_owner so = { .uuid = vif->dom.uuid, .devid = vif->devid };
+		struct vifmac_refusal seen;
+
+		/*
+		 * A MAC this very vif already holds (restart, reboot, restore,
+		 * migrate-in with a shared registry) may still be in FDBs and ARP
+		 * caches from its previous life: that is not a foreign machine.
+		 */
+		if (vifmac_registry_lookup_mac(reg, &d->mac, same_owner_fn, &so) < 0)
+			so.found = false;
+		memset(&seen, 0, sizeof(seen));
+		r = vifmac_check_mac(ctx, &d->mac, d->scope_key, vif, so.found ? VIFMAC_CHECK_NO_WIRE : 0, &seen);
+		if (r == 0 && seen.holder.where[0])
+			format_evidence(&seen, d->warning, sizeof(d->warning));
+		if (r == -EEXIST)
+			d->refusal = seen;
+	}
 	if (r == -EEXIST) {
 		d->refusal.kind = VIFMAC_REFUSAL_CONFLICT;
 		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already in use", want,
@@ -522,15 +682,13 @@ VIFMAC_EXPORT int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_r
 	return vifmac_registry_release(reg, NULL, uuid, vif->devid);
 }
 
-VIFMAC_EXPORT char *vifmac_refusal_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
+/* The holder part of a conflict: ": held ... (seen in ...)". */
+static void evidence_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
 {
 	const struct vifmac_holder *h = &refusal->holder;
 	char since[64] = "";
-	size_t n;
+	size_t n = 0;
 
-	n = (size_t)snprintf(buf, size, "%s", refusal->message);
-	if (refusal->kind != VIFMAC_REFUSAL_CONFLICT || n >= size)
-		return buf;
 	if (h->since > 0) {
 		time_t t = (time_t)h->since;
 		struct tm tm;
@@ -546,7 +704,28 @@ VIFMAC_EXPORT char *vifmac_refusal_format(const struct vifmac_refusal *refusal, 
 	else if (strcmp(h->where, "xenstore") == 0)
 		snprintf(buf + n, size - n, ": used by %s%s%s (seen in xenstore)", h->detail,
 			 h->domain[0] ? ", domain " : "", h->domain);
+	else if (strcmp(h->where, "fdb") == 0)
+		snprintf(buf + n, size - n, ": seen on the wire by %s (someone else uses it)", h->detail);
+	else if (strcmp(h->where, "neighbour") == 0)
+		snprintf(buf + n, size - n, ": seen on the wire as %s (someone else uses it)", h->detail);
 	else
 		snprintf(buf + n, size - n, ": carried by %s (seen in %s)", h->detail, h->where);
+}
+
+static void format_evidence(const struct vifmac_refusal *refusal, char *buf, size_t size)
+{
+	char mac[VIFMAC_MAC_STRLEN];
+	size_t n = (size_t)snprintf(buf, size, "%s", vifmac_mac_format(&refusal->mac, mac));
+
+	if (n < size)
+		evidence_format(refusal, buf + n, size - n);
+}
+
+VIFMAC_EXPORT char *vifmac_refusal_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "%s", refusal->message);
+
+	if (refusal->kind == VIFMAC_REFUSAL_CONFLICT && n < size)
+		evidence_format(refusal, buf + n, size - n);
 	return buf;
 }

@@ -58,6 +58,7 @@ struct vifmac_policy {
 	struct vifmac_bridge_chain *bridge_chains;
 	size_t n_bridge_chains;
 	int registry_timeout_ms;     /* bounded wait for the registry */
+	enum vifmac_wire_check wire_check;
 };
 
 struct vifmac_policy *vifmac_policy_new_default(void);
@@ -130,6 +131,11 @@ void vifmac_clear_error(struct vifmac_ctx *ctx);
 extern const struct vifmac_sys_ops vifmac_sys_production;
 void *vifmac_sys_production_new(void);
 void vifmac_sys_production_free(void *data);
+
+/* rtnetlink dumps (vifmac-netlink.c); arrays owned by the caller */
+int vifmac_netlink_list_links(struct vifmac_link_info **ret_links, size_t *ret_n);
+int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
+int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *ret_n);
 
 /* Seam helpers: -EOPNOTSUPP when the member is unset. */
 int64_t vifmac_now(struct vifmac_ctx *ctx);

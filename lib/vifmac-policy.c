@@ -250,6 +250,7 @@ static int load_bridge_chains(struct loader *l)
 static const char *const known_keys[] = {
 	"prefix", "private_bridges", "public_bridges", "unlisted_bridges", "bridge_prefixes", "public_table",
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
+	"wire_check",
 };
 
 static int check_keys(struct loader *l)
@@ -277,6 +278,7 @@ static int load_all(struct loader *l)
 	static const char *const no_ipv4[] = { "refuse", "hash" };
 	static const char *const explicit[] = { "verify", "honour", "override" };
 	static const char *const scopes[] = { "global", "bridge" };
+	static const char *const wire[] = { "refuse", "warn", "off" };
 	struct vifmac_policy *p = l->p;
 	const char *s;
 	int v, r;
@@ -327,6 +329,11 @@ static int load_all(struct loader *l)
 	if (r < 0)
 		return r;
 	p->scope = (enum vifmac_scope)v;
+	v = (int)p->wire_check;
+	r = load_enum(l, "wire_check", wire, ARRAY_SIZE(wire), &v);
+	if (r < 0)
+		return r;
+	p->wire_check = (enum vifmac_wire_check)v;
 
 	r = get_string(l, "registry", &s);
 	if (r < 0)
@@ -531,6 +538,8 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return explicit[p->explicit_mac];
 	if (strcmp(key, "scope") == 0)
 		return scopes[p->scope];
+	if (strcmp(key, "wire_check") == 0)
+		return (const char *const[]){ "refuse", "warn", "off" }[p->wire_check];
 	if (strcmp(key, "public_table") == 0)
 		return p->public_table ? p->public_table->path : NULL;
 	return NULL;

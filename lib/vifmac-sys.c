@@ -3,7 +3,6 @@
  * The production system seam: xenstore through libxenstore, running domains
  * from xenstore, dom0 links from sysfs, the clock and the host name.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,76 +243,19 @@ static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains
 	return 0;
 }
 
-static int read_sysfs_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	char *nl;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return 0;
-}
-
-/* dom0 links from /sys/class/net (issue 6 moves this to netlink). */
 static int prod_list_links(void *data, struct vifmac_link_info **ret_links, size_t *ret_n)
 {
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *de;
-	struct vifmac_link_info *links = NULL;
-	size_t n = 0, cap = 0;
+	return vifmac_netlink_list_links(ret_links, ret_n);
+}
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char path[512], buf[64], target[512];
-		struct vifmac_link_info *li;
-		ssize_t tl;
+static int prod_list_fdb(void *data, struct vifmac_fdb_entry **ret_entries, size_t *ret_n)
+{
+	return vifmac_netlink_list_fdb(ret_entries, ret_n);
+}
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/address", de->d_name);
-		if (read_sysfs_line(path, buf, sizeof(buf)) < 0)
-			continue;
-		if (n == cap) {
-			struct vifmac_link_info *nl;
-
-			cap = cap ? cap * 2 : 16;
-			nl = realloc(links, cap * sizeof(*links));
-			if (!nl) {
-				free(links);
-				closedir(d);
-				return -ENOMEM;
-			}
-			links = nl;
-		}
-		li = &links[n];
-		memset(li, 0, sizeof(*li));
-		if (vifmac_mac_parse(buf, &li->mac) < 0)
-			continue; /* loopback's 00:00:00:00:00:00 parses; tunnels without a MAC do not */
-		vifmac_strscpy(li->name, de->d_name, sizeof(li->name));
-		snprintf(path, sizeof(path), "/sys/class/net/%s/master", de->d_name);
-		tl = readlink(path, target, sizeof(target) - 1);
-		if (tl > 0) {
-			char *slash;
-
-			target[tl] = '\0';
-			slash = strrchr(target, '/');
-			vifmac_strscpy(li->master, slash ? slash + 1 : target, sizeof(li->master));
-		}
-		n++;
-	}
-	closedir(d);
-	*ret_links = links;
-	*ret_n = n;
-	return 0;
+static int prod_list_neigh(void *data, struct vifmac_neigh_entry **ret_entries, size_t *ret_n)
+{
+	return vifmac_netlink_list_neigh(ret_entries, ret_n);
 }
 
 static int64_t prod_now(void *data)
@@ -341,4 +283,6 @@ const struct vifmac_sys_ops vifmac_sys_production = {
 	.now = prod_now,
 	.hostname = prod_hostname,
 	.get_domain = prod_get_domain,
+	.list_fdb = prod_list_fdb,
+	.list_neigh = prod_list_neigh,
 };

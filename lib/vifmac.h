@@ -180,6 +180,7 @@ enum vifmac_bridge_class {
 enum vifmac_no_ipv4 { VIFMAC_NO_IPV4_REFUSE = 0, VIFMAC_NO_IPV4_HASH };
 enum vifmac_explicit_mac { VIFMAC_EXPLICIT_VERIFY = 0, VIFMAC_EXPLICIT_HONOUR, VIFMAC_EXPLICIT_OVERRIDE };
 enum vifmac_scope { VIFMAC_SCOPE_GLOBAL = 0, VIFMAC_SCOPE_BRIDGE };
+enum vifmac_wire_check { VIFMAC_WIRE_REFUSE = 0, VIFMAC_WIRE_WARN, VIFMAC_WIRE_OFF };
 
 /**
  * vifmac_ctx_load_policy:
@@ -263,6 +264,7 @@ struct vifmac_decision {
 	char scope_key[64];    /* "*" for scope global, else the bridge name */
 	char evidence[256];    /* how the MAC was obtained, e.g. "prefix 02:00 + 192.0.2.10" */
 	struct vifmac_refusal refusal; /* kind NONE when the MAC is decided */
+	char warning[512];     /* evidence let through by wire_check = "warn", or "" */
 };
 
 /**
@@ -486,6 +488,24 @@ struct vifmac_link_info {
 	char master[64]; /* the bridge it is a port of, or "" */
 };
 
+/* A bridge forwarding database entry: a MAC the bridge has seen on a port. */
+struct vifmac_fdb_entry {
+	struct vifmac_mac mac;
+	char bridge[64];
+	char port[64];  /* the port it was learned on (the bridge itself for its own address) */
+	int vlan;       /* 0 when none */
+	int64_t age;    /* seconds since the bridge last saw it, -1 when unknown */
+	bool local;     /* the bridge's or a port's own address, not learned */
+};
+
+/* A neighbour (ARP/NDP) table entry of dom0. */
+struct vifmac_neigh_entry {
+	struct vifmac_mac mac;
+	char ip[64];
+	char ifname[64];
+	char state[16]; /* "reachable", "stale", "delay", "probe", "permanent", "noarp" */
+};
+
 /*
  * Everything outside the process that a unit test cannot have. Production
  * fills it with libxenstore and the kernel; tests with fakes. Unset members
@@ -512,6 +532,9 @@ struct vifmac_sys_ops {
 	int (*hostname)(void *data, char *buf, size_t len);
 	/* one domain, from the hypervisor (uuid, paused) and dom0-owned xenstore (name); -ENOENT when gone */
 	int (*get_domain)(void *data, unsigned domid, struct vifmac_domain_info *ret_info);
+	/* every bridge's forwarding database, and dom0's neighbour tables */
+	int (*list_fdb)(void *data, struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
+	int (*list_neigh)(void *data, struct vifmac_neigh_entry **ret_entries, size_t *ret_n);
 };
 
 /**
@@ -579,12 +602,21 @@ enum vifmac_hotplug_mode vifmac_hotplug_mode_for(const struct vifmac_hotplug_vif
  * @ret_refusal: on -EEXIST, the evidence
  *
  * Looks for @mac outside the registry: every vif backend of this host
- * (vifs created without vifmac count too) and every dom0 link.
+ * (vifs created without vifmac count too), every dom0 link, and what the
+ * wire has shown (as the policy's wire_check says): a bridge FDB entry
+ * learned on a port that is not one of this host's vifs (every bridge for
+ * scope global, @scope_key's bridge otherwise), or a neighbour entry whose
+ * IP is not one of @self's. @self's own port and interfaces never count.
+ * With wire_check = "warn", wire evidence is logged and not a conflict: the
+ * call returns 0 and fills @ret_refusal (kind NONE) with the evidence.
  *
  * Returns: 0 when free; -EEXIST; a negative errno when the system could not be asked.
  */
 int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
-		     const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ret_refusal);
+		     const struct vifmac_hotplug_vif *self, unsigned flags, struct vifmac_refusal *ret_refusal);
+
+/* vifmac_check_mac() flags */
+#define VIFMAC_CHECK_NO_WIRE (1u << 0) /* skip the bridge FDB and neighbour evidence */
 
 /**
  * vifmac_hotplug_online:

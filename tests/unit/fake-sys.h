@@ -38,6 +38,10 @@ struct fake_sys {
 	size_t n_domains;
 	struct vifmac_link_info links[8];
 	size_t n_links;
+	struct vifmac_fdb_entry fdb[8];
+	size_t n_fdb;
+	struct vifmac_neigh_entry neigh[8];
+	size_t n_neigh;
 	int64_t now;
 	char hostname[64];
 };
@@ -214,6 +218,30 @@ static int fake_list_links(void *data, struct vifmac_link_info **ret, size_t *re
 	return 0;
 }
 
+static int fake_list_fdb(void *data, struct vifmac_fdb_entry **ret, size_t *ret_n)
+{
+	struct fake_sys *f = data;
+
+	*ret = calloc(f->n_fdb + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, f->fdb, f->n_fdb * sizeof(**ret));
+	*ret_n = f->n_fdb;
+	return 0;
+}
+
+static int fake_list_neigh(void *data, struct vifmac_neigh_entry **ret, size_t *ret_n)
+{
+	struct fake_sys *f = data;
+
+	*ret = calloc(f->n_neigh + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, f->neigh, f->n_neigh * sizeof(**ret));
+	*ret_n = f->n_neigh;
+	return 0;
+}
+
 static int64_t fake_now(void *data)
 {
 	return ((struct fake_sys *)data)->now;
@@ -237,7 +265,34 @@ static const struct vifmac_sys_ops fake_sys_ops = {
 	.now = fake_now,
 	.hostname = fake_hostname,
 	.get_domain = fake_get_domain,
+	.list_fdb = fake_list_fdb,
+	.list_neigh = fake_list_neigh,
 };
+
+/* A MAC the bridge learned on a port, @age seconds ago. */
+static void fake_add_fdb(struct fake_sys *f, const char *mac, const char *bridge, const char *port, int64_t age)
+{
+	struct vifmac_fdb_entry *e = &f->fdb[f->n_fdb++];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->bridge, sizeof(e->bridge), "%s", bridge);
+	snprintf(e->port, sizeof(e->port), "%s", port);
+	e->age = age;
+	if (vifmac_mac_parse(mac, &e->mac) < 0)
+		abort();
+}
+
+static void fake_add_neigh(struct fake_sys *f, const char *mac, const char *ip, const char *ifname)
+{
+	struct vifmac_neigh_entry *e = &f->neigh[f->n_neigh++];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->ip, sizeof(e->ip), "%s", ip);
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+	snprintf(e->state, sizeof(e->state), "reachable");
+	if (vifmac_mac_parse(mac, &e->mac) < 0)
+		abort();
+}
 
 static void fake_add_domain(struct fake_sys *f, unsigned domid, const char *name, const char *uuid, bool paused)
 {

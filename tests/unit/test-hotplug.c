@@ -362,6 +362,94 @@ static void test_policy_refusal_claims_nothing(void **state)
 	assert_int_equal(e->fake.commits, 0);
 }
 
+static void test_mac_learned_on_a_foreign_port_is_refused_with_bridge_port_and_age(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+	char line[1024];
+
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "eth0", 42);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_string_equal(d.refusal.holder.where, "fdb");
+	vifmac_refusal_format(&d.refusal, line, sizeof(line));
+	assert_non_null(strstr(line, "bridge xenbr0 port eth0, learned 42s ago"));
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+}
+
+static void test_fdb_entries_on_own_and_other_vif_ports_are_not_wire_evidence(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "vif5.0", 1);
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "vif9.0-emu", 1);
+	fake_add_fdb(&e->fake, "02:00:c0:00:02:63", "xenbr0", "eth0", 1);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+}
+
+static void test_fdb_on_another_bridge_is_ignored_under_bridge_scope(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	assert_int_equal(tu_load_policy_text(e->ctx, "scope = \"bridge\"\n"), 0);
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr1", "eth1", 3);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	e->fake.fdb[0].bridge[5] = '0'; /* now on xenbr0 */
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+}
+
+static void test_neighbour_with_another_ip_is_refused_own_ip_is_not(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	/* dom0 remembers this guest's own earlier life: same IP, same MAC */
+	fake_add_neigh(&e->fake, POLICY_MAC, "192.0.2.10", "xenbr0");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
+	/* someone else answers ARP for another address with our MAC */
+	fake_add_neigh(&e->fake, POLICY_MAC, "192.0.2.99", "xenbr0");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_string_equal(d.refusal.holder.where, "neighbour");
+	assert_non_null(strstr(d.refusal.holder.detail, "192.0.2.99 on xenbr0 (reachable)"));
+}
+
+static void test_wire_check_warn_lets_it_through_with_the_evidence(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	assert_int_equal(tu_load_policy_text(e->ctx, "wire_check = \"warn\"\n"), 0);
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "eth0", 7);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_non_null(strstr(d.warning, "bridge xenbr0 port eth0"));
+	assert_int_equal(claims_of(e, POLICY_MAC), 1);
+}
+
+static void test_wire_check_off_ignores_the_wire(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	assert_int_equal(tu_load_policy_text(e->ctx, "wire_check = \"off\"\n"), 0);
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "eth0", 7);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_string_equal(d.warning, "");
+}
+
+static void test_reclaim_by_the_same_vif_ignores_its_own_wire_traces(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	/* reboot: the old port's entry lingers on the uplink */
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "eth0", 2);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +474,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eagain_storm_is_retried_then_refused_and_claim_released, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_policy_refusal_claims_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mac_learned_on_a_foreign_port_is_refused_with_bridge_port_and_age,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fdb_entries_on_own_and_other_vif_ports_are_not_wire_evidence, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fdb_on_another_bridge_is_ignored_under_bridge_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_neighbour_with_another_ip_is_refused_own_ip_is_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wire_check_warn_lets_it_through_with_the_evidence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wire_check_off_ignores_the_wire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_by_the_same_vif_ignores_its_own_wire_traces, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

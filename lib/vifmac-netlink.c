@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dom0's links, bridge forwarding databases and neighbour tables, read with
+ * rtnetlink dumps (libmnl): what the wire has shown this host.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vifmac-internal.h"
+
+/* A growable array of fixed-size items. */
+struct vec {
+	void *items;
+	size_t n, cap, size;
+};
+
+static void *vec_push(struct vec *v)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		void *ni = realloc(v->items, cap * v->size);
+
+		if (!ni)
+			return NULL;
+		v->items = ni;
+		v->cap = cap;
+	}
+	memset((char *)v->items + v->n * v->size, 0, v->size);
+	return (char *)v->items + v->n++ * v->size;
+}
+
+struct dump_state {
+	struct vec out;
+	int err;
+	/* for neighbour dumps: the links, to name ifindexes */
+	const struct vifmac_link_info *links;
+	const int *link_index;
+	size_t n_links;
+	long hz;
+};
+
+/* Sends one dump request and runs @cb over every answer. */
+static int dump(uint16_t type, uint8_t family, mnl_cb_t cb, struct dump_state *st)
+{
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	char *buf;
+	unsigned int seq = (unsigned int)time(NULL), portid;
+	ssize_t n;
+	int r = 0;
+
+	buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
+	if (!buf)
+		return -ENOMEM;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl) {
+		r = -errno;
+		goto out;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (type == RTM_GETLINK) {
+		struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+		ifm->ifi_family = family;
+	} else {
+		struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+
+		ndm->ndm_family = family;
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4)) > 0) {
+		int cr = mnl_cb_run(buf, (size_t)n, seq, portid, cb, st);
+
+		if (cr == MNL_CB_ERROR) {
+			r = st->err ? st->err : (errno ? -errno : -EIO);
+			goto out;
+		}
+		if (cr == MNL_CB_STOP)
+			break;
+	}
+	if (n < 0)
+		r = -errno;
+	else if (st->err)
+		r = st->err;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
+	return r;
+}
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	/* tables are sized for the largest attribute type we read */
+	if (type <= IFLA_MAX && type >= 0)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static bool lladdr(const struct nlattr *a, struct vifmac_mac *ret)
+{
+	if (!a || mnl_attr_get_payload_len(a) != 6)
+		return false;
+	memcpy(ret->b, mnl_attr_get_payload(a), 6);
+	return true;
+}
+
+/* link dumps: one vifmac_link_info plus its ifindex (kept in a parallel array) */
+struct link_state {
+	struct dump_state st;
+	struct vec index;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_state *ls = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct vifmac_link_info *li;
+	int *idx;
+
+	if (mnl_attr_parse(nlh, sizeof(*ifm), attr_cb, tb) < 0 || !tb[IFLA_IFNAME])
+		return MNL_CB_OK;
+	li = vec_push(&ls->st.out);
+	idx = vec_push(&ls->index);
+	if (!li || !idx) {
+		ls->st.err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	*idx = ifm->ifi_index;
+	vifmac_strscpy(li->name, mnl_attr_get_str(tb[IFLA_IFNAME]), sizeof(li->name));
+	if (!lladdr(tb[IFLA_ADDRESS], &li->mac))
+		memset(&li->mac, 0, sizeof(li->mac)); /* tunnels and the like */
+	if (tb[IFLA_MASTER]) {
+		/* the master's name is filled in once every link is known */
+		snprintf(li->master, sizeof(li->master), "#%u", mnl_attr_get_u32(tb[IFLA_MASTER]));
+	}
+	return MNL_CB_OK;
+}
+
+static const char *name_of(const struct vifmac_link_info *links, const int *index, size_t n, int ifindex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (index[i] == ifindex)
+			return links[i].name;
+	return NULL;
+}
+
+/* Links and their ifindexes; the caller frees both arrays. */
+static int links_dump(struct vifmac_link_info **ret_links, int **ret_index, size_t *ret_n)
+{
+	struct link_state ls = { .st.out.size = sizeof(struct vifmac_link_info), .index.size = sizeof(int) };
+	struct vifmac_link_info *links;
+	int *index;
+	int r = dump(RTM_GETLINK, AF_UNSPEC, link_cb, &ls.st);
+
+	if (r < 0) {
+		free(ls.st.out.items);
+		free(ls.index.items);
+		return r;
+	}
+	links = ls.st.out.items;
+	index = ls.index.items;
+	for (size_t i = 0; i < ls.st.out.n; i++) {
+		if (links[i].master[0] == '#') {
+			const char *m = name_of(links, index, ls.st.out.n, atoi(links[i].master + 1));
+
+			vifmac_strscpy(links[i].master, m ? m : "", sizeof(links[i].master));
+		}
+	}
+	*ret_links = links ? links : calloc(1, sizeof(*links));
+	*ret_index = index ? index : calloc(1, sizeof(*index));
+	*ret_n = ls.st.out.n;
+	if (!*ret_links || !*ret_index) {
+		free(*ret_links);
+		free(*ret_index);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int vifmac_netlink_list_links(struct vifmac_link_info **ret_links, size_t *ret_n)
+{
+	int *index;
+	int r = links_dump(ret_links, &index, ret_n);
+
+	if (r == 0)
+		free(index);
+	return r;
+}
+
+static int fdb_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_state *st = data;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct vifmac_fdb_entry *e;
+	struct vifmac_mac mac;
+	const char *port, *bridge;
+
+	if (mnl_attr_parse(nlh, sizeof(*ndm), attr_cb, tb) < 0 || ndm->ndm_family != AF_BRIDGE)
+		return MNL_CB_OK;
+	/* only the bridges' own forwarding databases, not the devices' address lists */
+	if (!tb[NDA_MASTER] || !lladdr(tb[NDA_LLADDR], &mac))
+		return MNL_CB_OK;
+	bridge = name_of(st->links, st->link_index, st->n_links, (int)mnl_attr_get_u32(tb[NDA_MASTER]));
+	port = name_of(st->links, st->link_index, st->n_links, ndm->ndm_ifindex);
+	e = vec_push(&st->out);
+	if (!e) {
+		st->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	e->mac = mac;
+	vifmac_strscpy(e->bridge, bridge ? bridge : "?", sizeof(e->bridge));
+	vifmac_strscpy(e->port, port ? port : "?", sizeof(e->port));
+	e->vlan = tb[NDA_VLAN] ? mnl_attr_get_u16(tb[NDA_VLAN]) : 0;
+	e->local = ndm->ndm_state & NUD_PERMANENT;
+	e->age = -1;
+	if (tb[NDA_CACHEINFO] && mnl_attr_get_payload_len(tb[NDA_CACHEINFO]) >= sizeof(struct nda_cacheinfo)) {
+		const struct nda_cacheinfo *ci = mnl_attr_get_payload(tb[NDA_CACHEINFO]);
+
+		e->age = st->hz > 0 ? (int64_t)(ci->ndm_updated / (unsigned long)st->hz) : -1;
+	}
+	return MNL_CB_OK;
+}
+
+int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n)
+{
+	struct dump_state st = { .out.size = sizeof(struct vifmac_fdb_entry) };
+	struct vifmac_link_info *links;
+	int *index;
+	size_t n_links;
+	int r = links_dump(&links, &index, &n_links);
+
+	if (r < 0)
+		return r;
+	st.links = links;
+	st.link_index = index;
+	st.n_links = n_links;
+	st.hz = sysconf(_SC_CLK_TCK);
+	r = dump(RTM_GETNEIGH, AF_BRIDGE, fdb_cb, &st);
+	free(links);
+	free(index);
+	if (r < 0) {
+		free(st.out.items);
+		return r;
+	}
+	*ret_entries = st.out.items ? st.out.items : calloc(1, sizeof(**ret_entries));
+	*ret_n = st.out.n;
+	return *ret_entries ? 0 : -ENOMEM;
+}
+
+static const char *nud_name(uint16_t state)
+{
+	if (state & NUD_PERMANENT)
+		return "permanent";
+	if (state & NUD_NOARP)
+		return "noarp";
+	if (state & NUD_REACHABLE)
+		return "reachable";
+	if (state & NUD_STALE)
+		return "stale";
+	if (state & NUD_DELAY)
+		return "delay";
+	if (state & NUD_PROBE)
+		return "probe";
+	return NULL; /* incomplete, failed, none: no usable address */
+}
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_state *st = data;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct vifmac_neigh_entry *e;
+	struct vifmac_mac mac;
+	const char *state, *ifname;
+
+	if (mnl_attr_parse(nlh, sizeof(*ndm), attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	if ((ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6) || !lladdr(tb[NDA_LLADDR], &mac) ||
+	    !tb[NDA_DST])
+		return MNL_CB_OK;
+	state = nud_name(ndm->ndm_state);
+	if (!state)
+		return MNL_CB_OK;
+	e = vec_push(&st->out);
+	if (!e) {
+		st->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	e->mac = mac;
+	inet_ntop(ndm->ndm_family, mnl_attr_get_payload(tb[NDA_DST]), e->ip, sizeof(e->ip));
+	ifname = name_of(st->links, st->link_index, st->n_links, ndm->ndm_ifindex);
+	vifmac_strscpy(e->ifname, ifname ? ifname : "?", sizeof(e->ifname));
+	vifmac_strscpy(e->state, state, sizeof(e->state));
+	return MNL_CB_OK;
+}
+
+int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *ret_n)
+{
+	struct dump_state st = { .out.size = sizeof(struct vifmac_neigh_entry) };
+	struct vifmac_link_info *links;
+	int *index;
+	size_t n_links;
+	int r = links_dump(&links, &index, &n_links);
+
+	if (r < 0)
+		return r;
+	st.links = links;
+	st.link_index = index;
+	st.n_links = n_links;
+	r = dump(RTM_GETNEIGH, AF_INET, neigh_cb, &st);
+	if (r == 0)
+		r = dump(RTM_GETNEIGH, AF_INET6, neigh_cb, &st);
+	free(links);
+	free(index);
+	if (r < 0) {
+		free(st.out.items);
+		return r;
+	}
+	*ret_entries = st.out.items ? st.out.items : calloc(1, sizeof(**ret_entries));
+	*ret_n = st.out.n;
+	return *ret_entries ? 0 : -ENOMEM;
+}
