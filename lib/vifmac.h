@@ -545,6 +545,47 @@ void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops
 /** vifmac_ctx_get_sys: the seam in use (owned by @ctx) and its data in @ret_data when not NULL. */
 const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data);
 
+/* ---------------------------------------------------------------- audit */
+
+enum vifmac_severity { VIFMAC_SEVERITY_OK = 0, VIFMAC_SEVERITY_WARNING = 1, VIFMAC_SEVERITY_CRITICAL = 2 };
+
+/* One anomaly found by vifmac_audit(). */
+struct vifmac_finding {
+	enum vifmac_severity severity;
+	/* "duplicate-vif", "dom0-link", "foreign-use", "duplicate-port", "outside-policy", "stale-claim" */
+	char kind[32];
+	struct vifmac_mac mac;
+	char message[512];
+};
+
+typedef int (*vifmac_finding_fn)(void *data, const struct vifmac_finding *finding);
+
+/* What one audit pass looked at. */
+struct vifmac_audit_counts {
+	size_t vifs, links, fdb_entries, neighbours, claims;
+};
+
+/**
+ * vifmac_audit:
+ * @ctx: the context (policy, system seam)
+ * @reg: the open registry
+ * @fn: called for each finding; a non-zero result stops the audit
+ * @data: passed to @fn
+ * @ret_counts: what was looked at (when not NULL); written only on success
+ *
+ * One pass over this host: the same MAC on two vifs, a vif's MAC on a dom0
+ * link, our MACs (running vifs' and registry claims') learned on a bridge
+ * port that is not their vif, one unknown MAC learned on two ports (all
+ * critical); running vifs whose MAC is not the policy's, e.g. libxl's random
+ * 00:16:3e ones from domains started without the hook, and registry claims
+ * of this host whose domain is not running (warnings).
+ *
+ * Returns: the worst severity found (0, 1 or 2), or a negative errno when
+ * the host or the registry could not be read.
+ */
+int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *reg, vifmac_finding_fn fn, void *data,
+		 struct vifmac_audit_counts *ret_counts);
+
 /* ---------------------------------------------------------------- hotplug */
 
 /*

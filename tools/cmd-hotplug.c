@@ -141,6 +141,9 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		rc = exit_for_kind(d.refusal.kind);
 		return rc;
 	}
+	if (d.warning[0])
+		fprintf(stderr, "vif-vifmac: warning: domain %u vif %d: %s (wire_check = \"warn\")\n", vif.domid,
+			vif.devid, d.warning);
 	fprintf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
 		vif.dom.name[0] ? vif.dom.name : "?", vif.domid, vif.devid, vif.bridge,
 		vifmac_hotplug_mode_for(&vif) == VIFMAC_HOTPLUG_REWRITE ? "assigned" : "verified",

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vifmac audit: one pass over this host comparing what runs (vif backends),
+ * what dom0 carries (links), what the wire shows (bridge FDBs) and what the
+ * registry says, reporting duplicates and anomalies.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vifmac-internal.h"
+
+struct audit_vif {
+	unsigned domid;
+	unsigned devid;
+	struct vifmac_mac mac;
+	char bridge[64];
+	char ip[256];
+	char ifname[64];
+	char type[16];
+	struct vifmac_domain_info dom;
+};
+
+struct audit {
+	struct vifmac_ctx *ctx;
+	vifmac_finding_fn fn;
+	void *data;
+	int worst;
+	int stop;
+	struct audit_vif *vifs;
+	size_t n_vifs;
+	struct vifmac_record *claims;
+	size_t n_claims;
+	struct vifmac_domain_info *doms;
+	size_t n_doms;
+};
+
+static void report(struct audit *a, enum vifmac_severity sev, const char *kind, const struct vifmac_mac *mac,
+		   const char *format, ...) VIFMAC_PRINTF(5, 6);
+static void report(struct audit *a, enum vifmac_severity sev, const char *kind, const struct vifmac_mac *mac,
+		   const char *format, ...)
+{
+	struct vifmac_finding f = { .severity = sev, .mac = *mac };
+	va_list args;
+
+	if (a->stop)
+		return;
+	vifmac_strscpy(f.kind, kind, sizeof(f.kind));
+	va_start(args, format);
+	vsnprintf(f.message, sizeof(f.message), format, args);
+	va_end(args);
+	if ((int)sev > a->worst)
+		a->worst = (int)sev;
+	if (a->fn)
+		a->stop = a->fn(a->data, &f);
+}
+
+static char *xs_get(struct vifmac_ctx *ctx, const char *dir, const char *key)
+{
+	char path[256], *v = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	if (ctx->sys.xs_read(ctx->sys_data, 0, path, &v) < 0)
+		return NULL;
+	return v;
+}
+
+static void copy_opt(char *dst, size_t size, char *v)
+{
+	vifmac_strscpy(dst, v ? v : "", size);
+	free(v);
+}
+
+/* Every vif backend of this host. */
+static int collect_vifs(struct audit *a)
+{
+	struct vifmac_ctx *ctx = a->ctx;
+	char **doms = NULL;
+	size_t n_doms = 0;
+	int r = ctx->sys.xs_directory(ctx->sys_data, 0, "/local/domain/0/backend/vif", &doms, &n_doms);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot list /local/domain/0/backend/vif: %s", strerror(-r));
+	for (size_t i = 0; i < n_doms; i++) {
+		char dir[128], **devs = NULL;
+		size_t n_devs = 0;
+		char *end;
+		unsigned long domid = strtoul(doms[i], &end, 10);
+
+		snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%s", doms[i]);
+		if (*end || ctx->sys.xs_directory(ctx->sys_data, 0, dir, &devs, &n_devs) < 0)
+			n_devs = 0;
+		for (size_t j = 0; j < n_devs; j++) {
+			char vdir[192], *mac;
+			struct audit_vif *v, *nv;
+			unsigned long devid = strtoul(devs[j], &end, 10);
+
+			snprintf(vdir, sizeof(vdir), "%s/%s", dir, devs[j]);
+			mac = *end ? NULL : xs_get(ctx, vdir, "mac");
+			nv = mac ? realloc(a->vifs, (a->n_vifs + 1) * sizeof(*nv)) : NULL;
+			if (!nv) {
+				free(mac);
+				continue;
+			}
+			a->vifs = nv;
+			v = memset(&a->vifs[a->n_vifs], 0, sizeof(*v));
+			if (vifmac_mac_parse(mac, &v->mac) < 0) {
+				free(mac);
+				continue;
+			}
+			free(mac);
+			v->domid = (unsigned)domid;
+			v->devid = (unsigned)devid;
+			copy_opt(v->bridge, sizeof(v->bridge), xs_get(ctx, vdir, "bridge"));
+			copy_opt(v->ip, sizeof(v->ip), xs_get(ctx, vdir, "ip"));
+			copy_opt(v->type, sizeof(v->type), xs_get(ctx, vdir, "type"));
+			copy_opt(v->ifname, sizeof(v->ifname), xs_get(ctx, vdir, "vifname"));
+			if (!v->ifname[0])
+				snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", v->domid, v->devid);
+			v->dom.domid = v->domid;
+			if (ctx->sys.get_domain)
+				ctx->sys.get_domain(ctx->sys_data, v->domid, &v->dom);
+			a->n_vifs++;
+		}
+		for (size_t j = 0; j < n_devs; j++)
+			free(devs[j]);
+		free(devs);
+	}
+	for (size_t i = 0; i < n_doms; i++)
+		free(doms[i]);
+	free(doms);
+	return 0;
+}
+
+static int claim_fn(void *data, const struct vifmac_record *rec)
+{
+	struct audit *a = data;
+	struct vifmac_record *nc = realloc(a->claims, (a->n_claims + 1) * sizeof(*nc));
+
+	if (!nc)
+		return -ENOMEM;
+	a->claims = nc;
+	a->claims[a->n_claims++] = *rec;
+	return 0;
+}
+
+static const char *vif_label(const struct audit_vif *v, char *buf, size_t size)
+{
+	snprintf(buf, size, "domain %s%s%u vif %u (%s, bridge %s)", v->dom.name[0] ? v->dom.name : "",
+		 v->dom.name[0] ? " domid " : "domid ", v->domid, v->devid, v->ifname, v->bridge[0] ? v->bridge : "?");
+	return buf;
+}
+
+static bool scopes_meet(const struct vifmac_ctx *ctx, const char *bridge_a, const char *bridge_b)
+{
+	return ctx->policy->scope == VIFMAC_SCOPE_GLOBAL || strcmp(bridge_a, bridge_b) == 0;
+}
+
+static bool port_of(const struct audit_vif *v, const char *port)
+{
+	char emu[80];
+
+	snprintf(emu, sizeof(emu), "%s-emu", v->ifname);
+	return strcmp(port, v->ifname) == 0 || strcmp(port, emu) == 0;
+}
+
+static void audit_vifs(struct audit *a)
+{
+	char l1[400], l2[400], want[VIFMAC_MAC_STRLEN], have[VIFMAC_MAC_STRLEN];
+
+	for (size_t i = 0; i < a->n_vifs; i++) {
+		const struct audit_vif *v = &a->vifs[i];
+		bool generated = vifmac_mac_is_xen_random(&v->mac);
+		struct vifmac_vif in = {
+			.bridge = v->bridge,
+			.ip = v->ip[0] ? v->ip : NULL,
+			.domain = v->dom.name,
+			.uuid = v->dom.uuid,
+			.devid = (int)v->devid,
+			.mac = generated ? NULL : &v->mac,
+		};
+		struct vifmac_decision d;
+
+		for (size_t j = i + 1; j < a->n_vifs; j++)
+			if (vifmac_mac_equal(&v->mac, &a->vifs[j].mac) && scopes_meet(a->ctx, v->bridge, a->vifs[j].bridge))
+				report(a, VIFMAC_SEVERITY_CRITICAL, "duplicate-vif", &v->mac, "%s is the MAC of %s and of %s",
+				       vifmac_mac_format(&v->mac, have), vif_label(v, l1, sizeof(l1)),
+				       vif_label(&a->vifs[j], l2, sizeof(l2)));
+		vifmac_mac_format(&v->mac, have);
+		if (vifmac_decide(a->ctx, &in, &d) < 0)
+			report(a, VIFMAC_SEVERITY_WARNING, "outside-policy", &v->mac, "%s has %s%s, and the policy gives it none: %s",
+			       vif_label(v, l1, sizeof(l1)), have, generated ? " (libxl's random range)" : "",
+			       d.refusal.message);
+		else if (!vifmac_mac_equal(&d.mac, &v->mac))
+			report(a, VIFMAC_SEVERITY_WARNING, "outside-policy", &v->mac, "%s has %s%s; the policy gives %s (%s)",
+			       vif_label(v, l1, sizeof(l1)), have,
+			       generated ? " (libxl's random range: started without vif-vifmac?)" : "",
+			       vifmac_mac_format(&d.mac, want), d.evidence);
+	}
+}
+
+static void audit_links(struct audit *a, const struct vifmac_link_info *links, size_t n)
+{
+	char l1[400], mac[VIFMAC_MAC_STRLEN];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < a->n_vifs; j++) {
+			const struct audit_vif *v = &a->vifs[j];
+
+			if (vifmac_mac_equal(&links[i].mac, &v->mac) && !port_of(v, links[i].name))
+				report(a, VIFMAC_SEVERITY_CRITICAL, "dom0-link", &v->mac,
+				       "%s of %s is also carried by dom0 interface %s", vifmac_mac_format(&v->mac, mac),
+				       vif_label(v, l1, sizeof(l1)), links[i].name);
+		}
+}
+
+static const struct audit_vif *vif_with_mac(const struct audit *a, const struct vifmac_mac *mac)
+{
+	for (size_t i = 0; i < a->n_vifs; i++)
+		if (vifmac_mac_equal(&a->vifs[i].mac, mac))
+			return &a->vifs[i];
+	return NULL;
+}
+
+static const struct vifmac_record *claim_of(const struct audit *a, const struct vifmac_mac *mac)
+{
+	for (size_t i = 0; i < a->n_claims; i++)
+		if (vifmac_mac_equal(&a->claims[i].mac, mac))
+			return &a->claims[i];
+	return NULL;
+}
+
+static void audit_fdb(struct audit *a, const struct vifmac_fdb_entry *fdb, size_t n)
+{
+	char l1[400], mac[VIFMAC_MAC_STRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct vifmac_fdb_entry *e = &fdb[i];
+		const struct audit_vif *v;
+		const struct vifmac_record *c;
+		bool first = true;
+
+		if (e->local)
+			continue;
+		vifmac_mac_format(&e->mac, mac);
+		v = vif_with_mac(a, &e->mac);
+		if (v) {
+			bool own = false;
+
+			for (size_t j = 0; j < a->n_vifs; j++)
+				own = own || (vifmac_mac_equal(&a->vifs[j].mac, &e->mac) && port_of(&a->vifs[j], e->port));
+			if (!own)
+				report(a, VIFMAC_SEVERITY_CRITICAL, "foreign-use", &e->mac,
+				       "%s of %s is seen on bridge %s port %s (learned %llds ago): someone else uses it", mac,
+				       vif_label(v, l1, sizeof(l1)), e->bridge, e->port, (long long)e->age);
+			continue;
+		}
+		c = claim_of(a, &e->mac);
+		if (c && c->state == VIFMAC_STATE_ACTIVE) {
+			report(a, VIFMAC_SEVERITY_CRITICAL, "foreign-use", &e->mac,
+			       "%s is claimed by domain %s (uuid %s) vif %d, which is not running here, but is seen on bridge %s port %s (learned %llds ago)",
+			       mac, c->domain, c->uuid, c->devid, e->bridge, e->port, (long long)e->age);
+			continue;
+		}
+		if (c) {
+			report(a, VIFMAC_SEVERITY_CRITICAL, "foreign-use", &e->mac,
+			       "%s is reserved in the registry (%s) but is seen on bridge %s port %s", mac, c->note, e->bridge,
+			       e->port);
+			continue;
+		}
+		/* an unknown MAC on two ports (report each pair once, from its first entry) */
+		for (size_t j = 0; j < i; j++)
+			first = first && !(!fdb[j].local && vifmac_mac_equal(&fdb[j].mac, &e->mac));
+		for (size_t j = i + 1; first && j < n; j++) {
+			const struct vifmac_fdb_entry *o = &fdb[j];
+
+			if (o->local || !vifmac_mac_equal(&o->mac, &e->mac) ||
+			    (strcmp(o->bridge, e->bridge) == 0 && strcmp(o->port, e->port) == 0) ||
+			    !scopes_meet(a->ctx, o->bridge, e->bridge))
+				continue;
+			report(a, VIFMAC_SEVERITY_CRITICAL, "duplicate-port", &e->mac,
+			       "%s is learned on bridge %s port %s and on bridge %s port %s", mac, e->bridge, e->port,
+			       o->bridge, o->port);
+			break;
+		}
+	}
+}
+
+static void audit_claims(struct audit *a, const char *host)
+{
+	char mac[VIFMAC_MAC_STRLEN];
+
+	for (size_t i = 0; i < a->n_claims; i++) {
+		const struct vifmac_record *c = &a->claims[i];
+		bool running = false;
+
+		if (c->state != VIFMAC_STATE_ACTIVE || strcmp(c->host, host) != 0)
+			continue;
+		for (size_t j = 0; j < a->n_doms && !running; j++)
+			running = strcasecmp(a->doms[j].uuid, c->uuid) == 0;
+		if (!running)
+			report(a, VIFMAC_SEVERITY_WARNING, "stale-claim", &c->mac,
+			       "%s is claimed by domain %s (uuid %s) vif %d, which is not running on this host (vifmac gc releases it)",
+			       vifmac_mac_format(&c->mac, mac), c->domain, c->uuid, c->devid);
+	}
+}
+
+VIFMAC_EXPORT int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *reg, vifmac_finding_fn fn, void *data,
+			       struct vifmac_audit_counts *ret_counts)
+{
+	struct audit a = { .ctx = ctx, .fn = fn, .data = data };
+	struct vifmac_link_info *links = NULL;
+	struct vifmac_fdb_entry *fdb = NULL;
+	struct vifmac_neigh_entry *neigh = NULL;
+	size_t n_links = 0, n_fdb = 0, n_neigh = 0;
+	char host[256];
+	int r;
+
+	vifmac_clear_error(ctx);
+	if (!ctx->sys.xs_directory || !ctx->sys.xs_read || !ctx->sys.list_links || !ctx->sys.list_fdb ||
+	    !ctx->sys.list_neigh || !ctx->sys.list_domains)
+		return vifmac_set_error(ctx, -EOPNOTSUPP, "the system seam lacks what an audit reads");
+	r = vifmac_hostname(ctx, host, sizeof(host));
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot get this host's name: %s", strerror(-r));
+	r = ctx->sys.list_domains(ctx->sys_data, &a.doms, &a.n_doms);
+	if (r < 0) {
+		vifmac_set_error(ctx, r, "cannot list the running domains (is this a Xen dom0?): %s", strerror(-r));
+		goto out;
+	}
+	r = collect_vifs(&a);
+	if (r < 0)
+		goto out;
+	r = vifmac_registry_list(reg, claim_fn, &a);
+	if (r < 0)
+		goto out;
+	r = ctx->sys.list_links(ctx->sys_data, &links, &n_links);
+	if (r == 0)
+		r = ctx->sys.list_fdb(ctx->sys_data, &fdb, &n_fdb);
+	if (r == 0)
+		r = ctx->sys.list_neigh(ctx->sys_data, &neigh, &n_neigh);
+	if (r < 0) {
+		vifmac_set_error(ctx, r, "cannot read dom0's links, bridge FDBs or neighbours: %s", strerror(-r));
+		goto out;
+	}
+	audit_vifs(&a);
+	audit_links(&a, links, n_links);
+	audit_fdb(&a, fdb, n_fdb);
+	audit_claims(&a, host);
+	if (ret_counts) {
+		ret_counts->vifs = a.n_vifs;
+		ret_counts->links = n_links;
+		ret_counts->fdb_entries = n_fdb;
+		ret_counts->neighbours = n_neigh;
+		ret_counts->claims = a.n_claims;
+	}
+	r = a.worst;
+out:
+	free(links);
+	free(fdb);
+	free(neigh);
+	free(a.vifs);
+	free(a.claims);
+	free(a.doms);
+	return r;
+}

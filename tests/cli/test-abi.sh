@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The library exports exactly what the version script lists, and every
+# exported function is declared in the installed header.
+set -u
+: "${TOP_BUILDDIR:?run through make check}"
+: "${TOP_SRCDIR:?run through make check}"
+so=$(ls "$TOP_BUILDDIR"/lib/.libs/libvifmac.so.0.* 2>/dev/null | head -n1)
+[ -n "$so" ] || { echo "FAIL: no built libvifmac.so"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+nm -D --defined-only "$so" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u >"$tmp/exported"
+sed -n 's/^[[:space:]]*\(vifmac_[a-z0-9_]*\);$/\1/p' "$TOP_SRCDIR/lib/libvifmac.sym" | sort -u >"$tmp/listed"
+grep -o 'vifmac_[a-z0-9_]*(' "$TOP_SRCDIR/lib/vifmac.h" | tr -d '(' | sort -u >"$tmp/declared"
+
+if ! diff -u "$tmp/listed" "$tmp/exported" >"$tmp/d1"; then
+	echo "FAIL: exported symbols differ from lib/libvifmac.sym:"; cat "$tmp/d1"; failures=$((failures + 1))
+fi
+missing=$(comm -23 "$tmp/exported" "$tmp/declared")
+if [ -n "$missing" ]; then
+	echo "FAIL: exported but not declared in vifmac.h: $missing"; failures=$((failures + 1))
+fi
+nm -D --defined-only "$so" | grep -q ' T vifmac_set_error' && { echo "FAIL: private symbols leak"; failures=$((failures + 1)); }
+echo "$0: $(wc -l <"$tmp/exported") exported symbols, $failures failures"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,178 @@
+# Helpers for the scenarios run inside dom0 (sourced by scenarios.sh and demo.sh).
+# Output protocol, one line each, read by tests/e2e/run on the host:
+#   @@E2E BEGIN id title            a scenario starts
+#   @@E2E LOG id | text             detail (commands, their output, guest lines)
+#   @@E2E RESULT id STATUS title :: evidence / failures
+VIFMAC=/usr/sbin/vifmac
+CFG=/e2e/cfg
+OUT=/tmp/e2e
+CON=/var/log/xen/console
+mkdir -p $CFG $OUT
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
+CUR=-
+NCMD=0
+declare -A CONOFF
+
+log() { local l; while IFS= read -r l; do echo "@@E2E LOG $CUR | $l"; done <<<"$*"; }
+logf() { local l; while IFS= read -r l; do echo "@@E2E LOG $CUR |   $l"; done <"$1"; }
+
+# ------------------------------------------------------------ policy and configs
+# write_policy SCOPE: the lab's policy (see tests/e2e/README.md)
+write_policy() {
+  cat >/etc/xen/vifmac.conf <<POL
+# vifmac policy for the end-to-end lab
+prefix = "02:00"
+private_bridges = [ "xenbr0", "xenbr1" ]
+public_bridges = [ "xenpub" ]
+public_table = "/etc/xen/vifmac-table.txt"
+scope = "$1"
+registry = "sqlite:/var/lib/vifmac/registry.db"
+POL
+  log "policy: scope = \"$1\""
+}
+
+write_table() {
+  cat >/etc/xen/vifmac-table.txt <<TAB
+# IPv4            MAC (the operator's table for the public bridge)
+198.51.100.10     52:54:00:aa:00:10
+198.51.100.11     52:54:00:aa:00:11
+TAB
+}
+
+# guest_cfg NAME TYPE VIF... : writes $CFG/NAME.cfg (a PV guest unless TYPE=hvm)
+guest_cfg() {
+  local name=$1 type=$2 v vifs=""; shift 2
+  for v in "$@"; do vifs="$vifs${vifs:+, }'$v'"; done
+  if [ "$type" = hvm ]; then
+    cat >$CFG/$name.cfg <<C
+name = "$name"
+type = "hvm"
+kernel = "/domu/vmlinuz"
+ramdisk = "/domu/initrd.img"
+cmdline = "console=ttyS0 quiet loglevel=3 e2e_hvm xen_emul_unplug=never"
+serial = "pty"
+vnc = 0
+sdl = 0
+nographic = 1
+xen_platform_pci = 0
+memory = 192
+vcpus = 1
+vif = [ $vifs ]
+on_poweroff = "destroy"
+on_crash = "destroy"
+C
+  else
+    cat >$CFG/$name.cfg <<C
+name = "$name"
+type = "pv"
+kernel = "/domu/vmlinuz"
+ramdisk = "/domu/initrd.img"
+extra = "console=hvc0 quiet loglevel=3"
+memory = 128
+vcpus = 1
+vif = [ $vifs ]
+on_poweroff = "destroy"
+on_crash = "destroy"
+C
+  fi
+}
+
+# ------------------------------------------------------------ commands
+# cmd LABEL COMMAND...: runs the command (hard limit 150 s), sets RC and OUTF
+# (its stdout+stderr), logs both.
+cmd() {
+  NCMD=$((NCMD+1)); OUTF=$OUT/$NCMD.out
+  log "\$ ${*}"
+  timeout 150 "$@" >$OUTF 2>&1; RC=$?
+  logf $OUTF
+  log "(exit status $RC)"
+}
+
+# xl_create NAME [key=value...]: xl create $CFG/NAME.cfg, remembering where
+# the guest's console log was so that only new guest lines count.
+xl_create() { local n=$1; shift; con_mark $n; cmd xl create $CFG/$n.cfg "$@"; }
+
+domid_of() { xl domid "$1" 2>/dev/null; }
+exists() { xl domid "$1" >/dev/null 2>&1; }
+
+# ------------------------------------------------------------ what the guest says
+con_file() { echo $CON/guest-$1.log; }
+con_mark() { CONOFF[$1]=$(cat "$(con_file $1)" 2>/dev/null | wc -l); }
+# con_lines NAME: the guest's console lines since the mark, \r stripped
+con_lines() { tail -n +$((${CONOFF[$1]:-0}+1)) "$(con_file $1)" 2>/dev/null | tr -d '\r'; }
+
+# guest_ifaces NAME [TIMEOUT] [MINSEQ]: waits for a "DOMU-IFACES n ..." line
+# with n >= MINSEQ printed since the mark; sets GSEQ and GIFACES
+# ("eth0=MAC eth1=MAC") from the newest. Returns 1 on timeout.
+guest_ifaces() {
+  local name=$1 to=${2:-120} min=${3:-0} t=0 line
+  GSEQ=""; GIFACES=""
+  while [ $t -lt $((to*2)) ]; do
+    line=$(con_lines $name | grep -o 'DOMU-IFACES [0-9]*\( [a-z0-9]*=[0-9a-f:]*\)*' | awk -v m=$min '$2>=m' | tail -n1)
+    if [ -n "$line" ]; then
+      GSEQ=$(echo "$line" | cut -d' ' -f2); GIFACES=$(echo "$line" | cut -d' ' -f3-)
+      log "guest $name reports (#$GSEQ): $GIFACES"
+      return 0
+    fi
+    sleep 0.5; t=$((t+1))
+    # a domain that is gone will not print anything more
+    [ $((t % 10)) = 0 ] && ! exists $name && { log "guest $name: the domain does not exist"; break; }
+  done
+  log "guest $name: no DOMU-IFACES line (n >= $min) within ${to}s; console since mark:"
+  con_lines $name | tail -n 20 | while IFS= read -r l; do log "  console: $l"; done
+  return 1
+}
+# gmac IFACE: that interface's MAC in GIFACES
+gmac() { local w; for w in $GIFACES; do [ "${w%%=*}" = "$1" ] && { echo "${w#*=}"; return; }; done; echo "(none)"; }
+
+# ------------------------------------------------------------ what the toolstack says
+# xl_macs NAME: "devid=MAC ..." from xl network-list
+xl_macs() {
+  xl network-list "$1" 2>/dev/null | awk 'NR>1 && $3 ~ /:/ {printf "%s%s=%s", sep, $1, $3; sep=" "}'
+}
+xl_mac() { local w; for w in $(xl_macs "$1"); do [ "${w%%=*}" = "$2" ] && { echo "${w#*=}"; return; }; done; echo "(none)"; }
+
+# ------------------------------------------------------------ what the registry says
+reg_json() { $VIFMAC list --json 2>$OUT/reg.err || echo "ERROR: $(cat $OUT/reg.err)"; }
+# reg_claims: one line per record, "mac domain bridge devid state"
+reg_claims() { reg_json | jq -r '.[] | "\(.mac) \(.domain // "-") \(.bridge // "-") \(.devid) \(.state)"' 2>&1 | sort; }
+# reg_macs_of DOMAIN: the MACs the registry holds for DOMAIN, sorted, space separated
+reg_macs_of() { reg_json | jq -r --arg d "$1" '[.[] | select(.domain == $d) | .mac] | sort | join(" ")' 2>&1; }
+# reg_holders MAC: the domains holding MAC
+reg_holders() { reg_json | jq -r --arg m "$1" '[.[] | select(.mac == $m) | (.domain // "(reserved)")] | sort | join(" ")' 2>&1; }
+reg_snapshot() { reg_json | jq -S 'sort_by(.mac, .scope)' 2>&1; }
+log_registry() { log "registry:"; reg_claims | while IFS= read -r l; do log "  $l"; done; }
+
+# ------------------------------------------------------------ assertions
+# Each check records evidence (PASS) or a failure; scenario_end prints one line.
+begin() {
+  CUR=$1; TITLE=$2; EVID=(); FAILS=(); T0=$(cut -d' ' -f1 /proc/uptime)
+  echo "@@E2E BEGIN $CUR $TITLE"
+}
+ev() { EVID+=("$*"); log "ok: $*"; }
+fail() { FAILS+=("$*"); log "FAILED: $*"; }
+check_eq() { if [ "$2" = "$3" ]; then ev "$1 $2"; else fail "$1: got '$2', want '$3'"; fi; }
+check_rc0() { if [ "$RC" = 0 ]; then ev "$1 exit 0"; else fail "$1: exit status $RC, want 0 ($(tail -n1 $OUTF | cut -c1-160))"; fi; }
+check_refused() {
+  if [ "$RC" != 0 ] && [ "$RC" != 124 ]; then ev "$1 refused (exit $RC)"
+  else fail "$1: exit status $RC, want a refusal"; fi
+}
+# check_msg LABEL NEEDLE...: the command's output has one line containing every NEEDLE
+check_msg() {
+  local label=$1 line; shift
+  line=$(grep -v 'exited with error status' $OUTF | awk -v n="$*" 'BEGIN{k=split(n,w," ")} {ok=1; for(i=1;i<=k;i++) if(index($0,w[i])==0) ok=0; if(ok){print; exit}}')
+  if [ -n "$line" ]; then ev "$label \"$(echo "$line" | sed 's/^.*script: //' | cut -c1-200)\""
+  else fail "$label: no line of the output contains all of: $*"; fi
+}
+check_absent() { if exists "$1"; then fail "domain $1 exists (domid $(domid_of $1))"; else ev "domain $1 absent"; fi; }
+end() {
+  local st=PASS t1 sep="" s=""
+  t1=$(cut -d' ' -f1 /proc/uptime)
+  [ ${#FAILS[@]} -gt 0 ] && st=FAIL
+  [ ${#EVID[@]} -eq 0 ] && [ $st = PASS ] && { st=FAIL; FAILS+=("no assertion ran"); }
+  if [ $st = FAIL ]; then for x in "${FAILS[@]}"; do s="$s$sep$x"; sep="; "; done; s="$s || evidence: "; sep=""; fi
+  for x in "${EVID[@]}"; do s="$s$sep$x"; sep="; "; done
+  echo "@@E2E RESULT $CUR $st $TITLE :: $s ($(awk -v a=$T0 -v b=$t1 'BEGIN{printf "%.0f", b-a}') s)"
+  CUR=-
+}
+xfail() { echo "@@E2E RESULT $1 XFAIL $2 :: $3"; }

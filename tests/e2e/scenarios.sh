@@ -1,0 +1,236 @@
+#!/usr/bin/bash
+# The end-to-end scenarios (issue 5, 2a-2j), run inside dom0 in one boot.
+# Each prints one "@@E2E RESULT" line; tests/e2e/run turns them into the report.
+. /e2e/lib.sh
+
+MAC_A=02:00:c0:00:02:0a      # 192.0.2.10 on a private bridge
+MAC_C=02:00:c0:00:02:28      # 192.0.2.40
+MAC_E=02:00:c0:00:02:14      # 192.0.2.20, also put on a dom0 dummy link
+MAC_H=02:00:c0:00:02:0b      # 192.0.2.11, hot-plugged with vifmac network-attach
+MAC_H2=02:00:c0:00:02:0c     # 192.0.2.12, what plain xl network-attach should have used
+MAC_I=02:00:c0:00:02:1e      # 192.0.2.30
+MAC_J=02:00:c0:00:02:32      # 192.0.2.50 (HVM)
+TAB_10=52:54:00:aa:00:10     # the operator table's 198.51.100.10
+TAB_11=52:54:00:aa:00:11     # and 198.51.100.11
+
+ONLY=$(sed -n 's/.*e2e_only=\([a-z,]*\).*/\1/p' /proc/cmdline)
+want() { [ -z "$ONLY" ] || case ",$ONLY," in *",$1,"*) return 0;; *) return 1;; esac; }
+
+# ------------------------------------------------------------ set-up
+write_table
+write_policy global
+echo 'vif.default.script="vif-vifmac"' >>/etc/xen/xl.conf
+log "$(ls -l /etc/xen/scripts/vif-vifmac 2>&1)"
+log "$($VIFMAC --version 2>&1 | head -n1)"
+guest_cfg alpha pv "bridge=xenbr0,ip=192.0.2.10"
+guest_cfg bravo pv "bridge=xenbr1,ip=192.0.2.10"
+guest_cfg charlie1 pv "bridge=xenbr0,ip=192.0.2.40"
+guest_cfg charlie2 pv "bridge=xenbr1,ip=192.0.2.40"
+guest_cfg charlie3 pv "bridge=xenbr0,ip=192.0.2.40"
+guest_cfg delta pv "bridge=xenpub,ip=198.51.100.10"
+guest_cfg delta2 pv "bridge=xenpub,ip=198.51.100.99"
+guest_cfg echo pv "bridge=xenbr0,ip=192.0.2.20"
+guest_cfg india pv "bridge=xenbr0,ip=192.0.2.30" "bridge=xenpub,ip=198.51.100.11"
+guest_cfg juliet hvm "bridge=xenbr0,ip=192.0.2.50,model=e1000"
+
+# ------------------------------------------------------------ a
+sc_a() {
+  begin a "PV guest on a private bridge, hook from xl.conf vif.default.script"
+  xl_create alpha
+  check_rc0 "xl create alpha"
+  if guest_ifaces alpha; then check_eq "guest alpha eth0" "$(gmac eth0)" $MAC_A
+  else fail "guest alpha never reported its interfaces"; fi
+  check_eq "xl network-list alpha devid 0" "$(xl_mac alpha 0)" $MAC_A
+  check_eq "registry holds for alpha:" "$(reg_macs_of alpha)" $MAC_A
+  log_registry
+  end
+}
+
+# ------------------------------------------------------------ b
+sc_b() {
+  begin b "same MAC on another bridge, scope global: refused"
+  local before after id_before
+  before=$(reg_snapshot); id_before=$(domid_of alpha)
+  xl_create bravo
+  check_refused "xl create bravo"
+  check_msg "message:" $MAC_A
+  check_absent bravo
+  check_eq "alpha still running, domid" "$(domid_of alpha)" "${id_before:-(none)}"
+  check_eq "xl network-list alpha devid 0" "$(xl_mac alpha 0)" $MAC_A
+  con_mark alpha
+  if guest_ifaces alpha 30; then check_eq "guest alpha eth0 afterwards" "$(gmac eth0)" $MAC_A
+  else fail "guest alpha silent after the refusal"; fi
+  after=$(reg_snapshot)
+  if [ "$before" = "$after" ]; then ev "registry unchanged ($(echo "$before" | jq length 2>/dev/null) records)"
+  else fail "registry changed: before $(echo "$before" | jq -c . 2>&1 | cut -c1-300) after $(echo "$after" | jq -c . 2>&1 | cut -c1-300)"; fi
+  end
+}
+
+# ------------------------------------------------------------ c
+sc_c() {
+  begin c "scope bridge: the same MAC on two bridges is allowed, twice on one bridge is not"
+  write_policy bridge
+  xl_create charlie1
+  check_rc0 "xl create charlie1 (xenbr0)"
+  xl_create charlie2
+  check_rc0 "xl create charlie2 (xenbr1)"
+  if guest_ifaces charlie1; then check_eq "guest charlie1 eth0" "$(gmac eth0)" $MAC_C; else fail "guest charlie1 silent"; fi
+  if guest_ifaces charlie2; then check_eq "guest charlie2 eth0" "$(gmac eth0)" $MAC_C; else fail "guest charlie2 silent"; fi
+  check_eq "xl network-list charlie2 devid 0" "$(xl_mac charlie2 0)" $MAC_C
+  check_eq "registry holders of $MAC_C:" "$(reg_holders $MAC_C)" "charlie1 charlie2"
+  xl_create charlie3
+  check_refused "xl create charlie3 (xenbr0 again)"
+  check_msg "message:" $MAC_C
+  check_absent charlie3
+  log_registry
+  cmd xl destroy charlie1; cmd xl destroy charlie2
+  write_policy global
+  end
+}
+
+# ------------------------------------------------------------ d
+sc_d() {
+  begin d "public bridge with the operator table; an IP missing from it is refused"
+  xl_create delta
+  check_rc0 "xl create delta"
+  if guest_ifaces delta; then check_eq "guest delta eth0" "$(gmac eth0)" $TAB_10; else fail "guest delta silent"; fi
+  check_eq "xl network-list delta devid 0" "$(xl_mac delta 0)" $TAB_10
+  check_eq "registry holds for delta:" "$(reg_macs_of delta)" $TAB_10
+  xl_create delta2
+  check_refused "xl create delta2 (198.51.100.99 not in the table)"
+  check_msg "message:" 198.51.100.99
+  check_absent delta2
+  check_eq "registry holds for delta2:" "$(reg_macs_of delta2)" ""
+  log_registry
+  cmd xl destroy delta
+  end
+}
+
+# ------------------------------------------------------------ e
+sc_e() {
+  begin e "a MAC already on a dom0 interface is refused"
+  cmd /usr/sbin/ip link add e2edummy0 type dummy
+  cmd /usr/sbin/ip link set e2edummy0 address $MAC_E
+  check_eq "dom0 e2edummy0 address" "$(cat /sys/class/net/e2edummy0/address 2>&1)" $MAC_E
+  xl_create echo
+  check_refused "xl create echo"
+  check_msg "message:" $MAC_E
+  check_absent echo
+  check_eq "registry holds for echo:" "$(reg_macs_of echo)" ""
+  check_eq "registry holders of $MAC_E:" "$(reg_holders $MAC_E)" ""
+  cmd /usr/sbin/ip link del e2edummy0
+  end
+}
+
+# ------------------------------------------------------------ i
+sc_i() {
+  begin i "two vifs on two bridges (private + public)"
+  xl_create india
+  check_rc0 "xl create india"
+  if guest_ifaces india; then
+    check_eq "guest india eth0" "$(gmac eth0)" $MAC_I
+    check_eq "guest india eth1" "$(gmac eth1)" $TAB_11
+  else fail "guest india silent"; fi
+  check_eq "xl network-list india" "$(xl_macs india)" "0=$MAC_I 1=$TAB_11"
+  check_eq "registry holds for india:" "$(reg_macs_of india)" "$MAC_I $TAB_11"
+  cmd xl destroy india
+  end
+}
+
+# ------------------------------------------------------------ g
+sc_g() {
+  begin g "xl save + xl restore keeps the MAC"
+  local seq
+  if ! exists alpha; then xl_create alpha; guest_ifaces alpha >/dev/null; fi
+  con_mark alpha
+  guest_ifaces alpha 30 >/dev/null; seq=${GSEQ:-0}
+  cmd xl save alpha $OUT/alpha.save
+  check_rc0 "xl save alpha"
+  check_absent alpha
+  log_registry
+  con_mark alpha
+  cmd xl restore $OUT/alpha.save
+  check_rc0 "xl restore"
+  if guest_ifaces alpha 90 $((seq+3)); then check_eq "guest alpha eth0 after restore (#$GSEQ)" "$(gmac eth0)" $MAC_A
+  else fail "guest alpha silent after restore"; fi
+  check_eq "xl network-list alpha devid 0" "$(xl_mac alpha 0)" $MAC_A
+  check_eq "registry holds for alpha:" "$(reg_macs_of alpha)" $MAC_A
+  rm -f $OUT/alpha.save
+  end
+}
+
+# ------------------------------------------------------------ h
+sc_h() {
+  begin h "hot-plug: vifmac network-attach gives the policy MAC, plain xl network-attach is refused"
+  local n
+  if ! exists alpha; then xl_create alpha; guest_ifaces alpha >/dev/null; fi
+  con_mark alpha
+  cmd $VIFMAC network-attach alpha bridge=xenbr0 ip=192.0.2.11
+  check_rc0 "vifmac network-attach alpha"
+  n=0; while ! con_lines alpha | grep -q 'DOMU-NEW-IFACE' && [ $n -lt 120 ]; do sleep 0.5; n=$((n+1)); done
+  check_eq "guest alpha new interface" "$(con_lines alpha | grep -o 'DOMU-NEW-IFACE [a-z0-9]* [0-9a-f:]*' | head -n1 | cut -d' ' -f2-)" "eth1 $MAC_H"
+  check_eq "xl network-list alpha devid 1" "$(xl_mac alpha 1)" $MAC_H
+  check_eq "registry holds for alpha:" "$(reg_macs_of alpha)" "$MAC_A $MAC_H"
+  cmd xl network-attach alpha bridge=xenbr0 ip=192.0.2.12
+  check_refused "plain xl network-attach alpha"
+  check_msg "message names the MAC to use:" $MAC_H2
+  check_eq "registry holds for alpha:" "$(reg_macs_of alpha)" "$MAC_A $MAC_H"
+  log "after the refused attach: xl network-list alpha: $(xl_macs alpha)"
+  log_registry
+  end
+}
+
+# ------------------------------------------------------------ f
+sc_f() {
+  begin f "destroy releases the claim, create again gives the same MAC, no stale claim after a failed create"
+  if ! exists alpha; then xl_create alpha; guest_ifaces alpha >/dev/null; fi
+  cmd xl destroy alpha
+  check_rc0 "xl destroy alpha"
+  check_eq "registry holds for alpha after destroy:" "$(reg_macs_of alpha)" ""
+  xl_create alpha
+  check_rc0 "xl create alpha again"
+  if guest_ifaces alpha; then check_eq "guest alpha eth0 after re-create" "$(gmac eth0)" $MAC_A
+  else fail "guest alpha silent after re-create"; fi
+  check_eq "xl network-list alpha devid 0" "$(xl_mac alpha 0)" $MAC_A
+  check_eq "registry holds for alpha:" "$(reg_macs_of alpha)" $MAC_A
+  xl_create bravo
+  check_refused "xl create bravo (conflict)"
+  check_absent bravo
+  local stale
+  stale=$(reg_json | jq -r '[.[] | select(.domain == "bravo" or .domain == "charlie3" or .domain == "delta2" or .domain == "echo") | "\(.domain)=\(.mac)"] | join(" ")' 2>&1)
+  check_eq "claims of refused guests (bravo charlie3 delta2 echo):" "$stale" ""
+  log_registry
+  end
+}
+
+# ------------------------------------------------------------ j
+sc_j() {
+  begin j "HVM guest: vifmac xl-args puts the policy MAC on the emulated NIC; without it, refused"
+  local args
+  cmd $VIFMAC xl-args $CFG/juliet.cfg
+  check_rc0 "vifmac xl-args juliet.cfg"
+  args=$(grep '^vif' $OUTF | tail -n1)
+  case "$args" in *"mac=$MAC_J"*) ev "xl-args: $args";; *) fail "xl-args printed no mac=$MAC_J: '$args'";; esac
+  con_mark juliet
+  cmd xl create $CFG/juliet.cfg "$args"
+  check_rc0 "xl create juliet.cfg '$args'"
+  if guest_ifaces juliet 300; then check_eq "HVM guest juliet eth0 (emulated NIC)" "$(gmac eth0)" $MAC_J
+  else fail "HVM guest juliet silent"; fi
+  check_eq "xl network-list juliet devid 0" "$(xl_mac juliet 0)" $MAC_J
+  cmd xl destroy juliet
+  sleep 1
+  xl_create juliet
+  check_refused "xl create juliet without xl-args"
+  check_msg "message names the MAC to use:" $MAC_J
+  check_absent juliet
+  end
+}
+
+for s in a b c d e i g h f j; do
+  want $s || continue
+  sc_$s
+  log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"
+done
+CUR=-
+log "===== /var/log/xen/xen-hotplug.log"; [ -f /var/log/xen/xen-hotplug.log ] && logf /var/log/xen/xen-hotplug.log
+log "===== /var/log/messages (vifmac)"; grep -i -E 'vifmac|vif-' /var/log/messages 2>/dev/null | tail -n 200 | while IFS= read -r l; do log "  $l"; done

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vifmac audit: duplicates and anomalies on this host, for people and for
+ * monitoring. vifmac seen: where the wire and dom0 show one MAC.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vifmac-cli.h"
+
+struct findings {
+	struct vifmac_finding *v;
+	size_t n;
+};
+
+static int collect(void *data, const struct vifmac_finding *f)
+{
+	struct findings *fs = data;
+	struct vifmac_finding *nv = realloc(fs->v, (fs->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	fs->v = nv;
+	fs->v[fs->n++] = *f;
+	return 0;
+}
+
+static const char *severity_name(enum vifmac_severity s)
+{
+	return s == VIFMAC_SEVERITY_CRITICAL ? "critical" : s == VIFMAC_SEVERITY_WARNING ? "warning" : "ok";
+}
+
+static const char *const kinds[] = { "duplicate-vif", "dom0-link",      "foreign-use",
+				     "duplicate-port", "outside-policy", "stale-claim" };
+
+/* The node_exporter textfile, written to FILE.tmp and renamed, so a scrape never sees half of it. */
+static int write_prometheus(const char *path, const struct findings *fs, int status,
+			    const struct vifmac_audit_counts *c)
+{
+	char *tmp;
+	FILE *f;
+
+	if (asprintf(&tmp, "%s.%d.tmp", path, (int)getpid()) < 0)
+		return -ENOMEM;
+	f = fopen(tmp, "we");
+	if (!f) {
+		int r = -errno;
+
+		free(tmp);
+		return r;
+	}
+	fprintf(f, "# HELP vifmac_audit_status Worst finding of the last audit: 0 ok, 1 warning, 2 critical.\n"
+		   "# TYPE vifmac_audit_status gauge\n"
+		   "vifmac_audit_status %d\n"
+		   "# HELP vifmac_audit_findings Findings of the last audit, by kind.\n"
+		   "# TYPE vifmac_audit_findings gauge\n",
+		status);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < fs->n; i++)
+			n += strcmp(fs->v[i].kind, kinds[k]) == 0;
+		fprintf(f, "vifmac_audit_findings{kind=\"%s\"} %zu\n", kinds[k], n);
+	}
+	fprintf(f, "# HELP vifmac_audit_checked What the last audit looked at.\n"
+		   "# TYPE vifmac_audit_checked gauge\n"
+		   "vifmac_audit_checked{what=\"vifs\"} %zu\n"
+		   "vifmac_audit_checked{what=\"links\"} %zu\n"
+		   "vifmac_audit_checked{what=\"fdb_entries\"} %zu\n"
+		   "vifmac_audit_checked{what=\"neighbours\"} %zu\n"
+		   "vifmac_audit_checked{what=\"registry_records\"} %zu\n"
+		   "# HELP vifmac_audit_last_run_timestamp_seconds When the last audit ran.\n"
+		   "# TYPE vifmac_audit_last_run_timestamp_seconds gauge\n"
+		   "vifmac_audit_last_run_timestamp_seconds %lld\n",
+		c->vifs, c->links, c->fdb_entries, c->neighbours, c->claims, (long long)time(NULL));
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		int r = -errno;
+
+		unlink(tmp);
+		free(tmp);
+		return r;
+	}
+	free(tmp);
+	return 0;
+}
+
+int cmd_audit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct findings fs = { 0 };
+	struct vifmac_audit_counts counts = { 0 };
+	struct vifmac_registry *reg = NULL;
+	const char *prom = NULL;
+	bool json = false;
+	char mac[VIFMAC_MAC_STRLEN];
+	int c, r, rc;
+
+	while ((c = getopt_long(argc, argv, "jp:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'p':
+			prom = optarg;
+			break;
+		case 'h':
+			printf("Usage: vifmac audit [--json] [--prometheus FILE]\n"
+			       "\n"
+			       "One pass over this host: the same MAC on two vifs or ports, vif MACs on\n"
+			       "dom0 links, our MACs learned on a port that is not their vif (critical);\n"
+			       "vifs whose MAC is not the policy's and stale registry claims (warnings).\n"
+			       "Exit 0 ok, 1 warning, 2 critical, 3 the host could not be read.\n"
+			       "--prometheus writes a node_exporter textfile (atomically) as well.\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("audit: unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	rc = cli_open_registry(cli, &reg);
+	if (rc)
+		return rc;
+	r = vifmac_audit(cli->ctx, reg, collect, &fs, &counts);
+	vifmac_registry_close(reg);
+	if (r < 0) {
+		free(fs.v);
+		cli_error("audit: %s", vifmac_ctx_last_error(cli->ctx));
+		return EXIT_SYSTEM;
+	}
+	if (json) {
+		printf("{\"status\":\"%s\",\"findings\":[", severity_name((enum vifmac_severity)r));
+		for (size_t i = 0; i < fs.n; i++) {
+			printf("%s{\"severity\":\"%s\",\"kind\":\"%s\",\"mac\":\"%s\",\"message\":", i ? "," : "",
+			       severity_name(fs.v[i].severity), fs.v[i].kind, vifmac_mac_format(&fs.v[i].mac, mac));
+			cli_json_string(stdout, fs.v[i].message);
+			printf("}");
+		}
+		printf("],\"checked\":{\"vifs\":%zu,\"links\":%zu,\"fdb_entries\":%zu,\"neighbours\":%zu,"
+		       "\"registry_records\":%zu}}\n",
+		       counts.vifs, counts.links, counts.fdb_entries, counts.neighbours, counts.claims);
+	} else {
+		for (size_t i = 0; i < fs.n; i++)
+			printf("%-8s %-14s %s\n", fs.v[i].severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL" : "WARNING",
+			       fs.v[i].kind, fs.v[i].message);
+		printf("audit: %s (%zu findings; checked %zu vifs, %zu links, %zu FDB entries, %zu neighbours, %zu registry records)\n",
+		       severity_name((enum vifmac_severity)r), fs.n, counts.vifs, counts.links, counts.fdb_entries,
+		       counts.neighbours, counts.claims);
+	}
+	if (prom) {
+		int w = write_prometheus(prom, &fs, r, &counts);
+
+		if (w < 0) {
+			cli_error("audit: cannot write %s: %s", prom, strerror(-w));
+			free(fs.v);
+			return EXIT_SYSTEM;
+		}
+	}
+	free(fs.v);
+	return r; /* 0 ok, 1 warning, 2 critical */
+}
+
+int cmd_seen(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bridge", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const struct vifmac_sys_ops *sys;
+	void *sd;
+	struct vifmac_mac mac;
+	struct vifmac_link_info *links = NULL;
+	struct vifmac_fdb_entry *fdb = NULL;
+	struct vifmac_neigh_entry *neigh = NULL;
+	size_t n_links = 0, n_fdb = 0, n_neigh = 0, seen = 0;
+	const char *bridge = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'b':
+			bridge = optarg;
+			break;
+		case 'h':
+			printf("Usage: vifmac seen MAC [--bridge BRIDGE]\n"
+			       "\n"
+			       "Where this host sees MAC: dom0 links carrying it, bridge forwarding\n"
+			       "database entries (learned or local), dom0's neighbour entries. Reads\n"
+			       "netlink only; needs no Xen. Exit 0 when not seen, 1 when seen.\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || vifmac_mac_parse(argv[optind], &mac) < 0) {
+		cli_error("seen: needs one MAC (aa:bb:cc:dd:ee:ff)");
+		return EXIT_USAGE;
+	}
+	sys = vifmac_ctx_get_sys(cli->ctx, &sd);
+	r = sys->list_links(sd, &links, &n_links);
+	if (r == 0)
+		r = sys->list_fdb(sd, &fdb, &n_fdb);
+	if (r == 0)
+		r = sys->list_neigh(sd, &neigh, &n_neigh);
+	if (r < 0) {
+		cli_error("seen: cannot read netlink: %s", strerror(-r));
+		free(links);
+		free(fdb);
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < n_links; i++)
+		if (vifmac_mac_equal(&links[i].mac, &mac) &&
+		    (!bridge || strcmp(links[i].master, bridge) == 0 || strcmp(links[i].name, bridge) == 0)) {
+			printf("link %s%s%s\n", links[i].name, links[i].master[0] ? " master " : "", links[i].master);
+			seen++;
+		}
+	for (size_t i = 0; i < n_fdb; i++)
+		if (vifmac_mac_equal(&fdb[i].mac, &mac) && (!bridge || strcmp(fdb[i].bridge, bridge) == 0)) {
+			printf("fdb bridge %s port %s", fdb[i].bridge, fdb[i].port);
+			if (fdb[i].vlan)
+				printf(" vlan %d", fdb[i].vlan);
+			if (fdb[i].local)
+				printf(" local\n");
+			else if (fdb[i].age >= 0)
+				printf(" learned %llds ago\n", (long long)fdb[i].age);
+			else
+				printf("\n");
+			seen++;
+		}
+	for (size_t i = 0; i < n_neigh; i++)
+		if (vifmac_mac_equal(&neigh[i].mac, &mac) && (!bridge || strcmp(neigh[i].ifname, bridge) == 0)) {
+			printf("neighbour %s dev %s %s\n", neigh[i].ip, neigh[i].ifname, neigh[i].state);
+			seen++;
+		}
+	free(links);
+	free(fdb);
+	free(neigh);
+	return seen ? EXIT_REFUSED : EXIT_OK;
+}
