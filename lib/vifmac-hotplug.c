@@ -413,7 +413,10 @@ static int check_wire(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, cons
 
 	if (!ctx->sys.list_fdb || !ctx->sys.list_neigh)
 		return vifmac_set_error(ctx, -EOPNOTSUPP, "no access to the bridges' forwarding databases");
-	r = ctx->sys.list_fdb(ctx->sys_data, &fdb, &n_fdb);
+	if (ctx->sys.find_fdb)
+		r = ctx->sys.find_fdb(ctx->sys_data, mac, &fdb, &n_fdb);
+	else
+		r = ctx->sys.list_fdb(ctx->sys_data, &fdb, &n_fdb);
 	if (r < 0)
 		return vifmac_set_error(ctx, r, "cannot read the bridges' forwarding databases: %s", strerror(-r));
 	r = 0;

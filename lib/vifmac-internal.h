@@ -135,6 +135,7 @@ void vifmac_sys_production_free(void *data);
 /* rtnetlink dumps (vifmac-netlink.c); arrays owned by the caller */
 int vifmac_netlink_list_links(struct vifmac_link_info **ret_links, size_t *ret_n);
 int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
+int vifmac_netlink_find_fdb(const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
 int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *ret_n);
 
 /* Seam helpers: -EOPNOTSUPP when the member is unset. */

@@ -128,11 +128,49 @@ static bool lladdr(const struct nlattr *a, struct vifmac_mac *ret)
 	return true;
 }
 
-/* link dumps: one vifmac_link_info plus its ifindex (kept in a parallel array) */
+/* link dumps: one vifmac_link_info plus its ifindex and kind (parallel arrays) */
+enum { LINK_OTHER = 0, LINK_BRIDGE = 1, LINK_VLAN_BRIDGE = 2 };
+
 struct link_state {
 	struct dump_state st;
 	struct vec index;
+	struct vec kind;
 };
+
+static int linkinfo_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type >= 0 && type <= IFLA_INFO_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int br_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type >= 0 && type <= IFLA_BR_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* LINK_BRIDGE, LINK_VLAN_BRIDGE (vlan_filtering on: FDB keyed by MAC and VLAN) or LINK_OTHER */
+static int link_kind(const struct nlattr *linkinfo)
+{
+	const struct nlattr *li[IFLA_INFO_MAX + 1] = { 0 };
+	const struct nlattr *br[IFLA_BR_MAX + 1] = { 0 };
+
+	if (!linkinfo || mnl_attr_parse_nested(linkinfo, linkinfo_cb, li) < 0 || !li[IFLA_INFO_KIND] ||
+	    strcmp(mnl_attr_get_str(li[IFLA_INFO_KIND]), "bridge") != 0)
+		return LINK_OTHER;
+	if (li[IFLA_INFO_DATA] && mnl_attr_parse_nested(li[IFLA_INFO_DATA], br_cb, br) >= 0 &&
+	    br[IFLA_BR_VLAN_FILTERING] && mnl_attr_get_u8(br[IFLA_BR_VLAN_FILTERING]))
+		return LINK_VLAN_BRIDGE;
+	return LINK_BRIDGE;
+}
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -140,17 +178,19 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
 	struct vifmac_link_info *li;
-	int *idx;
+	int *idx, *kind;
 
 	if (mnl_attr_parse(nlh, sizeof(*ifm), attr_cb, tb) < 0 || !tb[IFLA_IFNAME])
 		return MNL_CB_OK;
 	li = vec_push(&ls->st.out);
 	idx = vec_push(&ls->index);
-	if (!li || !idx) {
+	kind = vec_push(&ls->kind);
+	if (!li || !idx || !kind) {
 		ls->st.err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
 	*idx = ifm->ifi_index;
+	*kind = link_kind(tb[IFLA_LINKINFO]);
 	vifmac_strscpy(li->name, mnl_attr_get_str(tb[IFLA_IFNAME]), sizeof(li->name));
 	if (!lladdr(tb[IFLA_ADDRESS], &li->mac))
 		memset(&li->mac, 0, sizeof(li->mac)); /* tunnels and the like */
@@ -169,10 +209,12 @@ static const char *name_of(const struct vifmac_link_info *links, const int *inde
 	return NULL;
 }
 
-/* Links and their ifindexes; the caller frees both arrays. */
-static int links_dump(struct vifmac_link_info **ret_links, int **ret_index, size_t *ret_n)
+/* Links, their ifindexes and (when @ret_kind) kinds; the caller frees the arrays. */
+static int links_dump_kinds(struct vifmac_link_info **ret_links, int **ret_index, int **ret_kind, size_t *ret_n)
 {
-	struct link_state ls = { .st.out.size = sizeof(struct vifmac_link_info), .index.size = sizeof(int) };
+	struct link_state ls = { .st.out.size = sizeof(struct vifmac_link_info),
+				 .index.size = sizeof(int),
+				 .kind.size = sizeof(int) };
 	struct vifmac_link_info *links;
 	int *index;
 	int r = dump(RTM_GETLINK, AF_UNSPEC, link_cb, &ls.st);
@@ -180,7 +222,18 @@ static int links_dump(struct vifmac_link_info **ret_links, int **ret_index, size
 	if (r < 0) {
 		free(ls.st.out.items);
 		free(ls.index.items);
+		free(ls.kind.items);
 		return r;
+	}
+	if (ret_kind) {
+		*ret_kind = ls.kind.items ? ls.kind.items : calloc(1, sizeof(int));
+		if (!*ret_kind) {
+			free(ls.st.out.items);
+			free(ls.index.items);
+			return -ENOMEM;
+		}
+	} else {
+		free(ls.kind.items);
 	}
 	links = ls.st.out.items;
 	index = ls.index.items;
@@ -197,9 +250,16 @@ static int links_dump(struct vifmac_link_info **ret_links, int **ret_index, size
 	if (!*ret_links || !*ret_index) {
 		free(*ret_links);
 		free(*ret_index);
+		if (ret_kind)
+			free(*ret_kind);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+static int links_dump(struct vifmac_link_info **ret_links, int **ret_index, size_t *ret_n)
+{
+	return links_dump_kinds(ret_links, ret_index, NULL, ret_n);
 }
 
 int vifmac_netlink_list_links(struct vifmac_link_info **ret_links, size_t *ret_n)
@@ -264,6 +324,117 @@ int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n
 	r = dump(RTM_GETNEIGH, AF_BRIDGE, fdb_cb, &st);
 	free(links);
 	free(index);
+	if (r < 0) {
+		free(st.out.items);
+		return r;
+	}
+	*ret_entries = st.out.items ? st.out.items : calloc(1, sizeof(**ret_entries));
+	*ret_n = st.out.n;
+	return *ret_entries ? 0 : -ENOMEM;
+}
+
+/*
+ * One bridge's FDB entry for @mac (and VLAN 0), asked of the kernel with a
+ * single RTM_GETNEIGH get (Linux >= 5.0): no dump of the whole table.
+ * Returns 0 (entry appended to st->out, or none: -ENOENT is not an error),
+ * -EOPNOTSUPP when the kernel cannot answer such a get.
+ */
+static int fdb_get(struct mnl_socket *nl, unsigned int portid, int bridge_ifindex, const struct vifmac_mac *mac,
+		   struct dump_state *st)
+{
+	char buf[16384];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+	unsigned int seq = (unsigned int)time(NULL) ^ (unsigned int)bridge_ifindex;
+	ssize_t n;
+	int cr;
+
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_BRIDGE;
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac->b);
+	mnl_attr_put_u32(nlh, NDA_MASTER, (uint32_t)bridge_ifindex);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	errno = 0;
+	cr = mnl_cb_run(buf, (size_t)n, seq, portid, fdb_cb, st);
+	if (cr == MNL_CB_ERROR) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == EINVAL || errno == EOPNOTSUPP || errno == EPROTONOSUPPORT)
+			return -EOPNOTSUPP;
+		return st->err ? st->err : (errno ? -errno : -EIO);
+	}
+	return st->err;
+}
+
+int vifmac_netlink_find_fdb(const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries, size_t *ret_n)
+{
+	struct dump_state st = { .out.size = sizeof(struct vifmac_fdb_entry) };
+	struct vifmac_link_info *links;
+	struct mnl_socket *nl = NULL;
+	int *index, *kind;
+	size_t n_links;
+	bool need_dump = false;
+	int r = links_dump_kinds(&links, &index, &kind, &n_links);
+
+	if (r < 0)
+		return r;
+	st.links = links;
+	st.link_index = index;
+	st.n_links = n_links;
+	st.hz = sysconf(_SC_CLK_TCK);
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < n_links && !need_dump; i++) {
+		if (kind[i] == LINK_VLAN_BRIDGE) {
+			need_dump = true; /* entries are per VLAN: ask for all of them */
+		} else if (kind[i] == LINK_BRIDGE) {
+			r = fdb_get(nl, mnl_socket_get_portid(nl), index[i], mac, &st);
+			if (r == -EOPNOTSUPP)
+				need_dump = true;
+			else if (r < 0)
+				goto out;
+		}
+	}
+	r = 0;
+	if (need_dump) {
+		struct vifmac_fdb_entry *all = NULL;
+		size_t n_all = 0;
+
+		st.out.n = 0;
+		r = vifmac_netlink_list_fdb(&all, &n_all);
+		if (r < 0)
+			goto out;
+		for (size_t i = 0; i < n_all; i++) {
+			struct vifmac_fdb_entry *e;
+
+			if (!vifmac_mac_equal(&all[i].mac, mac))
+				continue;
+			e = vec_push(&st.out);
+			if (!e) {
+				free(all);
+				r = -ENOMEM;
+				goto out;
+			}
+			*e = all[i];
+		}
+		free(all);
+	}
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(links);
+	free(index);
+	free(kind);
 	if (r < 0) {
 		free(st.out.items);
 		return r;

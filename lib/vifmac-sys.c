@@ -253,6 +253,12 @@ static int prod_list_fdb(void *data, struct vifmac_fdb_entry **ret_entries, size
 	return vifmac_netlink_list_fdb(ret_entries, ret_n);
 }
 
+static int prod_find_fdb(void *data, const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries,
+			 size_t *ret_n)
+{
+	return vifmac_netlink_find_fdb(mac, ret_entries, ret_n);
+}
+
 static int prod_list_neigh(void *data, struct vifmac_neigh_entry **ret_entries, size_t *ret_n)
 {
 	return vifmac_netlink_list_neigh(ret_entries, ret_n);
@@ -285,4 +291,5 @@ const struct vifmac_sys_ops vifmac_sys_production = {
 	.get_domain = prod_get_domain,
 	.list_fdb = prod_list_fdb,
 	.list_neigh = prod_list_neigh,
+	.find_fdb = prod_find_fdb,
 };

@@ -535,6 +535,9 @@ struct vifmac_sys_ops {
 	/* every bridge's forwarding database, and dom0's neighbour tables */
 	int (*list_fdb)(void *data, struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
 	int (*list_neigh)(void *data, struct vifmac_neigh_entry **ret_entries, size_t *ret_n);
+	/* the FDB entries of one MAC on every bridge (what a check needs, without a full dump); optional */
+	int (*find_fdb)(void *data, const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries,
+			size_t *ret_n);
 };
 
 /**

@@ -212,7 +212,7 @@ int cmd_seen(struct cli *cli, int argc, char **argv)
 	sys = vifmac_ctx_get_sys(cli->ctx, &sd);
 	r = sys->list_links(sd, &links, &n_links);
 	if (r == 0)
-		r = sys->list_fdb(sd, &fdb, &n_fdb);
+		r = sys->find_fdb ? sys->find_fdb(sd, &mac, &fdb, &n_fdb) : sys->list_fdb(sd, &fdb, &n_fdb);
 	if (r == 0)
 		r = sys->list_neigh(sd, &neigh, &n_neigh);
 	if (r < 0) {

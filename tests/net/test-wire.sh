@@ -93,6 +93,27 @@ out=$(inh "$VIFMAC" seen "$MAC" 2>&1)
 echo "seen $MAC: $out"
 echo "$out" | grep -Eq "^neighbour 192.0.2.99 dev xenbr0 (reachable|stale|delay|probe)$" || fail "neighbour entry not seen: $out"
 
+# a VLAN-aware bridge keys its FDB by MAC and VLAN: the lookup must still find it
+V=$tag-v
+ip netns add "$V"
+ip netns exec "$V" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+trap 'cleanup; ip netns del "$V" 2>/dev/null' EXIT
+if inh ip link add xenbr2 type bridge vlan_filtering 1 2>/dev/null; then
+	inh ip link set xenbr2 up
+	inh ip link add eth2v type veth peer name ext netns "$V"
+	inh ip link set eth2v master xenbr2 up
+	ip netns exec "$V" ip link set ext address 02:00:c0:00:02:0d up
+	ip netns exec "$V" ip addr add 192.0.2.97/24 dev ext
+	ip netns exec "$V" ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1
+	checks=$((checks + 1))
+	out=$(inh "$VIFMAC" seen 02:00:c0:00:02:0d 2>&1)
+	echo "seen on the VLAN-aware bridge: $out"
+	echo "$out" | grep -Eq "^fdb bridge xenbr2 port eth2v vlan 1 learned [0-9]+s ago$" ||
+		fail "VLAN-aware FDB entry not found: $out"
+else
+	echo "NOTE: this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING): the VLAN-aware case is not run"
+fi
+
 # local entries (a port's own address) are reported as local, not learned
 checks=$((checks + 1))
 portmac=$(inh cat /sys/class/net/eth0f/address)
