@@ -46,7 +46,7 @@ struct fake_sys {
 	char hostname[64];
 };
 
-static struct fake_node *fake_find(struct fake_sys *f, const char *path)
+static __attribute__((unused)) struct fake_node *fake_find(struct fake_sys *f, const char *path)
 {
 	for (size_t i = 0; i < f->n_nodes; i++)
 		if (strcmp(f->nodes[i].path, path) == 0)
@@ -55,7 +55,7 @@ static struct fake_node *fake_find(struct fake_sys *f, const char *path)
 }
 
 /* Sets a node (creating it) with its owner. */
-static void fake_set(struct fake_sys *f, const char *path, const char *value, unsigned owner)
+static __attribute__((unused)) void fake_set(struct fake_sys *f, const char *path, const char *value, unsigned owner)
 {
 	struct fake_node *n = fake_find(f, path);
 
@@ -67,14 +67,14 @@ static void fake_set(struct fake_sys *f, const char *path, const char *value, un
 	n->owner = owner;
 }
 
-static const char *fake_get(struct fake_sys *f, const char *path)
+static __attribute__((unused)) const char *fake_get(struct fake_sys *f, const char *path)
 {
 	struct fake_node *n = fake_find(f, path);
 
 	return n ? n->value : NULL;
 }
 
-static bool fake_was_read_under(const struct fake_sys *f, const char *prefix)
+static __attribute__((unused)) bool fake_was_read_under(const struct fake_sys *f, const char *prefix)
 {
 	for (size_t i = 0; i < f->n_reads; i++)
 		if (strncmp(f->reads[i], prefix, strlen(prefix)) == 0)
@@ -82,7 +82,7 @@ static bool fake_was_read_under(const struct fake_sys *f, const char *prefix)
 	return false;
 }
 
-static int fake_xs_read(void *data, unsigned long t, const char *path, char **ret)
+static __attribute__((unused)) int fake_xs_read(void *data, unsigned long t, const char *path, char **ret)
 {
 	struct fake_sys *f = data;
 	struct fake_node *n = fake_find(f, path);
@@ -95,7 +95,7 @@ static int fake_xs_read(void *data, unsigned long t, const char *path, char **re
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int fake_xs_write(void *data, unsigned long t, const char *path, const char *value)
+static __attribute__((unused)) int fake_xs_write(void *data, unsigned long t, const char *path, const char *value)
 {
 	struct fake_sys *f = data;
 
@@ -109,7 +109,7 @@ static int fake_xs_write(void *data, unsigned long t, const char *path, const ch
 	return 0;
 }
 
-static int fake_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n)
+static __attribute__((unused)) int fake_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n)
 {
 	struct fake_sys *f = data;
 	size_t len = strlen(path), n = 0;
@@ -140,7 +140,7 @@ static int fake_xs_directory(void *data, unsigned long t, const char *path, char
 	return 0;
 }
 
-static int fake_xs_owner(void *data, unsigned long t, const char *path, unsigned *ret_domid)
+static __attribute__((unused)) int fake_xs_owner(void *data, unsigned long t, const char *path, unsigned *ret_domid)
 {
 	struct fake_node *n = fake_find(data, path);
 
@@ -150,7 +150,7 @@ static int fake_xs_owner(void *data, unsigned long t, const char *path, unsigned
 	return 0;
 }
 
-static int fake_xs_transaction_start(void *data, unsigned long *ret_t)
+static __attribute__((unused)) int fake_xs_transaction_start(void *data, unsigned long *ret_t)
 {
 	struct fake_sys *f = data;
 
@@ -159,7 +159,7 @@ static int fake_xs_transaction_start(void *data, unsigned long *ret_t)
 	return 0;
 }
 
-static int fake_xs_transaction_end(void *data, unsigned long t, bool abort)
+static __attribute__((unused)) int fake_xs_transaction_end(void *data, unsigned long t, bool abort)
 {
 	struct fake_sys *f = data;
 
@@ -182,7 +182,7 @@ static int fake_xs_transaction_end(void *data, unsigned long t, bool abort)
 	return 0;
 }
 
-static int fake_list_domains(void *data, struct vifmac_domain_info **ret, size_t *ret_n)
+static __attribute__((unused)) int fake_list_domains(void *data, struct vifmac_domain_info **ret, size_t *ret_n)
 {
 	struct fake_sys *f = data;
 
@@ -194,7 +194,7 @@ static int fake_list_domains(void *data, struct vifmac_domain_info **ret, size_t
 	return 0;
 }
 
-static int fake_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret)
+static __attribute__((unused)) int fake_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret)
 {
 	struct fake_sys *f = data;
 
@@ -206,7 +206,7 @@ static int fake_get_domain(void *data, unsigned domid, struct vifmac_domain_info
 	return -ENOENT;
 }
 
-static int fake_list_links(void *data, struct vifmac_link_info **ret, size_t *ret_n)
+static __attribute__((unused)) int fake_list_links(void *data, struct vifmac_link_info **ret, size_t *ret_n)
 {
 	struct fake_sys *f = data;
 
@@ -218,7 +218,7 @@ static int fake_list_links(void *data, struct vifmac_link_info **ret, size_t *re
 	return 0;
 }
 
-static int fake_list_fdb(void *data, struct vifmac_fdb_entry **ret, size_t *ret_n)
+static __attribute__((unused)) int fake_list_fdb(void *data, struct vifmac_fdb_entry **ret, size_t *ret_n)
 {
 	struct fake_sys *f = data;
 
@@ -230,7 +230,7 @@ static int fake_list_fdb(void *data, struct vifmac_fdb_entry **ret, size_t *ret_
 	return 0;
 }
 
-static int fake_list_neigh(void *data, struct vifmac_neigh_entry **ret, size_t *ret_n)
+static __attribute__((unused)) int fake_list_neigh(void *data, struct vifmac_neigh_entry **ret, size_t *ret_n)
 {
 	struct fake_sys *f = data;
 
@@ -242,12 +242,12 @@ static int fake_list_neigh(void *data, struct vifmac_neigh_entry **ret, size_t *
 	return 0;
 }
 
-static int64_t fake_now(void *data)
+static __attribute__((unused)) int64_t fake_now(void *data)
 {
 	return ((struct fake_sys *)data)->now;
 }
 
-static int fake_hostname(void *data, char *buf, size_t len)
+static __attribute__((unused)) int fake_hostname(void *data, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", ((struct fake_sys *)data)->hostname);
 	return 0;
@@ -270,7 +270,7 @@ static const struct vifmac_sys_ops fake_sys_ops = {
 };
 
 /* A MAC the bridge learned on a port, @age seconds ago. */
-static void fake_add_fdb(struct fake_sys *f, const char *mac, const char *bridge, const char *port, int64_t age)
+static __attribute__((unused)) void fake_add_fdb(struct fake_sys *f, const char *mac, const char *bridge, const char *port, int64_t age)
 {
 	struct vifmac_fdb_entry *e = &f->fdb[f->n_fdb++];
 
@@ -282,7 +282,7 @@ static void fake_add_fdb(struct fake_sys *f, const char *mac, const char *bridge
 		abort();
 }
 
-static void fake_add_neigh(struct fake_sys *f, const char *mac, const char *ip, const char *ifname)
+static __attribute__((unused)) void fake_add_neigh(struct fake_sys *f, const char *mac, const char *ip, const char *ifname)
 {
 	struct vifmac_neigh_entry *e = &f->neigh[f->n_neigh++];
 
@@ -294,7 +294,7 @@ static void fake_add_neigh(struct fake_sys *f, const char *mac, const char *ip, 
 		abort();
 }
 
-static void fake_add_domain(struct fake_sys *f, unsigned domid, const char *name, const char *uuid, bool paused)
+static __attribute__((unused)) void fake_add_domain(struct fake_sys *f, unsigned domid, const char *name, const char *uuid, bool paused)
 {
 	struct vifmac_domain_info *d = &f->domains[f->n_domains++];
 
@@ -305,7 +305,7 @@ static void fake_add_domain(struct fake_sys *f, unsigned domid, const char *name
 	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
 }
 
-static void fake_add_link(struct fake_sys *f, const char *name, const char *mac, const char *master)
+static __attribute__((unused)) void fake_add_link(struct fake_sys *f, const char *name, const char *mac, const char *master)
 {
 	struct vifmac_link_info *l = &f->links[f->n_links++];
 
@@ -320,7 +320,7 @@ static void fake_add_link(struct fake_sys *f, const char *name, const char *mac,
  * A vif as libxl leaves it when it runs the hotplug script: backend nodes
  * owned by dom0, frontend nodes owned by the guest, libxl's private copy.
  */
-static void fake_add_vif(struct fake_sys *f, unsigned domid, unsigned devid, const char *mac, const char *bridge,
+static __attribute__((unused)) void fake_add_vif(struct fake_sys *f, unsigned domid, unsigned devid, const char *mac, const char *bridge,
 			 const char *ip, const char *type)
 {
 	char be[128], fe[128], p[192], v[32];
