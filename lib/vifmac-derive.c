@@ -92,7 +92,19 @@ static int policy_mac(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, stru
 	}
 	if (d->bridge_class == VIFMAC_BRIDGE_PUBLIC) {
 		const struct vifmac_table_entry *e;
+		size_t n_pools = 0;
+		const char *const *pools = vifmac_ctx_bridge_pools(ctx, vif->bridge, &n_pools);
 
+		if (pools) {
+			/* the operator's pools: the registry allocates when the vif is claimed */
+			size_t used = (size_t)snprintf(d->evidence, sizeof(d->evidence), "pools ");
+
+			for (size_t i = 0; i < n_pools && used < sizeof(d->evidence); i++)
+				used += (size_t)snprintf(d->evidence + used, sizeof(d->evidence) - used, "%s%s", i ? "," : "",
+							 pools[i]);
+			d->rule = VIFMAC_RULE_POOL;
+			return 0;
+		}
 		if (r == -ENOENT)
 			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "bridge %s is public: its MACs come from the operator's table by IPv4 address, and this vif has no IPv4 (ip=\"%s\")",
@@ -185,6 +197,8 @@ VIFMAC_EXPORT int vifmac_decide(struct vifmac_ctx *ctx, const struct vifmac_vif 
 		return r;
 	d->refusal.mac = d->mac;
 	d->refusal.has_mac = true;
+	if (d->rule == VIFMAC_RULE_POOL)
+		return 0; /* the registry knows the MAC; a mac= given is checked against it there */
 	if (vif->mac && p->explicit_mac == VIFMAC_EXPLICIT_VERIFY && !vifmac_mac_equal(vif->mac, &d->mac))
 		return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 			      "mac=%s differs from the policy's %s (%s): remove mac= or write mac=%s",
@@ -216,6 +230,7 @@ VIFMAC_EXPORT int vifmac_decide_domain(struct vifmac_ctx *ctx, const struct vifm
 			struct vifmac_holder *h = &d->refusal.holder;
 
 			if (i == j || d->refusal.kind != VIFMAC_REFUSAL_NONE || o->rule == VIFMAC_RULE_NONE ||
+			    o->rule == VIFMAC_RULE_POOL || d->rule == VIFMAC_RULE_POOL ||
 			    !vifmac_mac_equal(&d->mac, &o->mac) || !scopes_overlap(d->scope_key, o->scope_key))
 				continue;
 			memset(h, 0, sizeof(*h));
@@ -245,6 +260,8 @@ VIFMAC_EXPORT const char *vifmac_rule_name(enum vifmac_rule rule)
 		return "hash";
 	case VIFMAC_RULE_EXPLICIT:
 		return "explicit";
+	case VIFMAC_RULE_POOL:
+		return "pool";
 	case VIFMAC_RULE_NONE:
 		break;
 	}

@@ -559,6 +559,60 @@ static const char *domain_label(const struct vifmac_hotplug_vif *vif, char *buf,
 	return buf;
 }
 
+/* The claim a vif makes: everything but the MAC and its source. */
+static void owner_record(const struct vifmac_hotplug_vif *vif, const struct vifmac_decision *d,
+			 struct vifmac_record *rec)
+{
+	vifmac_record_init(rec);
+	vifmac_strscpy(rec->scope_key, d->scope_key, sizeof(rec->scope_key));
+	vifmac_strscpy(rec->domain, vif->dom.name, sizeof(rec->domain));
+	vifmac_strscpy(rec->uuid, vif->dom.uuid, sizeof(rec->uuid));
+	rec->devid = vif->devid;
+	vifmac_strscpy(rec->bridge, vif->bridge, sizeof(rec->bridge));
+	vifmac_strscpy(rec->ip, vif->ip, sizeof(rec->ip));
+}
+
+/* A bridge with pools: the registry allocates (sticky per vif) and claims in one transaction. */
+static int pool_allocate(struct vifmac_ctx *ctx, struct vifmac_registry *reg, const struct vifmac_hotplug_vif *vif,
+			 struct vifmac_decision *d, const char *dom)
+{
+	struct vifmac_record owner, rec, holder;
+	struct vifmac_ipv4 ip;
+	size_t n = 0;
+	const char *const *pools = vifmac_ctx_bridge_pools(ctx, vif->bridge, &n);
+	char want[VIFMAC_MAC_STRLEN];
+	bool has_ip = vifmac_iplist_first_ipv4(vif->ip, &ip, NULL) == 0;
+	int r;
+
+	owner_record(vif, d, &owner);
+	memset(&holder, 0, sizeof(holder));
+	r = vifmac_registry_pool_allocate(reg, pools, n, &owner, has_ip ? &ip : NULL, &rec, &holder);
+	if (r == -EEXIST) {
+		holder_from_record(&d->refusal, &holder);
+		snprintf(d->refusal.message, sizeof(d->refusal.message),
+			 "%s, the operator's MAC for vif %d of %s (%s), is already %s", vifmac_mac_format(&holder.mac, want),
+			 vif->devid, dom, d->evidence, holder.state == VIFMAC_STATE_RESERVED ? "reserved" : "claimed");
+		return r;
+	}
+	if (r == -ENOSPC || r == -ENOENT)
+		return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM, "vif %d of %s on bridge %s: %s", vif->devid, dom,
+			      vif->bridge, vifmac_ctx_last_error(ctx));
+	if (r < 0)
+		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot allocate for vif %d of %s: %s",
+			      vifmac_registry_url(reg), vif->devid, dom, vifmac_ctx_last_error(ctx));
+	d->mac = rec.mac;
+	d->refusal.mac = rec.mac;
+	d->refusal.has_mac = true;
+	{
+		char pools_s[sizeof(d->evidence)];
+
+		vifmac_strscpy(pools_s, d->evidence, sizeof(pools_s));
+		snprintf(d->evidence, sizeof(d->evidence), "%.64s (bridge %.20s: %.150s)", rec.source, vif->bridge,
+			 pools_s);
+	}
+	return 0;
+}
+
 struct same_owner {
 	const char *uuid;
 	int devid;
@@ -589,6 +643,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 	};
 	struct vifmac_record rec, holder;
 	char cur[VIFMAC_MAC_STRLEN], want[VIFMAC_MAC_STRLEN], dom[160];
+	bool pooled = false;
 	int r;
 
 	vifmac_clear_error(ctx);
@@ -600,9 +655,18 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 	r = vifmac_decide(ctx, &in, d);
 	if (r < 0)
 		return r;
+	if (d->rule == VIFMAC_RULE_POOL) {
+		/* allocated (and so claimed) first: the checks below then see the pool's MAC */
+		r = pool_allocate(ctx, reg, vif, d, dom);
+		if (r < 0)
+			return r;
+		pooled = true;
+	}
 	vifmac_mac_format(&vif->mac, cur);
 	vifmac_mac_format(&d->mac, want);
 	if (mode == VIFMAC_HOTPLUG_VERIFY && !vifmac_mac_equal(&vif->mac, &d->mac)) {
+		if (pooled)
+			vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
 		if (strcmp(vif->type, "vif") != 0)
 			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "vif %d of %s is an HVM emulated NIC: QEMU got MAC %s before any hotplug script ran, and the policy gives %s (%s); start it with mac=%s: xl create CFG \"$(vifmac xl-args CFG)\"",
@@ -631,27 +695,24 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		if (r == -EEXIST)
 			d->refusal = seen;
 	}
+	if (r < 0 && pooled)
+		vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
 	if (r == -EEXIST) {
 		d->refusal.kind = VIFMAC_REFUSAL_CONFLICT;
-		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already in use", want,
-			 vif->devid, dom);
+		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already in use%s", want,
+			 vif->devid, dom,
+			 pooled ? " (a pool address: \"vifmac reserve\" it so that the pool skips it)" : "");
 		return r;
 	}
 	if (r < 0)
 		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot check %s for conflicts: %s", want,
 			      vifmac_ctx_last_error(ctx));
 
-	vifmac_record_init(&rec);
+	owner_record(vif, d, &rec);
 	rec.mac = d->mac;
-	vifmac_strscpy(rec.scope_key, d->scope_key, sizeof(rec.scope_key));
-	vifmac_strscpy(rec.domain, vif->dom.name, sizeof(rec.domain));
-	vifmac_strscpy(rec.uuid, vif->dom.uuid, sizeof(rec.uuid));
-	rec.devid = vif->devid;
-	vifmac_strscpy(rec.bridge, vif->bridge, sizeof(rec.bridge));
-	vifmac_strscpy(rec.ip, vif->ip, sizeof(rec.ip));
 	vifmac_strscpy(rec.source, vifmac_rule_name(d->rule), sizeof(rec.source));
 	memset(&holder, 0, sizeof(holder));
-	r = vifmac_registry_claim(reg, &rec, &holder);
+	r = pooled ? 0 : vifmac_registry_claim(reg, &rec, &holder);
 	if (r == -EEXIST) {
 		holder_from_record(&d->refusal, &holder);
 		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already %s", want,

@@ -38,6 +38,12 @@ struct vifmac_table {
 	size_t n;
 };
 
+struct vifmac_bridge_pools {
+	char bridge[64];
+	char **pools; /* NULL-terminated */
+	size_t n;
+};
+
 struct vifmac_policy {
 	char *path;                  /* NULL: built-in defaults */
 	uint8_t prefix[3];
@@ -59,9 +65,13 @@ struct vifmac_policy {
 	size_t n_bridge_chains;
 	int registry_timeout_ms;     /* bounded wait for the registry */
 	enum vifmac_wire_check wire_check;
+	struct vifmac_bridge_pools *bridge_pools;
+	size_t n_bridge_pools;
+	int64_t pool_quarantine; /* seconds */
 };
 
 struct vifmac_policy *vifmac_policy_new_default(void);
+enum vifmac_bridge_class vifmac_ctx_bridge_class_of(const struct vifmac_policy *p, const char *bridge);
 void vifmac_policy_free(struct vifmac_policy *p);
 
 /* Reads the public table; errors as "file:line: ..." into ctx's last error. */

@@ -3,6 +3,7 @@
  * The policy file, /etc/xen/vifmac.conf, in xl.conf syntax: read with
  * libxlutil, validated whole, every error naming file:line.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <libxlutil.h>
@@ -28,6 +29,7 @@ struct vifmac_policy *vifmac_policy_new_default(void)
 	p->explicit_mac = VIFMAC_EXPLICIT_VERIFY;
 	p->scope = VIFMAC_SCOPE_GLOBAL;
 	p->registry_timeout_ms = DEFAULT_REGISTRY_TIMEOUT_MS;
+	p->pool_quarantine = 24 * 3600;
 	return p;
 }
 
@@ -50,6 +52,9 @@ void vifmac_policy_free(struct vifmac_policy *p)
 	free(p->registry);
 	free(p->chain_script);
 	free(p->bridge_chains);
+	for (size_t i = 0; i < p->n_bridge_pools; i++)
+		strv_free(p->bridge_pools[i].pools, p->bridge_pools[i].n);
+	free(p->bridge_pools);
 	free(p);
 }
 
@@ -247,10 +252,102 @@ static int load_bridge_chains(struct loader *l)
 	return 0;
 }
 
+static bool pool_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* "xenpub=ipam,blockA" */
+static int load_bridge_pools(struct loader *l)
+{
+	XLU_ConfigList *list;
+	int n, r = get_list(l, "bridge_pools", &list, &n);
+	struct vifmac_policy *p = l->p;
+
+	if (r < 0 || n == 0)
+		return r;
+	p->bridge_pools = calloc((size_t)n, sizeof(*p->bridge_pools));
+	if (!p->bridge_pools)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const char *item = xlu_cfg_get_listitem(list, i);
+		struct vifmac_bridge_pools *bp = &p->bridge_pools[i];
+		const char *val = vifmac_split_pair(item, bp->bridge, sizeof(bp->bridge));
+		const char *c;
+
+		if (!val || !*val || !bridge_name_ok(bp->bridge))
+			return fail(l, "bridge_pools", i, "bridge_pools: \"%s\" is not BRIDGE=POOL[,POOL...]", item);
+		for (int j = 0; j < i; j++)
+			if (strcmp(p->bridge_pools[j].bridge, bp->bridge) == 0)
+				return fail(l, "bridge_pools", i, "bridge_pools: bridge \"%s\" is listed twice", bp->bridge);
+		if (vifmac_ctx_bridge_class_of(p, bp->bridge) != VIFMAC_BRIDGE_PUBLIC)
+			return fail(l, "bridge_pools", i,
+				    "bridge_pools: bridge \"%s\" is not public: pools serve public bridges (public_bridges)",
+				    bp->bridge);
+		bp->pools = calloc(strlen(val) + 1, sizeof(char *));
+		if (!bp->pools)
+			return -ENOMEM;
+		p->n_bridge_pools++;
+		for (c = val;;) {
+			const char *comma = strchr(c, ',');
+			size_t len = comma ? (size_t)(comma - c) : strlen(c);
+
+			if (!pool_name_ok(c, len))
+				return fail(l, "bridge_pools", i, "bridge_pools: \"%.*s\" is not a pool name ([A-Za-z0-9_.-])",
+					    (int)len, c);
+			bp->pools[bp->n] = strndup(c, len);
+			if (!bp->pools[bp->n])
+				return -ENOMEM;
+			bp->n++;
+			if (!comma)
+				break;
+			c = comma + 1;
+		}
+	}
+	return 0;
+}
+
+/* "24h", "90m", "3600s", "2d", "0" */
+static int parse_duration(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+	int64_t unit = 1;
+
+	v = strtoll(s, &end, 10);
+	if (end == s || v < 0 || (end[0] && end[1]))
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (v > 366LL * 86400 / unit)
+		return -ERANGE;
+	*ret = v * unit;
+	return 0;
+}
+
 static const char *const known_keys[] = {
 	"prefix", "private_bridges", "public_bridges", "unlisted_bridges", "bridge_prefixes", "public_table",
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
-	"wire_check",
+	"wire_check", "bridge_pools", "pool_quarantine",
 };
 
 static int check_keys(struct loader *l)
@@ -368,6 +465,16 @@ static int load_all(struct loader *l)
 	r = load_bridge_chains(l);
 	if (r < 0)
 		return r;
+	r = load_bridge_pools(l);
+	if (r < 0)
+		return r;
+	r = get_string(l, "pool_quarantine", &s);
+	if (r < 0)
+		return r;
+	if (s && parse_duration(s, &p->pool_quarantine) < 0)
+		return fail(l, "pool_quarantine", -1,
+			    "pool_quarantine: \"%s\" is not a duration such as \"24h\", \"90m\", \"3600s\" or \"2d\" (one year at the most)",
+			    s);
 
 	r = get_string(l, "public_table", &s);
 	if (r < 0)
@@ -499,8 +606,11 @@ static bool strv_has(char *const *v, size_t n, const char *s)
 
 VIFMAC_EXPORT enum vifmac_bridge_class vifmac_ctx_bridge_class(const struct vifmac_ctx *ctx, const char *bridge)
 {
-	const struct vifmac_policy *p = ctx->policy;
+	return vifmac_ctx_bridge_class_of(ctx->policy, bridge);
+}
 
+enum vifmac_bridge_class vifmac_ctx_bridge_class_of(const struct vifmac_policy *p, const char *bridge)
+{
 	if (strv_has(p->private_bridges, p->n_private, bridge))
 		return VIFMAC_BRIDGE_PRIVATE;
 	if (strv_has(p->public_bridges, p->n_public, bridge))
@@ -542,6 +652,20 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return (const char *const[]){ "refuse", "warn", "off" }[p->wire_check];
 	if (strcmp(key, "public_table") == 0)
 		return p->public_table ? p->public_table->path : NULL;
+	return NULL;
+}
+
+VIFMAC_EXPORT const char *const *vifmac_ctx_bridge_pools(const struct vifmac_ctx *ctx, const char *bridge,
+							  size_t *ret_n)
+{
+	const struct vifmac_policy *p = ctx->policy;
+
+	for (size_t i = 0; bridge && i < p->n_bridge_pools; i++)
+		if (strcmp(p->bridge_pools[i].bridge, bridge) == 0) {
+			*ret_n = p->bridge_pools[i].n;
+			return (const char *const *)p->bridge_pools[i].pools;
+		}
+	*ret_n = 0;
 	return NULL;
 }
 

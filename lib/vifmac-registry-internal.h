@@ -60,6 +60,20 @@ struct vifmac_registry_backend {
 	int (*lookup_ip)(struct vifmac_registry *reg, const char *ip, vifmac_record_fn fn, void *data);
 	int (*lookup_domain)(struct vifmac_registry *reg, const char *domain, vifmac_record_fn fn,
 			     void *data);
+
+	/*
+	 * Pools (optional: a backend without them leaves these NULL, and the
+	 * public functions answer -EOPNOTSUPP). @now and @quarantine in seconds;
+	 * @owner of pool_allocate is fully filled but for mac and source.
+	 */
+	int (*pool_import)(struct vifmac_registry *reg, const char *name, const struct vifmac_pool_source *src,
+			   int64_t now);
+	int (*pool_remove)(struct vifmac_registry *reg, const char *name);
+	int (*pool_list)(struct vifmac_registry *reg, const char *name, int64_t now, int64_t quarantine,
+			 vifmac_pool_fn fn, void *data);
+	int (*pool_allocate)(struct vifmac_registry *reg, const char *const *pools, size_t n,
+			     const struct vifmac_record *owner, const struct vifmac_ipv4 *ip, int64_t now,
+			     int64_t quarantine, struct vifmac_record *ret_rec, struct vifmac_record *ret_holder);
 };
 
 struct vifmac_registry {

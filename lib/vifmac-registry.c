@@ -4,6 +4,7 @@
  * what only the registry decides (this host's name, the times) and hands
  * the work to the backend the URL names (vifmac-registry-<scheme>.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,4 +404,94 @@ out:
 	free(g.stale);
 	free(domains);
 	return r;
+}
+
+/* ---------------------------------------------------------------- pools */
+
+static bool pool_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '.' || name[i] == '-'))
+			return false;
+	return true;
+}
+
+static int64_t registry_now(struct vifmac_registry *reg)
+{
+	int64_t now = vifmac_now(reg->ctx);
+
+	return now > 0 ? now : (int64_t)time(NULL);
+}
+
+static int no_pools(struct vifmac_registry *reg)
+{
+	return vifmac_set_error(reg->ctx, -EOPNOTSUPP, "registry %s keeps no pools (%s backend)", reg->url,
+				reg->backend->scheme);
+}
+
+VIFMAC_EXPORT int vifmac_registry_pool_import(struct vifmac_registry *reg, const char *name,
+					      const struct vifmac_pool_source *src)
+{
+	if (!reg || !src)
+		return -EINVAL;
+	vifmac_clear_error(reg->ctx);
+	if (!pool_name_valid(name))
+		return vifmac_set_error(reg->ctx, -EINVAL, "\"%s\" is not a pool name: 1-63 of A-Z a-z 0-9 _ . -",
+					name ? name : "");
+	if (!reg->backend->pool_import)
+		return no_pools(reg);
+	return reg->backend->pool_import(reg, name, src, registry_now(reg));
+}
+
+VIFMAC_EXPORT int vifmac_registry_pool_remove(struct vifmac_registry *reg, const char *name)
+{
+	if (!reg || !pool_name_valid(name))
+		return -EINVAL;
+	vifmac_clear_error(reg->ctx);
+	if (!reg->backend->pool_remove)
+		return no_pools(reg);
+	return reg->backend->pool_remove(reg, name);
+}
+
+VIFMAC_EXPORT int vifmac_registry_pool_list(struct vifmac_registry *reg, const char *name, vifmac_pool_fn fn,
+					    void *data)
+{
+	if (!reg || (name && !pool_name_valid(name)))
+		return -EINVAL;
+	vifmac_clear_error(reg->ctx);
+	if (!reg->backend->pool_list)
+		return no_pools(reg);
+	return reg->backend->pool_list(reg, name, registry_now(reg), reg->ctx->policy->pool_quarantine, fn, data);
+}
+
+VIFMAC_EXPORT int vifmac_registry_pool_allocate(struct vifmac_registry *reg, const char *const *pools, size_t n,
+						const struct vifmac_record *owner, const struct vifmac_ipv4 *ip,
+						struct vifmac_record *ret_rec, struct vifmac_record *ret_holder)
+{
+	struct vifmac_record r;
+	int rc;
+
+	if (!reg || !pools || !owner)
+		return -EINVAL;
+	vifmac_clear_error(reg->ctx);
+	for (size_t i = 0; i < n; i++)
+		if (!pool_name_valid(pools[i]))
+			return vifmac_set_error(reg->ctx, -EINVAL, "\"%s\" is not a pool name", pools[i]);
+	if (!reg->backend->pool_allocate)
+		return no_pools(reg);
+	r = *owner;
+	r.state = VIFMAC_STATE_ACTIVE;
+	memset(&r.mac, 0, sizeof(r.mac));
+	rc = record_check(reg->ctx, &r);
+	if (rc < 0)
+		return rc;
+	rc = stamp(reg, &r);
+	if (rc < 0)
+		return rc;
+	return reg->backend->pool_allocate(reg, pools, n, &r, ip, r.updated, reg->ctx->policy->pool_quarantine,
+					   ret_rec, ret_holder);
 }

@@ -218,6 +218,7 @@ enum vifmac_rule {
 	VIFMAC_RULE_PUBLIC_TABLE, /* operator's IP→MAC table */
 	VIFMAC_RULE_HASH,         /* no IPv4: hash of domain UUID + devid */
 	VIFMAC_RULE_EXPLICIT,     /* the admin's mac=, kept (explicit_mac = "honour") */
+	VIFMAC_RULE_POOL,         /* allocated from the bridge's pools at claim time (no MAC yet) */
 };
 
 enum vifmac_refusal_kind {
@@ -273,7 +274,9 @@ struct vifmac_decision {
  * @vif: the vif
  * @decision: always written; on refusal @decision->refusal says why
  *
- * Applies the policy to one vif: no registry, no system access.
+ * Applies the policy to one vif: no registry, no system access. For a
+ * bridge with pools (bridge_pools), the rule is VIFMAC_RULE_POOL and
+ * @decision->mac is not set: vifmac_registry_pool_allocate() gives it.
  *
  * Returns: 0 when a MAC is decided; -EPERM for a policy refusal, -EINVAL for
  * malformed input (both with @decision->refusal filled); -ENOMEM.
@@ -295,7 +298,7 @@ int vifmac_decide(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, struct v
 int vifmac_decide_domain(struct vifmac_ctx *ctx, const struct vifmac_vif *vifs, size_t n,
 			 struct vifmac_decision *decisions);
 
-/** vifmac_rule_name: "ip-derived", "public-table", "hash", "explicit" or "none". Static. */
+/** vifmac_rule_name: "ip-derived", "public-table", "hash", "explicit", "pool" or "none". Static. */
 const char *vifmac_rule_name(enum vifmac_rule rule);
 /** vifmac_bridge_class_name: "private", "public" or "refuse". Static. */
 const char *vifmac_bridge_class_name(enum vifmac_bridge_class c);
@@ -470,6 +473,133 @@ int vifmac_registry_import(struct vifmac_registry *reg, const struct vifmac_reco
  * -EROFS, -ENOSPC, -EIO.
  */
 int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, vifmac_record_fn fn, void *data);
+
+/* ---------------------------------------------------------------- pools */
+
+/*
+ * Operator-assigned MACs for public bridges. A pool is imported into the
+ * registry from a file (vifmac pool import NAME FILE) and named, in order,
+ * by the policy's bridge_pools for a bridge. Three kinds of file:
+ *   table     "IPv4 MAC [note]" per line, or CSV with a header naming the
+ *             ip and mac columns (and optionally note): the MAC of an address
+ *   range     one line "START-END" or "PREFIX/len" (a MAC and a bit count):
+ *             the lowest free address is allocated
+ *   recycled  "MAC note" per line, the note saying where the address comes
+ *             from (retired hardware): allocated like a range
+ * '#' starts a comment. Allocation is sticky per domain UUID + devid, and a
+ * released address is not handed to another vif before the quarantine.
+ */
+enum vifmac_pool_kind { VIFMAC_POOL_TABLE = 0, VIFMAC_POOL_RANGE, VIFMAC_POOL_RECYCLED };
+
+struct vifmac_pool_entry {
+	struct vifmac_mac mac;
+	struct vifmac_ipv4 ip; /* table entries */
+	char note[128];
+	int line;
+};
+
+/* A pool file, read and validated. */
+struct vifmac_pool_source {
+	enum vifmac_pool_kind kind;
+	char *path;
+	struct vifmac_pool_entry *entries; /* table and recycled */
+	size_t n;
+	struct vifmac_mac start, end;      /* range, inclusive */
+	int range_line;
+	uint64_t size;                     /* addresses in the pool */
+	size_t warnings;                   /* lines that are fine but suspect (00:16:3e) */
+};
+
+/**
+ * vifmac_pool_source_read:
+ * @ctx: the context (errors "file:line: ..." in vifmac_ctx_last_error(),
+ *       warnings through its log at warning level)
+ * @path: the pool file
+ * @ret_src: owned by the caller (vifmac_pool_source_free); untouched on error
+ *
+ * Refuses malformed lines, a MAC or an address given twice, multicast MACs,
+ * a range whose ends are reversed or span first octets, mixed kinds.
+ * Addresses inside libxl's random range 00:16:3e:00-7f are accepted with a
+ * warning (counted in warnings).
+ *
+ * Returns: 0; -EINVAL; -ENOENT; -ENOMEM.
+ */
+int vifmac_pool_source_read(struct vifmac_ctx *ctx, const char *path, struct vifmac_pool_source **ret_src);
+/** vifmac_pool_source_free: frees @src; NULL is allowed. */
+void vifmac_pool_source_free(struct vifmac_pool_source *src);
+/**
+ * vifmac_pool_sources_overlap:
+ * @ctx: the context
+ * @a, @b: two pool sources
+ *
+ * Returns: 0 when no MAC is in both; -EEXIST naming the first MAC in both
+ * and where (file:line) in vifmac_ctx_last_error().
+ */
+int vifmac_pool_sources_overlap(struct vifmac_ctx *ctx, const struct vifmac_pool_source *a,
+				const struct vifmac_pool_source *b);
+/** vifmac_pool_kind_name: "table", "range" or "recycled". Static. */
+const char *vifmac_pool_kind_name(enum vifmac_pool_kind kind);
+
+/* A pool in the registry, with its use. */
+struct vifmac_pool_info {
+	char name[64];
+	enum vifmac_pool_kind kind;
+	char origin[256];    /* the file it was imported from */
+	int64_t imported;
+	uint64_t size;
+	uint64_t used;       /* active claims from the pool */
+	uint64_t quarantined; /* released, still in quarantine */
+	uint64_t reserved;   /* pool addresses held by reservations */
+};
+
+typedef int (*vifmac_pool_fn)(void *data, const struct vifmac_pool_info *info);
+
+/**
+ * vifmac_registry_pool_import:
+ * @reg: the registry
+ * @name: the pool's name ([A-Za-z0-9_.-], 1-63 bytes)
+ * @src: the validated source
+ *
+ * Replaces a pool of the same name (claims already made stay); refuses
+ * (-EEXIST) a source overlapping another pool, naming the MAC and the pool.
+ *
+ * Returns: 0 or a negative errno.
+ */
+int vifmac_registry_pool_import(struct vifmac_registry *reg, const char *name, const struct vifmac_pool_source *src);
+/** vifmac_registry_pool_remove: forgets pool @name (claims stay). 1, 0 when no such pool, or -errno. */
+int vifmac_registry_pool_remove(struct vifmac_registry *reg, const char *name);
+/** vifmac_registry_pool_list: every pool with its use (@name NULL), or one. 0, -ENOENT, fn's value, -errno. */
+int vifmac_registry_pool_list(struct vifmac_registry *reg, const char *name, vifmac_pool_fn fn, void *data);
+
+/**
+ * vifmac_registry_pool_allocate:
+ * @reg: the registry
+ * @pools: pool names, tried in order; @n of them
+ * @owner: the claim to make (uuid, devid, domain, bridge, ip, scope_key); its mac is ignored
+ * @ip: the vif's IPv4 address, for table pools (NULL: tables are skipped)
+ * @ret_rec: the claim made (mac, and source "pool:NAME")
+ * @ret_holder: on -EEXIST, who holds the table's MAC for @ip
+ *
+ * One transaction: the MAC this owner already holds from these pools, or
+ * held last (within its quarantine: it is theirs); else the table's MAC for
+ * @ip; else the lowest address of a range or recycled pool that nobody
+ * holds, no reservation covers and no quarantine keeps (quarantine from the
+ * policy's pool_quarantine).
+ *
+ * Returns: 0; -EEXIST (a table's MAC held by another owner); -ENOSPC (every
+ * pool is exhausted: vifmac_ctx_last_error() names them and their sizes);
+ * -ENOENT (a named pool does not exist, or no table has @ip and no pool
+ * allocates); -EBUSY, -EIO, ...
+ */
+int vifmac_registry_pool_allocate(struct vifmac_registry *reg, const char *const *pools, size_t n,
+				  const struct vifmac_record *owner, const struct vifmac_ipv4 *ip,
+				  struct vifmac_record *ret_rec, struct vifmac_record *ret_holder);
+
+/**
+ * vifmac_ctx_bridge_pools: the pools the policy's bridge_pools names for
+ * @bridge, in order (owned by @ctx), their count in @ret_n; NULL when none.
+ */
+const char *const *vifmac_ctx_bridge_pools(const struct vifmac_ctx *ctx, const char *bridge, size_t *ret_n);
 
 /* ---------------------------------------------------------------- system seam */
 

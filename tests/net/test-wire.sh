@@ -33,6 +33,8 @@ failures=0
 checks=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 inh() { ip netns exec "$H" "$@"; }
+# ping NS IP: a few tries (a port or a neighbour may take a moment)
+reach() { for _ in 1 2 3 4 5; do ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0; done; return 1; }
 
 MAC=02:00:c0:00:02:0a      # what the policy gives ip=192.0.2.10
 OTHER=02:00:c0:00:02:0b
@@ -83,7 +85,7 @@ echo "$out" | grep -q "port eth1g" || fail "OTHER not seen on xenbr1: $out"
 # a dom0 link carrying the MAC, and a neighbour entry
 inh ip link add dum7 address 02:00:c0:00:02:0c type veth peer name dum7p
 inh ip addr add 192.0.2.1/24 dev xenbr0
-ip netns exec "$F" ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1 || fail "F cannot reach dom0 on xenbr0"
+reach "$F" 192.0.2.1 || fail "F cannot reach dom0 on xenbr0"
 inh ip neigh show dev xenbr0
 checks=$((checks + 1))
 out=$(inh "$VIFMAC" seen 02:00:c0:00:02:0c 2>&1)
