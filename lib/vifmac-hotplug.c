@@ -617,14 +617,17 @@ struct same_owner {
 	const char *uuid;
 	int devid;
 	bool found;
+	struct vifmac_mac mac; /* the one found */
 };
 
 static int same_owner_fn(void *data, const struct vifmac_record *rec)
 {
 	struct same_owner *so = data;
 
-	if (rec->state == VIFMAC_STATE_ACTIVE && rec->devid == so->devid && strcasecmp(rec->uuid, so->uuid) == 0)
+	if (rec->state == VIFMAC_STATE_ACTIVE && rec->devid == so->devid && strcasecmp(rec->uuid, so->uuid) == 0) {
 		so->found = true;
+		so->mac = rec->mac;
+	}
 	return 0;
 }
 
@@ -644,6 +647,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 	struct vifmac_record rec, holder;
 	char cur[VIFMAC_MAC_STRLEN], want[VIFMAC_MAC_STRLEN], dom[160];
 	bool pooled = false;
+	struct vifmac_mac held_before = { { 0 } };
 	int r;
 
 	vifmac_clear_error(ctx);
@@ -656,6 +660,11 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 	if (r < 0)
 		return r;
 	if (d->rule == VIFMAC_RULE_POOL) {
+		struct same_owner before = { .uuid = vif->dom.uuid, .devid = vif->devid };
+
+		/* what this vif held before asking: its own wire traces do not count (below) */
+		if (vifmac_registry_lookup_domain(reg, vif->dom.uuid, same_owner_fn, &before) == 0 && before.found)
+			held_before = before.mac;
 		/* allocated (and so claimed) first: the checks below then see the pool's MAC */
 		r = pool_allocate(ctx, reg, vif, d, dom);
 		if (r < 0)
@@ -686,7 +695,9 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		 * migrate-in with a shared registry) may still be in FDBs and ARP
 		 * caches from its previous life: that is not a foreign machine.
 		 */
-		if (vifmac_registry_lookup_mac(reg, &d->mac, same_owner_fn, &so) < 0)
+		if (pooled)
+			so.found = vifmac_mac_equal(&held_before, &d->mac);
+		else if (vifmac_registry_lookup_mac(reg, &d->mac, same_owner_fn, &so) < 0)
 			so.found = false;
 		memset(&seen, 0, sizeof(seen));
 		r = vifmac_check_mac(ctx, &d->mac, d->scope_key, vif, so.found ? VIFMAC_CHECK_NO_WIRE : 0, &seen);

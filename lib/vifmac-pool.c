@@ -210,6 +210,21 @@ static size_t split(char *s, char sep, char **fields, size_t max)
 	return n;
 }
 
+/* A CSV line whose first field is neither an address nor a MAC: a header. */
+static bool is_header(const char *line)
+{
+	char first[64];
+	size_t n = strcspn(line, ", \t");
+	struct vifmac_ipv4 ip;
+	struct vifmac_mac mac;
+
+	if (n >= sizeof(first))
+		return true;
+	memcpy(first, line, n);
+	first[n] = '\0';
+	return vifmac_ipv4_parse(first, &ip) < 0 && vifmac_mac_parse(first, &mac) < 0;
+}
+
 static int csv_header(struct reader *rd, char *line, int lineno)
 {
 	char *f[16];
@@ -346,8 +361,9 @@ VIFMAC_EXPORT int vifmac_pool_source_read(struct vifmac_ctx *ctx, const char *pa
 		if (nl)
 			*nl++ = '\0';
 		lineno++;
-		hash = strchr(p, '#');
-		if (hash)
+		/* a comment is a line starting with '#': notes may hold one ("Dell R610 #17") */
+		hash = p + strspn(p, " \t");
+		if (*hash == '#')
 			*hash = '\0';
 		for (char *c = p; *c; c++)
 			blank = blank && isspace((unsigned char)*c);
@@ -359,7 +375,7 @@ VIFMAC_EXPORT int vifmac_pool_source_read(struct vifmac_ctx *ctx, const char *pa
 		}
 		if (rd.csv)
 			r = csv_line(&rd, p, lineno);
-		else if (!rd.kind_known && strchr(p, ',') && (strcasestr(p, "mac")))
+		else if (!rd.kind_known && strchr(p, ',') && is_header(p))
 			r = csv_header(&rd, p, lineno);
 		else
 			r = plain_line(&rd, p, copy, lineno);

@@ -53,6 +53,9 @@ int cmd_gc(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 
+/* cmd-pool.c */
+int cmd_pool(struct cli *cli, int argc, char **argv);
+
 /* cmd-audit.c */
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_seen(struct cli *cli, int argc, char **argv);
