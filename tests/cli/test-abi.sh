@@ -22,6 +22,13 @@ missing=$(comm -23 "$tmp/exported" "$tmp/declared")
 if [ -n "$missing" ]; then
 	echo "FAIL: exported but not declared in vifmac.h: $missing"; failures=$((failures + 1))
 fi
+# the Debian symbols file lists the same symbols, in the version script's node
+if [ -f "$TOP_SRCDIR/debian/libvifmac0.symbols" ]; then
+	sed -n 's/^ \(vifmac_[a-z0-9_]*\)@LIBVIFMAC_0 .*/\1/p' "$TOP_SRCDIR/debian/libvifmac0.symbols" | sort -u >"$tmp/debian"
+	if ! diff -u "$tmp/listed" "$tmp/debian" >"$tmp/d2"; then
+		echo "FAIL: debian/libvifmac0.symbols differs from lib/libvifmac.sym:"; cat "$tmp/d2"; failures=$((failures + 1))
+	fi
+fi
 nm -D --defined-only "$so" | grep -q ' T vifmac_set_error' && { echo "FAIL: private symbols leak"; failures=$((failures + 1)); }
 echo "$0: $(wc -l <"$tmp/exported") exported symbols, $failures failures"
 [ "$failures" -eq 0 ]
