@@ -11,18 +11,6 @@
 
 #include "vifmac-internal.h"
 
-static int refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
-	VIFMAC_PRINTF(4, 5);
-static int refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
-{
-	va_list args;
-
-	d->refusal.kind = kind;
-	va_start(args, format);
-	vsnprintf(d->refusal.message, sizeof(d->refusal.message), format, args);
-	va_end(args);
-	return err;
-}
 
 static const struct vifmac_bridge_prefix *bridge_prefix(const struct vifmac_policy *p, const char *bridge)
 {
@@ -85,7 +73,7 @@ static int policy_mac(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, stru
 	int r = vifmac_iplist_first_ipv4(vif->ip, &ip, &bad);
 
 	if (r == -EINVAL) {
-		r = refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL,
+		r = vifmac_refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL,
 			   "ip=\"%s\": \"%s\" is not an IPv4 or IPv6 address", vif->ip, bad ? bad : "?");
 		free(bad);
 		return r;
@@ -106,16 +94,16 @@ static int policy_mac(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, stru
 			return 0;
 		}
 		if (r == -ENOENT)
-			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+			return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "bridge %s is public: its MACs come from the operator's table by IPv4 address, and this vif has no IPv4 (ip=\"%s\")",
 				      vif->bridge, vif->ip ? vif->ip : "");
 		if (!p->public_table)
-			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+			return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "bridge %s is public but the policy sets no public_table: ask the network operator for the IP-to-MAC table",
 				      vif->bridge);
 		e = vifmac_table_find(p->public_table, &ip);
 		if (!e)
-			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+			return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "bridge %s is public and %s is not in the operator's table %s: ask the operator for a MAC for this address",
 				      vif->bridge, vifmac_ipv4_format(&ip, ipbuf), p->public_table->path);
 		d->mac = e->mac;
@@ -126,11 +114,11 @@ static int policy_mac(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, stru
 	}
 	if (r == -ENOENT) {
 		if (p->no_ipv4 == VIFMAC_NO_IPV4_REFUSE)
-			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+			return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "no IPv4 address in ip=\"%s\" and the policy says no_ipv4 = \"refuse\": add ip=a.b.c.d to the vif",
 				      vif->ip ? vif->ip : "");
 		if (!uuid_ok(vif->uuid) || vif->devid < 0)
-			return refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL,
+			return vifmac_refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL,
 				      "no_ipv4 = \"hash\" needs the domain's UUID and the vif's devid");
 		hash_mac(vif->uuid, vif->devid, &d->mac);
 		d->rule = VIFMAC_RULE_HASH;
@@ -145,7 +133,7 @@ static int policy_mac(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, stru
 		vifmac_ipv4_format(&ip, ipbuf);
 		if (len == 3) {
 			if (ip.b[0] != prefix[2])
-				return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+				return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 					      "prefix %s%s keeps only the low 3 bytes of the address, so it serves %u.x.x.x only, not %s",
 					      pbuf, bp ? " (bridge_prefixes)" : "", prefix[2], ipbuf);
 			memcpy(d->mac.b, prefix, 3);
@@ -161,6 +149,17 @@ static int policy_mac(struct vifmac_ctx *ctx, const struct vifmac_vif *vif, stru
 	}
 }
 
+int vifmac_refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
+{
+	va_list args;
+
+	d->refusal.kind = kind;
+	va_start(args, format);
+	vsnprintf(d->refusal.message, sizeof(d->refusal.message), format, args);
+	va_end(args);
+	return err;
+}
+
 VIFMAC_EXPORT int vifmac_decide(struct vifmac_ctx *ctx, const struct vifmac_vif *vif,
 				struct vifmac_decision *decision)
 {
@@ -171,19 +170,19 @@ VIFMAC_EXPORT int vifmac_decide(struct vifmac_ctx *ctx, const struct vifmac_vif 
 
 	memset(d, 0, sizeof(*d));
 	if (!vif->bridge || !*vif->bridge)
-		return refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL, "the vif names no bridge (bridge=)");
+		return vifmac_refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL, "the vif names no bridge (bridge=)");
 	d->bridge_class = vifmac_ctx_bridge_class(ctx, vif->bridge);
 	if (!vifmac_strscpy(d->scope_key, p->scope == VIFMAC_SCOPE_GLOBAL ? "*" : vif->bridge, sizeof(d->scope_key)))
-		return refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL, "bridge name \"%.64s...\" is too long", vif->bridge);
+		return vifmac_refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL, "bridge name \"%.64s...\" is too long", vif->bridge);
 	if (vif->mac) {
 		d->refusal.mac = *vif->mac;
 		d->refusal.has_mac = true;
 		if (vifmac_mac_is_multicast(vif->mac))
-			return refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL,
+			return vifmac_refuse(d, VIFMAC_REFUSAL_INPUT, -EINVAL,
 				      "mac=%s is a multicast address: a NIC needs a unicast one", vifmac_mac_format(vif->mac, a));
 	}
 	if (d->bridge_class == VIFMAC_BRIDGE_REFUSE)
-		return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+		return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 			      "bridge %s is in neither private_bridges nor public_bridges, and unlisted_bridges = \"refuse\"",
 			      vif->bridge);
 	if (vif->mac && p->explicit_mac == VIFMAC_EXPLICIT_HONOUR) {
@@ -200,7 +199,7 @@ VIFMAC_EXPORT int vifmac_decide(struct vifmac_ctx *ctx, const struct vifmac_vif 
 	if (d->rule == VIFMAC_RULE_POOL)
 		return 0; /* the registry knows the MAC; a mac= given is checked against it there */
 	if (vif->mac && p->explicit_mac == VIFMAC_EXPLICIT_VERIFY && !vifmac_mac_equal(vif->mac, &d->mac))
-		return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+		return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 			      "mac=%s differs from the policy's %s (%s): remove mac= or write mac=%s",
 			      vifmac_mac_format(vif->mac, a), vifmac_mac_format(&d->mac, b), d->evidence, b);
 	return 0;
@@ -239,7 +238,7 @@ VIFMAC_EXPORT int vifmac_decide_domain(struct vifmac_ctx *ctx, const struct vifm
 			vifmac_strscpy(h->uuid, vifs[j].uuid ? vifs[j].uuid : "", sizeof(h->uuid));
 			h->devid = vifs[j].devid >= 0 ? vifs[j].devid : (int)j;
 			snprintf(h->detail, sizeof(h->detail), "vif #%zu of the same domain", j);
-			refuse(d, VIFMAC_REFUSAL_CONFLICT, -EEXIST,
+			vifmac_refuse(d, VIFMAC_REFUSAL_CONFLICT, -EEXIST,
 			       "%s is also the MAC of vif #%zu (bridge %s) of the same domain: two vifs cannot share a MAC in one scope",
 			       vifmac_mac_format(&d->mac, buf), j, vifs[j].bridge);
 			if (first == 0)

@@ -17,18 +17,6 @@
 static void format_evidence(const struct vifmac_refusal *refusal, char *buf, size_t size);
 #define OWNER_NODE "vifmac-owner"
 
-static int refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
-	VIFMAC_PRINTF(4, 5);
-static int refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
-{
-	va_list args;
-
-	d->refusal.kind = kind;
-	va_start(args, format);
-	vsnprintf(d->refusal.message, sizeof(d->refusal.message), format, args);
-	va_end(args);
-	return err;
-}
 
 /* Reads @dir/@key, which must be owned by domain 0. *ret NULL when absent and !@required. */
 static int read_dom0_node(struct vifmac_ctx *ctx, const char *dir, const char *key, bool required, char **ret)
@@ -595,10 +583,10 @@ static int pool_allocate(struct vifmac_ctx *ctx, struct vifmac_registry *reg, co
 		return r;
 	}
 	if (r == -ENOSPC || r == -ENOENT)
-		return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM, "vif %d of %s on bridge %s: %s", vif->devid, dom,
+		return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM, "vif %d of %s on bridge %s: %s", vif->devid, dom,
 			      vif->bridge, vifmac_ctx_last_error(ctx));
 	if (r < 0)
-		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot allocate for vif %d of %s: %s",
+		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot allocate for vif %d of %s: %s",
 			      vifmac_registry_url(reg), vif->devid, dom, vifmac_ctx_last_error(ctx));
 	d->mac = rec.mac;
 	d->refusal.mac = rec.mac;
@@ -654,7 +642,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 	domain_label(vif, dom, sizeof(dom));
 	if (!vif->dom.uuid[0]) {
 		memset(d, 0, sizeof(*d));
-		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, -ENOENT, "domain %u no longer exists", vif->domid);
+		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, -ENOENT, "domain %u no longer exists", vif->domid);
 	}
 	r = vifmac_decide(ctx, &in, d);
 	if (r < 0)
@@ -677,10 +665,10 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		if (pooled)
 			vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
 		if (strcmp(vif->type, "vif") != 0)
-			return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+			return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "vif %d of %s is an HVM emulated NIC: QEMU got MAC %s before any hotplug script ran, and the policy gives %s (%s); start it with mac=%s: xl create CFG \"$(vifmac xl-args CFG)\"",
 				      vif->devid, dom, cur, want, d->evidence, want);
-		return refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+		return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 			      "vif %d of running %s came with MAC %s and the guest already uses it; the policy gives %s (%s); remove it with \"xl network-detach %u %d\" and attach with \"vifmac network-attach %s ...\" (or pass mac=%s)",
 			      vif->devid, dom, cur, want, d->evidence, vif->domid, vif->devid,
 			      vif->dom.name[0] ? vif->dom.name : "DOMAIN", want);
@@ -716,7 +704,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		return r;
 	}
 	if (r < 0)
-		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot check %s for conflicts: %s", want,
+		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot check %s for conflicts: %s", want,
 			      vifmac_ctx_last_error(ctx));
 
 	owner_record(vif, d, &rec);
@@ -731,7 +719,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		return r;
 	}
 	if (r < 0)
-		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot record %s for vif %d of %s: %s",
+		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot record %s for vif %d of %s: %s",
 			      vifmac_registry_url(reg), want, vif->devid, dom, vifmac_ctx_last_error(ctx));
 
 	r = apply(ctx, vif, &d->mac, mode == VIFMAC_HOTPLUG_REWRITE && !vifmac_mac_equal(&vif->mac, &d->mac));
@@ -740,7 +728,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 
 		vifmac_strscpy(why, ctx->last_error, sizeof(why));
 		vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
-		return refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot give vif %d of %s its MAC %s: %s", vif->devid,
+		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot give vif %d of %s its MAC %s: %s", vif->devid,
 			      dom, want, why);
 	}
 	return 0;

@@ -44,6 +44,17 @@ struct vifmac_bridge_pools {
 	size_t n;
 };
 
+/* The etcd registry backend's options (etcd_* keys); NULL or 0 when unset. */
+struct vifmac_etcd_options {
+	char *cacert;        /* CA file for https:// endpoints (else the system's) */
+	char *cert, *key;    /* client certificate and key */
+	char *user;          /* user for /v3/auth/authenticate, with the password read from: */
+	char *password_file;
+	char *prefix;        /* key prefix, "/vifmac/" when NULL */
+	int timeout_ms;      /* a whole registry call, retries and failover included; 0: registry_timeout_ms */
+	int request_timeout_ms; /* one HTTP request to one endpoint */
+};
+
 struct vifmac_policy {
 	char *path;                  /* NULL: built-in defaults */
 	uint8_t prefix[3];
@@ -68,6 +79,7 @@ struct vifmac_policy {
 	struct vifmac_bridge_pools *bridge_pools;
 	size_t n_bridge_pools;
 	int64_t pool_quarantine; /* seconds */
+	struct vifmac_etcd_options etcd;
 };
 
 struct vifmac_policy *vifmac_policy_new_default(void);
@@ -78,6 +90,17 @@ void vifmac_policy_free(struct vifmac_policy *p);
 int vifmac_table_load(struct vifmac_ctx *ctx, const char *path, struct vifmac_table **ret_table);
 void vifmac_table_free(struct vifmac_table *t);
 const struct vifmac_table_entry *vifmac_table_find(const struct vifmac_table *t, const struct vifmac_ipv4 *ip);
+
+/* The policy's etcd_* options (never NULL), owned by @ctx. */
+const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ctx *ctx);
+
+/*
+ * Splits what follows "etcd:" into endpoints: "http[s]://host:port", comma
+ * separated, in the order they are tried. On success @ret_endpoints is a
+ * NULL-terminated malloc'd array (free each, then it) when not NULL; on
+ * -EINVAL @err says what is wrong.
+ */
+int vifmac_etcd_endpoints_parse(const char *list, char ***ret_endpoints, size_t *ret_n, char *err, size_t errsize);
 
 /* ---------------------------------------------------------------- conf files */
 
@@ -153,6 +176,28 @@ int64_t vifmac_now(struct vifmac_ctx *ctx);
 int vifmac_hostname(struct vifmac_ctx *ctx, char *buf, size_t len);
 
 /* ---------------------------------------------------------------- small helpers */
+
+/* Fills @d's refusal (kind and message) and returns @err, for tail calls. */
+int vifmac_refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
+	VIFMAC_PRINTF(4, 5);
+
+/* A MAC as a 48-bit number and back (ranges, pools). */
+static inline uint64_t vifmac_mac_to_u64(const struct vifmac_mac *m)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 6; i++)
+		v = v << 8 | m->b[i];
+	return v;
+}
+
+static inline void vifmac_mac_from_u64(uint64_t v, struct vifmac_mac *m)
+{
+	for (int i = 5; i >= 0; i--) {
+		m->b[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
 
 /* strlcpy semantics; returns true when @src fitted. */
 bool vifmac_strscpy(char *dst, const char *src, size_t size);

@@ -307,30 +307,48 @@ static int fdb_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n)
+/* A dump state for @size-byte entries that knows every link (to name ifindexes). */
+static int state_init(struct dump_state *st, size_t size, int **ret_kind)
 {
-	struct dump_state st = { .out.size = sizeof(struct vifmac_fdb_entry) };
 	struct vifmac_link_info *links;
 	int *index;
-	size_t n_links;
-	int r = links_dump(&links, &index, &n_links);
+	size_t n;
+	int r = links_dump_kinds(&links, &index, ret_kind, &n);
 
 	if (r < 0)
 		return r;
-	st.links = links;
-	st.link_index = index;
-	st.n_links = n_links;
-	st.hz = sysconf(_SC_CLK_TCK);
-	r = dump(RTM_GETNEIGH, AF_BRIDGE, fdb_cb, &st);
-	free(links);
-	free(index);
+	memset(st, 0, sizeof(*st));
+	st->out.size = size;
+	st->links = links;
+	st->link_index = index;
+	st->n_links = n;
+	st->hz = sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+/* Frees the links; on success hands the entries out (never NULL), else frees them. */
+static int state_finish(struct dump_state *st, int r, void **ret_entries, size_t *ret_n)
+{
+	free((void *)st->links);
+	free((void *)st->link_index);
 	if (r < 0) {
-		free(st.out.items);
+		free(st->out.items);
 		return r;
 	}
-	*ret_entries = st.out.items ? st.out.items : calloc(1, sizeof(**ret_entries));
-	*ret_n = st.out.n;
+	*ret_entries = st->out.items ? st->out.items : calloc(1, st->out.size);
+	*ret_n = st->out.n;
 	return *ret_entries ? 0 : -ENOMEM;
+}
+
+int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n)
+{
+	struct dump_state st;
+	int r = state_init(&st, sizeof(struct vifmac_fdb_entry), NULL);
+
+	if (r < 0)
+		return r;
+	r = dump(RTM_GETNEIGH, AF_BRIDGE, fdb_cb, &st);
+	return state_finish(&st, r, (void **)ret_entries, ret_n);
 }
 
 /*
@@ -375,30 +393,24 @@ static int fdb_get(struct mnl_socket *nl, unsigned int portid, int bridge_ifinde
 
 int vifmac_netlink_find_fdb(const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries, size_t *ret_n)
 {
-	struct dump_state st = { .out.size = sizeof(struct vifmac_fdb_entry) };
-	struct vifmac_link_info *links;
+	struct dump_state st;
 	struct mnl_socket *nl = NULL;
-	int *index, *kind;
-	size_t n_links;
+	int *kind = NULL;
 	bool need_dump = false;
-	int r = links_dump_kinds(&links, &index, &kind, &n_links);
+	int r = state_init(&st, sizeof(struct vifmac_fdb_entry), &kind);
 
 	if (r < 0)
 		return r;
-	st.links = links;
-	st.link_index = index;
-	st.n_links = n_links;
-	st.hz = sysconf(_SC_CLK_TCK);
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
 		goto out;
 	}
-	for (size_t i = 0; i < n_links && !need_dump; i++) {
+	for (size_t i = 0; i < st.n_links && !need_dump; i++) {
 		if (kind[i] == LINK_VLAN_BRIDGE) {
 			need_dump = true; /* entries are per VLAN: ask for all of them */
 		} else if (kind[i] == LINK_BRIDGE) {
-			r = fdb_get(nl, mnl_socket_get_portid(nl), index[i], mac, &st);
+			r = fdb_get(nl, mnl_socket_get_portid(nl), st.link_index[i], mac, &st);
 			if (r == -EOPNOTSUPP)
 				need_dump = true;
 			else if (r < 0)
@@ -412,36 +424,24 @@ int vifmac_netlink_find_fdb(const struct vifmac_mac *mac, struct vifmac_fdb_entr
 
 		st.out.n = 0;
 		r = vifmac_netlink_list_fdb(&all, &n_all);
-		if (r < 0)
-			goto out;
-		for (size_t i = 0; i < n_all; i++) {
+		for (size_t i = 0; r == 0 && i < n_all; i++) {
 			struct vifmac_fdb_entry *e;
 
 			if (!vifmac_mac_equal(&all[i].mac, mac))
 				continue;
 			e = vec_push(&st.out);
-			if (!e) {
-				free(all);
+			if (e)
+				*e = all[i];
+			else
 				r = -ENOMEM;
-				goto out;
-			}
-			*e = all[i];
 		}
 		free(all);
 	}
 out:
 	if (nl)
 		mnl_socket_close(nl);
-	free(links);
-	free(index);
 	free(kind);
-	if (r < 0) {
-		free(st.out.items);
-		return r;
-	}
-	*ret_entries = st.out.items ? st.out.items : calloc(1, sizeof(**ret_entries));
-	*ret_n = st.out.n;
-	return *ret_entries ? 0 : -ENOMEM;
+	return state_finish(&st, r, (void **)ret_entries, ret_n);
 }
 
 static const char *nud_name(uint16_t state)
@@ -493,27 +493,13 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 
 int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *ret_n)
 {
-	struct dump_state st = { .out.size = sizeof(struct vifmac_neigh_entry) };
-	struct vifmac_link_info *links;
-	int *index;
-	size_t n_links;
-	int r = links_dump(&links, &index, &n_links);
+	struct dump_state st;
+	int r = state_init(&st, sizeof(struct vifmac_neigh_entry), NULL);
 
 	if (r < 0)
 		return r;
-	st.links = links;
-	st.link_index = index;
-	st.n_links = n_links;
 	r = dump(RTM_GETNEIGH, AF_INET, neigh_cb, &st);
 	if (r == 0)
 		r = dump(RTM_GETNEIGH, AF_INET6, neigh_cb, &st);
-	free(links);
-	free(index);
-	if (r < 0) {
-		free(st.out.items);
-		return r;
-	}
-	*ret_entries = st.out.items ? st.out.items : calloc(1, sizeof(**ret_entries));
-	*ret_n = st.out.n;
-	return *ret_entries ? 0 : -ENOMEM;
+	return state_finish(&st, r, (void **)ret_entries, ret_n);
 }

@@ -55,6 +55,12 @@ void vifmac_policy_free(struct vifmac_policy *p)
 	for (size_t i = 0; i < p->n_bridge_pools; i++)
 		strv_free(p->bridge_pools[i].pools, p->bridge_pools[i].n);
 	free(p->bridge_pools);
+	free(p->etcd.cacert);
+	free(p->etcd.cert);
+	free(p->etcd.key);
+	free(p->etcd.user);
+	free(p->etcd.password_file);
+	free(p->etcd.prefix);
 	free(p);
 }
 
@@ -348,6 +354,8 @@ static const char *const known_keys[] = {
 	"prefix", "private_bridges", "public_bridges", "unlisted_bridges", "bridge_prefixes", "public_table",
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
 	"wire_check", "bridge_pools", "pool_quarantine",
+	"etcd_cacert", "etcd_cert", "etcd_key", "etcd_user", "etcd_password_file", "etcd_prefix", "etcd_timeout_ms",
+	"etcd_request_timeout_ms",
 };
 
 static int check_keys(struct loader *l)
@@ -366,6 +374,83 @@ static int check_keys(struct loader *l)
 				return vifmac_set_error(l->ctx, -EINVAL, "%s:%d: \"%s\" is set twice (first at line %d)",
 							l->path, k->line, k->name, l->idx.keys[j].line);
 	}
+	return 0;
+}
+
+/* An etcd_* file name: absolute (it is read by root, from wherever the hook runs). */
+static int load_etcd_path(struct loader *l, const char *key, char **ret)
+{
+	const char *s;
+	int r = get_string(l, key, &s);
+
+	if (r < 0 || !s)
+		return r;
+	if (s[0] != '/' || strpbrk(s, "\n"))
+		return fail(l, key, -1, "%s: \"%s\" is not an absolute file name", key, s);
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int load_etcd_ms(struct loader *l, const char *key, long min, int *ret)
+{
+	long t;
+
+	if (!vifmac_conf_index_find(&l->idx, key))
+		return 0;
+	if (xlu_cfg_get_long(l->cfg, key, &t, 1) != 0 || t < min || t > 30000)
+		return fail(l, key, -1, "%s must be a number of milliseconds from %ld to 30000", key, min);
+	*ret = (int)t;
+	return 0;
+}
+
+/* The etcd backend's options; only checked here, used when the registry is etcd:. */
+static int load_etcd(struct loader *l)
+{
+	struct vifmac_etcd_options *o = &l->p->etcd;
+	const char *s;
+	int r;
+
+	if ((r = load_etcd_path(l, "etcd_cacert", &o->cacert)) < 0 ||
+	    (r = load_etcd_path(l, "etcd_cert", &o->cert)) < 0 ||
+	    (r = load_etcd_path(l, "etcd_key", &o->key)) < 0 ||
+	    (r = load_etcd_path(l, "etcd_password_file", &o->password_file)) < 0)
+		return r;
+	if (!o->cert != !o->key)
+		return fail(l, o->cert ? "etcd_cert" : "etcd_key", -1,
+			    "etcd_cert and etcd_key go together: set both or neither");
+	r = get_string(l, "etcd_user", &s);
+	if (r < 0)
+		return r;
+	if (s) {
+		if (!*s || strpbrk(s, " \t\n\"\\"))
+			return fail(l, "etcd_user", -1, "etcd_user: \"%s\" is not a user name", s);
+		o->user = strdup(s);
+		if (!o->user)
+			return -ENOMEM;
+	}
+	if (!o->user != !o->password_file)
+		return fail(l, o->user ? "etcd_user" : "etcd_password_file", -1,
+			    "etcd_user and etcd_password_file go together: set both or neither");
+	r = get_string(l, "etcd_prefix", &s);
+	if (r < 0)
+		return r;
+	if (s) {
+		size_t n = strlen(s);
+
+		if (n < 2 || n > 128 || s[0] != '/' || s[n - 1] != '/' || strpbrk(s, " \t\n"))
+			return fail(l, "etcd_prefix", -1,
+				    "etcd_prefix: \"%s\" must start and end with '/', 2-128 bytes, no white space", s);
+		o->prefix = strdup(s);
+		if (!o->prefix)
+			return -ENOMEM;
+	}
+	if ((r = load_etcd_ms(l, "etcd_timeout_ms", 100, &o->timeout_ms)) < 0 ||
+	    (r = load_etcd_ms(l, "etcd_request_timeout_ms", 50, &o->request_timeout_ms)) < 0)
+		return r;
+	if (o->timeout_ms && o->request_timeout_ms > o->timeout_ms)
+		return fail(l, "etcd_request_timeout_ms", -1,
+			    "etcd_request_timeout_ms (%d) is longer than etcd_timeout_ms (%d)", o->request_timeout_ms,
+			    o->timeout_ms);
 	return 0;
 }
 
@@ -436,8 +521,15 @@ static int load_all(struct loader *l)
 	if (r < 0)
 		return r;
 	if (s) {
-		if (strncmp(s, "sqlite:", 7) != 0 || s[7] != '/')
-			return fail(l, "registry", -1, "registry: \"%s\" is not sqlite:/ABSOLUTE/PATH", s);
+		if (strncmp(s, "etcd:", 5) == 0) {
+			char err[256];
+
+			if (vifmac_etcd_endpoints_parse(s + 5, NULL, NULL, err, sizeof(err)) < 0)
+				return fail(l, "registry", -1, "registry: \"%s\": %s", s, err);
+		} else if (strncmp(s, "sqlite:", 7) != 0 || s[7] != '/') {
+			return fail(l, "registry", -1,
+				    "registry: \"%s\" is not sqlite:/ABSOLUTE/PATH or etcd:https://HOST:PORT,...", s);
+		}
 		p->registry = strdup(s);
 		if (!p->registry)
 			return -ENOMEM;
@@ -450,6 +542,9 @@ static int load_all(struct loader *l)
 				    "registry_timeout_ms must be a number of milliseconds from 10 to 30000");
 		p->registry_timeout_ms = (int)t;
 	}
+	r = load_etcd(l);
+	if (r < 0)
+		return r;
 	r = get_string(l, "chain_script", &s);
 	if (r < 0)
 		return r;
@@ -652,7 +747,24 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return (const char *const[]){ "refuse", "warn", "off" }[p->wire_check];
 	if (strcmp(key, "public_table") == 0)
 		return p->public_table ? p->public_table->path : NULL;
+	if (strcmp(key, "etcd_cacert") == 0)
+		return p->etcd.cacert;
+	if (strcmp(key, "etcd_cert") == 0)
+		return p->etcd.cert;
+	if (strcmp(key, "etcd_key") == 0)
+		return p->etcd.key;
+	if (strcmp(key, "etcd_user") == 0)
+		return p->etcd.user;
+	if (strcmp(key, "etcd_password_file") == 0)
+		return p->etcd.password_file;
+	if (strcmp(key, "etcd_prefix") == 0)
+		return p->etcd.prefix ? p->etcd.prefix : "/vifmac/";
 	return NULL;
+}
+
+const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ctx *ctx)
+{
+	return &ctx->policy->etcd;
 }
 
 VIFMAC_EXPORT const char *const *vifmac_ctx_bridge_pools(const struct vifmac_ctx *ctx, const char *bridge,

@@ -36,22 +36,6 @@ VIFMAC_EXPORT const char *vifmac_pool_kind_name(enum vifmac_pool_kind kind)
 	return "?";
 }
 
-static uint64_t mac_u64(const struct vifmac_mac *m)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 6; i++)
-		v = v << 8 | m->b[i];
-	return v;
-}
-
-static void u64_mac(uint64_t v, struct vifmac_mac *m)
-{
-	for (int i = 5; i >= 0; i--) {
-		m->b[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
 
 /* What a reader of one file keeps between lines. */
 struct reader {
@@ -94,7 +78,7 @@ static int check_mac(struct reader *rd, const struct vifmac_mac *m, int line)
 	if (vifmac_mac_is_multicast(m))
 		return line_error(rd, line, "%s is a multicast address: a NIC needs a unicast one",
 				  vifmac_mac_format(m, buf));
-	if (mac_u64(m) == 0)
+	if (vifmac_mac_to_u64(m) == 0)
 		return line_error(rd, line, "00:00:00:00:00:00 is not an address");
 	if (vifmac_mac_is_xen_random(m)) {
 		rd->src->warnings++;
@@ -143,8 +127,8 @@ static int parse_range(struct reader *rd, const char *s, int line)
 		snprintf(b, sizeof(b), "%s", dash + 1);
 		if (vifmac_mac_parse(a, &start) < 0 || vifmac_mac_parse(b, &end) < 0)
 			return line_error(rd, line, "\"%s\" is not a range START-END of two MACs", s);
-		lo = mac_u64(&start);
-		hi = mac_u64(&end);
+		lo = vifmac_mac_to_u64(&start);
+		hi = vifmac_mac_to_u64(&end);
 		if (lo > hi)
 			return line_error(rd, line, "range \"%s\" ends before it starts", s);
 	} else if (slash && !dash && (size_t)(slash - s) < sizeof(a)) {
@@ -156,7 +140,7 @@ static int parse_range(struct reader *rd, const char *s, int line)
 		bits = strtol(slash + 1, &endp, 10);
 		if (vifmac_mac_parse(a, &start) < 0 || *endp || endp == slash + 1 || bits < 24 || bits > 48)
 			return line_error(rd, line, "\"%s\" is not PREFIX/len with a MAC and 24 <= len <= 48", s);
-		lo = mac_u64(&start);
+		lo = vifmac_mac_to_u64(&start);
 		hi = lo | ((1ULL << (48 - bits)) - 1);
 		if (lo != (lo & ~((1ULL << (48 - bits)) - 1)))
 			return line_error(rd, line, "\"%s\": the MAC has bits set past the first %ld", s, bits);
@@ -168,8 +152,8 @@ static int parse_range(struct reader *rd, const char *s, int line)
 	if (hi - lo + 1 > (1ULL << MAX_RANGE_BITS))
 		return line_error(rd, line, "range \"%s\" holds %llu addresses; %llu at the most", s,
 				  (unsigned long long)(hi - lo + 1), 1ULL << MAX_RANGE_BITS);
-	u64_mac(lo, &start);
-	u64_mac(hi, &end);
+	vifmac_mac_from_u64(lo, &start);
+	vifmac_mac_from_u64(hi, &end);
 	if (check_mac(rd, &start, line) < 0)
 		return -EINVAL;
 	if (vifmac_mac_is_xen_random(&end) && !vifmac_mac_is_xen_random(&start))
@@ -382,7 +366,8 @@ VIFMAC_EXPORT int vifmac_pool_source_read(struct vifmac_ctx *ctx, const char *pa
 		if (r < 0)
 			goto out;
 	}
-	if (!rd.kind_known) {
+	/* a CSV header alone sets the kind but gives no address: no pool either */
+	if (!rd.kind_known || (rd.src->kind != VIFMAC_POOL_RANGE && rd.src->n == 0)) {
 		r = vifmac_set_error(ctx, -EINVAL, "%s: no pool in it (no table line, range or recycled address)", path);
 		goto out;
 	}
@@ -401,7 +386,7 @@ out:
 static int line_of(const struct vifmac_pool_source *src, const struct vifmac_mac *m)
 {
 	if (src->kind == VIFMAC_POOL_RANGE)
-		return mac_u64(m) >= mac_u64(&src->start) && mac_u64(m) <= mac_u64(&src->end) ? src->range_line : 0;
+		return vifmac_mac_to_u64(m) >= vifmac_mac_to_u64(&src->start) && vifmac_mac_to_u64(m) <= vifmac_mac_to_u64(&src->end) ? src->range_line : 0;
 	for (size_t i = 0; i < src->n; i++)
 		if (vifmac_mac_equal(&src->entries[i].mac, m))
 			return src->entries[i].line;
@@ -415,13 +400,13 @@ VIFMAC_EXPORT int vifmac_pool_sources_overlap(struct vifmac_ctx *ctx, const stru
 	char buf[VIFMAC_MAC_STRLEN];
 
 	if (a->kind == VIFMAC_POOL_RANGE && b->kind == VIFMAC_POOL_RANGE) {
-		uint64_t lo = mac_u64(&a->start) > mac_u64(&b->start) ? mac_u64(&a->start) : mac_u64(&b->start);
-		uint64_t hi = mac_u64(&a->end) < mac_u64(&b->end) ? mac_u64(&a->end) : mac_u64(&b->end);
+		uint64_t lo = vifmac_mac_to_u64(&a->start) > vifmac_mac_to_u64(&b->start) ? vifmac_mac_to_u64(&a->start) : vifmac_mac_to_u64(&b->start);
+		uint64_t hi = vifmac_mac_to_u64(&a->end) < vifmac_mac_to_u64(&b->end) ? vifmac_mac_to_u64(&a->end) : vifmac_mac_to_u64(&b->end);
 		struct vifmac_mac m;
 
 		if (lo > hi)
 			return 0;
-		u64_mac(lo, &m);
+		vifmac_mac_from_u64(lo, &m);
 		return vifmac_set_error(ctx, -EEXIST, "%s:%d and %s:%d overlap: both hold %s", a->path, a->range_line,
 					b->path, b->range_line, vifmac_mac_format(&m, buf));
 	}

@@ -84,6 +84,7 @@ struct vifmac_registry {
 };
 
 extern const struct vifmac_registry_backend vifmac_registry_backend_sqlite;
+extern const struct vifmac_registry_backend vifmac_registry_backend_etcd;
 
 /* The scope rule, shared by every backend: two records of one MAC conflict when this is true. */
 static inline bool vifmac_scopes_overlap(const char *a, const char *b)

@@ -1093,22 +1093,6 @@ static void sqlite_close(struct vifmac_registry *reg)
 
 /* ---------------------------------------------------------------- pools */
 
-static uint64_t mac_u64(const struct vifmac_mac *m)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 6; i++)
-		v = v << 8 | m->b[i];
-	return v;
-}
-
-static void u64_mac(uint64_t v, struct vifmac_mac *m)
-{
-	for (int i = 5; i >= 0; i--) {
-		m->b[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
 
 /* Prepares @sql; the caller finalizes. */
 static int prep(struct sqlite_registry *s, const char *sql, sqlite3_stmt **ret)
@@ -1415,12 +1399,12 @@ static int range_next(struct sqlite_registry *s, const struct pool_row *p, int64
 	if (vifmac_mac_parse(p->next, &m) < 0 || vifmac_mac_parse(p->end, &m) < 0)
 		return vifmac_set_error(s->ctx, -EIO, "registry %s is corrupt: pool %s has no range", s->path, p->name);
 	vifmac_mac_parse(p->next, &m);
-	cur = mac_u64(&m);
+	cur = vifmac_mac_to_u64(&m);
 	vifmac_mac_parse(p->end, &m);
-	end = mac_u64(&m);
+	end = vifmac_mac_to_u64(&m);
 	for (; cur <= end; cur++) {
 		/* held by a reservation, or claimed outside the pool: skip it for good */
-		u64_mac(cur, &m);
+		vifmac_mac_from_u64(cur, &m);
 		vifmac_mac_format(&m, ret_mac);
 		r = mac_held(s, ret_mac);
 		if (r < 0)
@@ -1456,7 +1440,7 @@ static int set_next(struct sqlite_registry *s, const struct pool_row *p, const c
 	int r;
 
 	vifmac_mac_parse(mac, &m);
-	u64_mac(mac_u64(&m) + 1, &m);
+	vifmac_mac_from_u64(vifmac_mac_to_u64(&m) + 1, &m);
 	r = prep(s, "UPDATE pools SET next = ?2 WHERE name = ?1", &st);
 	if (r < 0)
 		return r;

@@ -15,6 +15,7 @@
 
 static const struct vifmac_registry_backend *const backends[] = {
 	&vifmac_registry_backend_sqlite,
+	&vifmac_registry_backend_etcd,
 };
 
 VIFMAC_EXPORT void vifmac_record_init(struct vifmac_record *rec)
@@ -43,7 +44,7 @@ VIFMAC_EXPORT int vifmac_registry_open(struct vifmac_ctx *ctx, const char *url, 
 		if (strlen(backends[i]->scheme) == scheme_len && strncmp(url, backends[i]->scheme, scheme_len) == 0)
 			backend = backends[i];
 	if (!backend)
-		return vifmac_set_error(ctx, -EINVAL, "registry \"%s\": unknown URL scheme (expected sqlite:/PATH)",
+		return vifmac_set_error(ctx, -EINVAL, "registry \"%s\": unknown URL scheme (expected sqlite:/PATH or etcd:http(s)://HOST:PORT,...)",
 					url);
 	if (colon[1] == '\0')
 		return vifmac_set_error(ctx, -EINVAL, "registry \"%s\": no path after \"%s:\"", url,

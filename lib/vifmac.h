@@ -364,14 +364,20 @@ struct vifmac_registry;
 /**
  * vifmac_registry_open:
  * @ctx: the context (its seam gives the host name and the clock)
- * @url: "sqlite:/path/to/file.db" (NULL: the policy's registry=)
+ * @url: "sqlite:/path/to/file.db" or "etcd:https://h1:2379,https://h2:2379,..."
+ *       (NULL: the policy's registry=; etcd_* policy keys give TLS, auth, prefix, timeouts)
  * @ret_reg: the open registry, owned by the caller (vifmac_registry_close); untouched on error
  *
  * Creates the file and its folder (0640 / 0750) when absent, migrates an
  * older schema.
  *
  * Returns: 0; -EINVAL for an unknown URL scheme; -EACCES, -EROFS, -ENOSPC,
- * -EIO (corrupt file), -EPROTO (a newer schema than this build knows).
+ * -EIO (corrupt file), -EPROTO (a newer schema than this build knows). For etcd:
+ * -EINVAL (a malformed endpoint list), -EACCES (a refused etcd user, an unreadable
+ * certificate); the other calls then refuse with -EHOSTUNREACH when no member
+ * answers within etcd_timeout_ms (the message names every endpoint and its error),
+ * -EACCES (TLS or permission refused), -EBUSY (lost too many races), -E2BIG (a
+ * transaction larger than the cluster allows).
  */
 int vifmac_registry_open(struct vifmac_ctx *ctx, const char *url, struct vifmac_registry **ret_reg);
 /** vifmac_registry_close: closes @reg; NULL is allowed. */

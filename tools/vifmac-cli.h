@@ -53,6 +53,9 @@ int cmd_gc(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 
+/* cmd-migrate.c */
+int cmd_migrate(struct cli *cli, int argc, char **argv);
+
 /* cmd-pool.c */
 int cmd_pool(struct cli *cli, int argc, char **argv);
 

@@ -25,6 +25,7 @@ static const struct {
 	{ "gc", cmd_gc, true, "release claims of domains no longer running on this host" },
 	{ "export", cmd_export, true, "write the registry as JSON" },
 	{ "import", cmd_import, true, "read registry records from JSON" },
+	{ "migrate-registry", cmd_migrate, true, "copy every record of one registry into another (SQLite, etcd)" },
 	{ "pool", cmd_pool, true, "operator pools: check, import, list, show, remove, allocate" },
 	{ "audit", cmd_audit, true, "report duplicate and out-of-policy MACs on this host" },
 	{ "seen", cmd_seen, false, "where dom0 and the wire show one MAC" },

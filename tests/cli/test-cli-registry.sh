@@ -190,7 +190,7 @@ run 0 v gc --help
 has out "Usage: vifmac gc"
 
 # ---------------------------------------------------------------- failures
-run 2 "$VIFMAC" --registry "etcd://127.0.0.1:2379" list
+run 2 "$VIFMAC" --registry "consul://127.0.0.1:8500" list
 has err "unknown URL scheme"
 head -c 8192 /dev/urandom >"$tmp/junk.db"
 run 3 "$VIFMAC" --registry "sqlite:$tmp/junk.db" list

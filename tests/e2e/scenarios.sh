@@ -232,5 +232,5 @@ for s in a b c d e i g h f j; do
   log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"
 done
 CUR=-
-log "===== /var/log/xen/xen-hotplug.log"; [ -f /var/log/xen/xen-hotplug.log ] && logf /var/log/xen/xen-hotplug.log
+for f in /var/log/xen/*.log; do [ -f "$f" ] && { log "===== $f"; logf "$f"; }; done
 log "===== /var/log/messages (vifmac)"; grep -i -E 'vifmac|vif-' /var/log/messages 2>/dev/null | tail -n 200 | while IFS= read -r l; do log "  $l"; done

@@ -1,0 +1,1140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fakexs: an LD_PRELOAD shim standing in for libxenstore and the few libxl
+ * calls vifmac makes, so that the REAL xenstore-read/-write/-exists/-rm/
+ * -list/-ls/-chmod binaries, the stock hotplug scripts and the REAL vifmac
+ * binary all work on one store kept in a text file (kmod's testsuite does
+ * the same for the module syscalls).
+ *
+ * The store is the file named by $FAKEXS_STATE, one node per line:
+ *
+ *     <owner domid> TAB <absolute path> TAB <value>
+ *
+ * (value escaped: \\, \t, \n, \r and \xHH for other control bytes). Every
+ * operation takes flock() on that file: shared to read, exclusive to change.
+ * A path that is only a prefix of listed nodes exists too (value "", owner of
+ * its nearest listed ancestor), so handwritten state files need not list
+ * every parent. Relative paths resolve under /local/domain/0, as for a dom0
+ * client of xenstored. A node created by a write inherits the owner of its
+ * nearest existing ancestor, as xenstored does for writes by dom0; that is
+ * how a guest-owned frontend directory stays guest-owned.
+ *
+ * Transactions buffer their writes, removals and permission changes and
+ * apply them at commit, under the exclusive lock. Reads inside a transaction
+ * see its own buffered changes. EAGAIN at commit, for transactions that
+ * change something:
+ *   FAKEXS_EAGAIN=N|always        the next N commits of this process fail;
+ *   node /fakexs/eagain = N|always the next N commits of any process fail
+ *                                  (decremented in the store), and, when the
+ *                                  node /fakexs/eagain-match exists, only
+ *                                  commits that change a path containing its
+ *                                  value count.
+ *
+ * libxl: libxl_ctx_alloc/free, libxl_domain_info and libxl_list_domain read
+ * domains from /fakexs/domain/<domid>/{uuid,paused,type}; a domain exists
+ * when its uuid node does. paused defaults to 1 (a domain being created).
+ *
+ * Watches are not modelled: xs_watch fails with ENOSYS.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxl.h>
+#include <xenstore.h>
+
+#define FAKE_EXPORT __attribute__((visibility("default")))
+#define HOME "/local/domain/0"
+
+/* ------------------------------------------------------------------ nodes */
+
+struct node {
+	unsigned owner;
+	char *path;
+	char *value;
+	unsigned len;
+};
+
+struct store {
+	struct node *nodes;
+	size_t n, cap;
+	bool dirty;
+};
+
+enum op_kind { OP_WRITE, OP_MKDIR, OP_RM, OP_PERMS };
+
+struct op {
+	enum op_kind kind;
+	char *path;
+	char *value;
+	unsigned len;
+	unsigned owner;
+};
+
+struct txn {
+	uint32_t id;
+	struct op *ops;
+	size_t n, cap;
+	struct txn *next;
+};
+
+struct xs_handle {
+	struct txn *txns;
+	uint32_t next_id;
+};
+
+static void store_free(struct store *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->nodes[i].path);
+		free(s->nodes[i].value);
+	}
+	free(s->nodes);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct node *store_find(struct store *s, const char *path)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->nodes[i].path, path) == 0)
+			return &s->nodes[i];
+	return NULL;
+}
+
+/* @path is listed, or is the parent of a listed node. */
+static bool store_exists(struct store *s, const char *path)
+{
+	size_t pl = strlen(path);
+
+	if (strcmp(path, "/") == 0)
+		return true;
+	for (size_t i = 0; i < s->n; i++) {
+		const char *p = s->nodes[i].path;
+
+		if (strncmp(p, path, pl) == 0 && (p[pl] == '\0' || p[pl] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* The owner of @path's nearest listed ancestor (or itself), 0 when none. */
+static unsigned store_owner(struct store *s, const char *path)
+{
+	char *p = strdup(path);
+	unsigned owner = 0;
+
+	if (!p)
+		return 0;
+	for (;;) {
+		struct node *n = store_find(s, p);
+		char *slash;
+
+		if (n) {
+			owner = n->owner;
+			break;
+		}
+		slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return owner;
+}
+
+static int store_add(struct store *s, unsigned owner, const char *path, const char *value, unsigned len)
+{
+	struct node *n;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct node *nn = realloc(s->nodes, cap * sizeof(*nn));
+
+		if (!nn)
+			return -ENOMEM;
+		s->nodes = nn;
+		s->cap = cap;
+	}
+	n = &s->nodes[s->n];
+	n->path = strdup(path);
+	n->value = malloc(len + 1);
+	if (!n->path || !n->value) {
+		free(n->path);
+		free(n->value);
+		return -ENOMEM;
+	}
+	memcpy(n->value, value, len);
+	n->value[len] = '\0';
+	n->len = len;
+	n->owner = owner;
+	s->n++;
+	s->dirty = true;
+	return 0;
+}
+
+/* Creates @path's missing ancestors (empty, inheriting owners), as xenstored does. */
+static int store_make_parents(struct store *s, const char *path)
+{
+	char *p = strdup(path);
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *slash = strchr(p + 1, '/'); slash && r == 0; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (!store_find(s, p))
+			r = store_add(s, store_owner(s, p), p, "", 0);
+		*slash = '/';
+	}
+	free(p);
+	return r;
+}
+
+static int store_write(struct store *s, const char *path, const char *value, unsigned len, bool keep_value)
+{
+	struct node *n = store_find(s, path);
+	int r;
+
+	if (n) {
+		char *v;
+
+		if (keep_value)
+			return 0;
+		v = malloc(len + 1);
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, value, len);
+		v[len] = '\0';
+		free(n->value);
+		n->value = v;
+		n->len = len;
+		s->dirty = true;
+		return 0;
+	}
+	r = store_make_parents(s, path);
+	if (r < 0)
+		return r;
+	return store_add(s, store_owner(s, path), path, value, len);
+}
+
+/* xenstored: removing a missing node is fine when its parent exists. */
+static int store_rm(struct store *s, const char *path)
+{
+	size_t pl = strlen(path), out = 0;
+	char *parent;
+	bool ok;
+
+	if (strcmp(path, "/") == 0)
+		return -EINVAL;
+	if (!store_exists(s, path)) {
+		parent = strdup(path);
+		if (!parent)
+			return -ENOMEM;
+		*strrchr(parent, '/') = '\0';
+		ok = !parent[0] || store_exists(s, parent);
+		free(parent);
+		return ok ? 0 : -ENOENT;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const char *p = s->nodes[i].path;
+
+		if (strncmp(p, path, pl) == 0 && (p[pl] == '\0' || p[pl] == '/')) {
+			free(s->nodes[i].path);
+			free(s->nodes[i].value);
+			continue;
+		}
+		s->nodes[out++] = s->nodes[i];
+	}
+	s->n = out;
+	s->dirty = true;
+	return 0;
+}
+
+static int store_set_owner(struct store *s, const char *path, unsigned owner)
+{
+	struct node *n;
+	int r;
+
+	if (!store_exists(s, path))
+		return -ENOENT;
+	n = store_find(s, path);
+	if (!n) {
+		r = store_make_parents(s, path);
+		if (r == 0)
+			r = store_add(s, owner, path, "", 0);
+		return r;
+	}
+	n->owner = owner;
+	s->dirty = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the state file */
+
+static void fail_errno(int r)
+{
+	errno = -r;
+}
+
+static int unescape(const char *in, char **ret, unsigned *ret_len)
+{
+	size_t n = strlen(in);
+	char *out = malloc(n + 1);
+	unsigned len = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (c == '\\' && i + 1 < n) {
+			char e = in[++i];
+
+			if (e == 'n')
+				c = '\n';
+			else if (e == 't')
+				c = '\t';
+			else if (e == 'r')
+				c = '\r';
+			else if (e == 'x' && i + 2 < n + 1 && isxdigit((unsigned char)in[i + 1]) &&
+				 isxdigit((unsigned char)in[i + 2])) {
+				char hex[3] = { in[i + 1], in[i + 2], 0 };
+
+				c = (char)strtoul(hex, NULL, 16);
+				i += 2;
+			} else
+				c = e;
+		}
+		out[len++] = c;
+	}
+	out[len] = '\0';
+	*ret = out;
+	*ret_len = len;
+	return 0;
+}
+
+static void escape(FILE *f, const char *v, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '\\')
+			fputs("\\\\", f);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+/* Opens and locks the state file; *ret_fd stays open until state_close. */
+static int state_open(int lock, int *ret_fd)
+{
+	const char *path = getenv("FAKEXS_STATE");
+	int fd;
+
+	if (!path || !*path)
+		return -ENOENT; /* never touch a real store by accident */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, lock) < 0) {
+		if (errno != EINTR) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int state_load(int fd, struct store *s)
+{
+	struct stat st;
+	char *buf, *line, *save = NULL;
+	ssize_t got = 0;
+	int r = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got < st.st_size) {
+		ssize_t k = pread(fd, buf + got, (size_t)(st.st_size - got), got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	buf[got] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+		char *t1 = strchr(line, '\t'), *t2, *end, *value;
+		unsigned long owner;
+		unsigned len;
+
+		if (!t1 || line[0] == '#')
+			continue;
+		t2 = strchr(t1 + 1, '\t');
+		*t1 = '\0';
+		if (t2)
+			*t2 = '\0';
+		owner = strtoul(line, &end, 10);
+		if (*end || t1[1] != '/')
+			continue; /* not a node line */
+		r = unescape(t2 ? t2 + 1 : "", &value, &len);
+		if (r == 0) {
+			struct node *old = store_find(s, t1 + 1);
+
+			if (old) { /* a later line wins */
+				free(old->value);
+				old->value = value;
+				old->len = len;
+				old->owner = (unsigned)owner;
+			} else {
+				r = store_add(s, (unsigned)owner, t1 + 1, value, len);
+				free(value);
+			}
+		}
+	}
+	free(buf);
+	s->dirty = false;
+	if (r < 0)
+		store_free(s);
+	return r;
+}
+
+static int state_save(int fd, struct store *s)
+{
+	char *buf = NULL;
+	size_t size = 0, off = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int r = 0;
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		fprintf(f, "%u\t%s\t", s->nodes[i].owner, s->nodes[i].path);
+		escape(f, s->nodes[i].value, s->nodes[i].len);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	while (off < size) {
+		ssize_t k = pwrite(fd, buf + off, size - off, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (r == 0 && ftruncate(fd, (off_t)size) < 0)
+		r = -errno;
+	free(buf);
+	return r;
+}
+
+/* ------------------------------------------------------------------ paths and transactions */
+
+static char *abs_path(const char *path)
+{
+	char *p;
+	size_t l;
+
+	if (!path || !*path)
+		return NULL;
+	if (path[0] == '/')
+		p = strdup(path);
+	else if (asprintf(&p, HOME "/%s", path) < 0)
+		p = NULL;
+	if (!p)
+		return NULL;
+	l = strlen(p);
+	while (l > 1 && p[l - 1] == '/')
+		p[--l] = '\0';
+	if (strstr(p, "//")) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static struct txn *txn_find(struct xs_handle *h, xs_transaction_t t)
+{
+	for (struct txn *x = h ? h->txns : NULL; x; x = x->next)
+		if (x->id == t)
+			return x;
+	return NULL;
+}
+
+static void txn_free(struct xs_handle *h, struct txn *x)
+{
+	for (struct txn **pp = &h->txns; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->ops[i].path);
+		free(x->ops[i].value);
+	}
+	free(x->ops);
+	free(x);
+}
+
+static int op_apply(struct store *s, const struct op *o)
+{
+	switch (o->kind) {
+	case OP_WRITE:
+		return store_write(s, o->path, o->value, o->len, false);
+	case OP_MKDIR:
+		return store_write(s, o->path, "", 0, true);
+	case OP_RM:
+		return store_rm(s, o->path);
+	case OP_PERMS:
+		return store_set_owner(s, o->path, o->owner);
+	}
+	return -EINVAL;
+}
+
+/* Loads the store as transaction @t sees it. */
+static int view(struct xs_handle *h, xs_transaction_t t, struct store *s)
+{
+	struct txn *x = NULL;
+	int fd, r;
+
+	if (t != XBT_NULL) {
+		x = txn_find(h, t);
+		if (!x)
+			return -ENOENT;
+	}
+	r = state_open(LOCK_SH, &fd);
+	if (r < 0)
+		return r;
+	r = state_load(fd, s);
+	close(fd);
+	for (size_t i = 0; r == 0 && x && i < x->n; i++)
+		op_apply(s, &x->ops[i]); /* failures show at commit */
+	return r;
+}
+
+/* A change: buffered in transaction @t, or applied now under the exclusive lock. */
+static bool change(struct xs_handle *h, xs_transaction_t t, enum op_kind kind, const char *path,
+		   const void *value, unsigned len, unsigned owner)
+{
+	struct op o = { .kind = kind, .len = len, .owner = owner };
+	struct store s;
+	int fd, r;
+
+	if (!h) {
+		errno = EINVAL;
+		return false;
+	}
+	o.path = abs_path(path);
+	if (!o.path) {
+		errno = EINVAL;
+		return false;
+	}
+	o.value = malloc(len + 1);
+	if (!o.value) {
+		free(o.path);
+		errno = ENOMEM;
+		return false;
+	}
+	if (len)
+		memcpy(o.value, value, len);
+	o.value[len] = '\0';
+	if (t != XBT_NULL) {
+		struct txn *x = txn_find(h, t);
+
+		if (!x) {
+			r = -ENOENT;
+		} else if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 8;
+			struct op *ops = realloc(x->ops, cap * sizeof(*ops));
+
+			r = ops ? 0 : -ENOMEM;
+			if (ops) {
+				x->ops = ops;
+				x->cap = cap;
+			}
+		} else {
+			r = 0;
+		}
+		if (r == 0 && kind == OP_RM) {
+			/* report a bad removal now, as xenstored would */
+			struct store v;
+
+			r = view(h, t, &v);
+			if (r == 0) {
+				r = store_rm(&v, o.path);
+				store_free(&v);
+			}
+		}
+		if (r == 0) {
+			x->ops[x->n++] = o;
+			return true;
+		}
+		free(o.path);
+		free(o.value);
+		fail_errno(r);
+		return false;
+	}
+	r = state_open(LOCK_EX, &fd);
+	if (r == 0) {
+		r = state_load(fd, &s);
+		if (r == 0) {
+			r = op_apply(&s, &o);
+			if (r == 0 && s.dirty)
+				r = state_save(fd, &s);
+			store_free(&s);
+		}
+		close(fd);
+	}
+	free(o.path);
+	free(o.value);
+	if (r < 0) {
+		fail_errno(r);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ libxenstore */
+
+FAKE_EXPORT struct xs_handle *xs_open(unsigned long flags)
+{
+	const char *state = getenv("FAKEXS_STATE");
+	struct xs_handle *h;
+
+	if (!state || !*state) {
+		fprintf(stderr, "fakexs: FAKEXS_STATE is not set\n");
+		errno = ENOENT;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	h->next_id = 1;
+	return h;
+}
+
+FAKE_EXPORT void xs_close(struct xs_handle *h)
+{
+	if (!h)
+		return;
+	while (h->txns)
+		txn_free(h, h->txns);
+	free(h);
+}
+
+FAKE_EXPORT struct xs_handle *xs_daemon_open(void)
+{
+	return xs_open(0);
+}
+
+FAKE_EXPORT struct xs_handle *xs_daemon_open_readonly(void)
+{
+	return xs_open(0);
+}
+
+FAKE_EXPORT void xs_daemon_close(struct xs_handle *h)
+{
+	xs_close(h);
+}
+
+FAKE_EXPORT void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned int *len)
+{
+	char *p = abs_path(path), *v = NULL;
+	struct store s;
+	struct node *n;
+	int r;
+
+	if (!h || !p) {
+		free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	r = view(h, t, &s);
+	if (r < 0) {
+		free(p);
+		fail_errno(r);
+		return NULL;
+	}
+	n = store_find(&s, p);
+	if (n || store_exists(&s, p)) {
+		unsigned l = n ? n->len : 0;
+
+		v = malloc(l + 1);
+		if (v) {
+			if (l)
+				memcpy(v, n->value, l);
+			v[l] = '\0';
+			if (len)
+				*len = l;
+		} else {
+			errno = ENOMEM;
+		}
+	} else {
+		errno = ENOENT;
+	}
+	store_free(&s);
+	free(p);
+	return v;
+}
+
+FAKE_EXPORT bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *data,
+			  unsigned int len)
+{
+	return change(h, t, OP_WRITE, path, data, len, 0);
+}
+
+FAKE_EXPORT bool xs_mkdir(struct xs_handle *h, xs_transaction_t t, const char *path)
+{
+	return change(h, t, OP_MKDIR, path, "", 0, 0);
+}
+
+FAKE_EXPORT bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
+{
+	return change(h, t, OP_RM, path, "", 0, 0);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One allocation: the pointer array followed by the strings, as libxenstore does. */
+FAKE_EXPORT char **xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned int *num)
+{
+	char *p = abs_path(path), **names = NULL, **out = NULL, *dst;
+	size_t n = 0, bytes = 0, pl;
+	struct store s;
+	int r;
+
+	if (!h || !p || !num) {
+		free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	r = view(h, t, &s);
+	if (r < 0) {
+		free(p);
+		fail_errno(r);
+		return NULL;
+	}
+	if (!store_exists(&s, p)) {
+		store_free(&s);
+		free(p);
+		errno = ENOENT;
+		return NULL;
+	}
+	pl = strcmp(p, "/") == 0 ? 0 : strlen(p);
+	names = calloc(s.n + 1, sizeof(char *));
+	if (!names)
+		goto nomem;
+	for (size_t i = 0; i < s.n; i++) {
+		const char *np = s.nodes[i].path, *child, *end;
+		bool dup = false;
+
+		if (strncmp(np, p, pl) != 0 || np[pl] != '/' || !np[pl + 1])
+			continue;
+		child = np + pl + 1;
+		end = strchr(child, '/');
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = strlen(names[j]) == (size_t)(end ? end - child : (ptrdiff_t)strlen(child)) &&
+			      strncmp(names[j], child, end ? (size_t)(end - child) : strlen(child)) == 0;
+		if (dup)
+			continue;
+		names[n] = end ? strndup(child, (size_t)(end - child)) : strdup(child);
+		if (!names[n])
+			goto nomem;
+		bytes += strlen(names[n]) + 1;
+		n++;
+	}
+	qsort(names, n, sizeof(char *), cmp_names);
+	out = malloc((n + 1) * sizeof(char *) + bytes);
+	if (!out)
+		goto nomem;
+	dst = (char *)(out + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(names[i]) + 1;
+
+		memcpy(dst, names[i], l);
+		out[i] = dst;
+		dst += l;
+	}
+	out[n] = NULL;
+	*num = (unsigned int)n;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	store_free(&s);
+	free(p);
+	return out;
+nomem:
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	store_free(&s);
+	free(p);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* The owner first, as xenstored reports it; nobody else is modelled. */
+FAKE_EXPORT struct xs_permissions *xs_get_permissions(struct xs_handle *h, xs_transaction_t t, const char *path,
+						       unsigned int *num)
+{
+	char *p = abs_path(path);
+	struct xs_permissions *perms = NULL;
+	struct store s;
+	int r;
+
+	if (!h || !p || !num) {
+		free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	r = view(h, t, &s);
+	if (r < 0) {
+		free(p);
+		fail_errno(r);
+		return NULL;
+	}
+	if (!store_exists(&s, p)) {
+		errno = ENOENT;
+	} else {
+		perms = calloc(1, sizeof(*perms));
+		if (perms) {
+			perms[0].id = store_owner(&s, p);
+			perms[0].perms = XS_PERM_NONE;
+			*num = 1;
+		} else {
+			errno = ENOMEM;
+		}
+	}
+	store_free(&s);
+	free(p);
+	return perms;
+}
+
+FAKE_EXPORT bool xs_set_permissions(struct xs_handle *h, xs_transaction_t t, const char *path,
+				    struct xs_permissions *perms, unsigned int num_perms)
+{
+	if (!perms || num_perms == 0) {
+		errno = EINVAL;
+		return false;
+	}
+	return change(h, t, OP_PERMS, path, "", 0, perms[0].id);
+}
+
+FAKE_EXPORT xs_transaction_t xs_transaction_start(struct xs_handle *h)
+{
+	struct txn *x;
+
+	if (!h) {
+		errno = EINVAL;
+		return XBT_NULL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		errno = ENOMEM;
+		return XBT_NULL;
+	}
+	x->id = h->next_id++;
+	x->next = h->txns;
+	h->txns = x;
+	return x->id;
+}
+
+/* FAKEXS_EAGAIN: this process's own budget of failing commits. */
+static long env_eagain = -2; /* -2: not read yet; -1: always */
+
+static bool eagain_from_env(void)
+{
+	if (env_eagain == -2) {
+		const char *e = getenv("FAKEXS_EAGAIN");
+
+		if (!e || !*e)
+			env_eagain = 0;
+		else if (strcmp(e, "always") == 0)
+			env_eagain = -1;
+		else
+			env_eagain = strtol(e, NULL, 10);
+	}
+	if (env_eagain == -1)
+		return true;
+	if (env_eagain > 0) {
+		env_eagain--;
+		return true;
+	}
+	return false;
+}
+
+/* /fakexs/eagain: a budget shared by every process, decremented in @s. */
+static bool eagain_from_store(struct store *s, const struct txn *x)
+{
+	struct node *n = store_find(s, "/fakexs/eagain"), *m = store_find(s, "/fakexs/eagain-match");
+	bool hit = !m || !m->value[0];
+	long left;
+	char buf[32];
+
+	if (!n)
+		return false;
+	for (size_t i = 0; !hit && i < x->n; i++)
+		hit = strstr(x->ops[i].path, m->value) != NULL;
+	if (!hit)
+		return false;
+	if (strcmp(n->value, "always") == 0)
+		return true;
+	left = strtol(n->value, NULL, 10);
+	if (left <= 0)
+		return false;
+	snprintf(buf, sizeof(buf), "%ld", left - 1);
+	store_write(s, "/fakexs/eagain", buf, (unsigned)strlen(buf), false);
+	return true;
+}
+
+FAKE_EXPORT bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool abort)
+{
+	struct txn *x = txn_find(h, t);
+	struct store s;
+	int fd, r;
+
+	if (!x) {
+		errno = ENOENT;
+		return false;
+	}
+	if (abort || x->n == 0) {
+		txn_free(h, x);
+		return true;
+	}
+	r = state_open(LOCK_EX, &fd);
+	if (r == 0) {
+		r = state_load(fd, &s);
+		if (r == 0) {
+			if (eagain_from_env()) {
+				r = -EAGAIN;
+			} else if (eagain_from_store(&s, x)) {
+				r = state_save(fd, &s); /* the decremented budget */
+				if (r == 0)
+					r = -EAGAIN;
+			} else {
+				for (size_t i = 0; r == 0 && i < x->n; i++)
+					r = op_apply(&s, &x->ops[i]);
+				if (r == 0 && s.dirty)
+					r = state_save(fd, &s);
+			}
+			store_free(&s);
+		}
+		close(fd);
+	}
+	txn_free(h, x);
+	if (r < 0) {
+		fail_errno(r);
+		return false;
+	}
+	return true;
+}
+
+FAKE_EXPORT bool xs_watch(struct xs_handle *h, const char *path, const char *token)
+{
+	errno = ENOSYS;
+	return false;
+}
+
+FAKE_EXPORT bool xs_unwatch(struct xs_handle *h, const char *path, const char *token)
+{
+	errno = ENOSYS;
+	return false;
+}
+
+FAKE_EXPORT char **xs_read_watch(struct xs_handle *h, unsigned int *num)
+{
+	errno = ENOSYS;
+	return NULL;
+}
+
+FAKE_EXPORT int xs_fileno(struct xs_handle *h)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+FAKE_EXPORT char *xs_get_domain_path(struct xs_handle *h, unsigned int domid)
+{
+	char *p;
+
+	if (asprintf(&p, "/local/domain/%u", domid) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+/* ------------------------------------------------------------------ libxl */
+
+struct fake_libxl_ctx {
+	struct xs_handle *xs;
+};
+
+FAKE_EXPORT int libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags, xentoollog_logger *lg)
+{
+	struct fake_libxl_ctx *c;
+
+	if (version != LIBXL_VERSION)
+		return ERROR_VERSION;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ERROR_NOMEM;
+	c->xs = xs_open(0);
+	if (!c->xs) {
+		free(c);
+		return ERROR_FAIL;
+	}
+	*pctx = (libxl_ctx *)c;
+	return 0;
+}
+
+FAKE_EXPORT int libxl_ctx_free(libxl_ctx *ctx)
+{
+	struct fake_libxl_ctx *c = (struct fake_libxl_ctx *)ctx;
+
+	if (!c)
+		return 0;
+	xs_close(c->xs);
+	free(c);
+	return 0;
+}
+
+static char *domain_node(struct xs_handle *xs, unsigned domid, const char *key)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/fakexs/domain/%u/%s", domid, key);
+	return xs_read(xs, XBT_NULL, path, NULL);
+}
+
+static int parse_uuid(const char *s, uint8_t out[16])
+{
+	int k = 0;
+
+	for (const char *p = s; *p && k < 16; p++) {
+		char hex[3];
+
+		if (*p == '-')
+			continue;
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+			return -EINVAL;
+		hex[0] = p[0];
+		hex[1] = p[1];
+		hex[2] = '\0';
+		out[k++] = (uint8_t)strtoul(hex, NULL, 16);
+		p++;
+	}
+	return k == 16 ? 0 : -EINVAL;
+}
+
+static int fill_dominfo(struct xs_handle *xs, unsigned domid, libxl_dominfo *info)
+{
+	char *uuid = domain_node(xs, domid, "uuid"), *paused, *type;
+	uint8_t bytes[16];
+
+	if (!uuid)
+		return ERROR_DOMAIN_NOTFOUND;
+	if (parse_uuid(uuid, bytes) < 0) {
+		free(uuid);
+		return ERROR_FAIL;
+	}
+	free(uuid);
+	paused = domain_node(xs, domid, "paused");
+	type = domain_node(xs, domid, "type");
+	memset(info, 0, sizeof(*info));
+	_Static_assert(sizeof(info->uuid) == 16, "libxl_uuid is 16 bytes");
+	memcpy(&info->uuid, bytes, 16);
+	info->domid = (libxl_domid)domid;
+	info->paused = !paused || strcmp(paused, "0") != 0;
+	info->running = !info->paused;
+	info->domain_type = type && strcmp(type, "hvm") == 0 ? LIBXL_DOMAIN_TYPE_HVM :
+			    type && strcmp(type, "pvh") == 0 ? LIBXL_DOMAIN_TYPE_PVH :
+							       LIBXL_DOMAIN_TYPE_PV;
+	free(paused);
+	free(type);
+	return 0;
+}
+
+FAKE_EXPORT int libxl_domain_info(libxl_ctx *ctx, libxl_dominfo *info_r, uint32_t domid)
+{
+	struct fake_libxl_ctx *c = (struct fake_libxl_ctx *)ctx;
+	libxl_dominfo tmp;
+
+	if (!c)
+		return ERROR_INVAL;
+	return fill_dominfo(c->xs, domid, info_r ? info_r : &tmp);
+}
+
+static int cmp_domid(const void *a, const void *b)
+{
+	unsigned long x = strtoul(*(char *const *)a, NULL, 10), y = strtoul(*(char *const *)b, NULL, 10);
+
+	return x < y ? -1 : x > y;
+}
+
+FAKE_EXPORT libxl_dominfo *libxl_list_domain(libxl_ctx *ctx, int *nb_domain_out)
+{
+	struct fake_libxl_ctx *c = (struct fake_libxl_ctx *)ctx;
+	unsigned int n = 0;
+	char **ids;
+	libxl_dominfo *list;
+	int k = 0;
+
+	if (!c || !nb_domain_out)
+		return NULL;
+	ids = xs_directory(c->xs, XBT_NULL, "/fakexs/domain", &n);
+	if (!ids)
+		n = 0;
+	else
+		qsort(ids, n, sizeof(char *), cmp_domid);
+	list = calloc(n ? n : 1, sizeof(*list));
+	if (!list) {
+		free(ids);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (fill_dominfo(c->xs, (unsigned)strtoul(ids[i], NULL, 10), &list[k]) == 0)
+			k++;
+	free(ids);
+	*nb_domain_out = k;
+	return list;
+}

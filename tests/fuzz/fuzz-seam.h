@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A system seam built from the fuzz input, for the hotplug target. Unlike
+ * tests/unit/fake-sys.h it has no fixed bounds (the input decides how many
+ * nodes there are and how long values are) and it fails on request.
+ *
+ * One line per item:
+ *   OWNER PATH VALUE          a xenstore node (VALUE: rest of the line; \n, \\ and \xHH escapes)
+ *   @xenbus PATH              $XENBUS_PATH for vifmac_hotplug_read
+ *   @domain DOMID PAUSED UUID NAME
+ *   @link NAME MAC [MASTER]
+ *   @fdb MAC BRIDGE PORT AGE
+ *   @neigh MAC IP IFNAME
+ *   @eagain N                 the next N transaction commits fail with EAGAIN
+ *   @fail OP                  OP (read, owner, directory, links, fdb, neigh, domain) fails with EIO
+ *   @policy N                 which of the target's policies to use
+ */
+#ifndef VIFMAC_FUZZ_SEAM_H
+#define VIFMAC_FUZZ_SEAM_H
+
+#include "fuzz-common.h"
+
+struct seam_node {
+	char *path;
+	char *value;
+	unsigned owner;
+};
+
+struct seam {
+	struct seam_node *nodes;
+	size_t n_nodes;
+	char **reads; /* every path read, in order */
+	size_t n_reads;
+	struct vifmac_domain_info *domains;
+	size_t n_domains;
+	struct vifmac_link_info *links;
+	size_t n_links;
+	struct vifmac_fdb_entry *fdb;
+	size_t n_fdb;
+	struct vifmac_neigh_entry *neigh;
+	size_t n_neigh;
+	char *xenbus;
+	int eagain;
+	unsigned fail; /* SEAM_FAIL_* bits */
+	int policy;
+	unsigned long next_t;
+	int commits;
+};
+
+enum {
+	SEAM_FAIL_READ = 1 << 0,
+	SEAM_FAIL_OWNER = 1 << 1,
+	SEAM_FAIL_DIRECTORY = 1 << 2,
+	SEAM_FAIL_LINKS = 1 << 3,
+	SEAM_FAIL_FDB = 1 << 4,
+	SEAM_FAIL_NEIGH = 1 << 5,
+	SEAM_FAIL_DOMAIN = 1 << 6,
+};
+
+#define SEAM_GROW(arr, n)                                                  \
+	do {                                                               \
+		void *np_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));    \
+		if (!np_)                                                  \
+			abort();                                           \
+		(arr) = np_;                                               \
+		memset(&(arr)[(n)], 0, sizeof(*(arr)));                    \
+	} while (0)
+
+static inline struct seam_node *seam_find(struct seam *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_nodes; i++)
+		if (strcmp(s->nodes[i].path, path) == 0)
+			return &s->nodes[i];
+	return NULL;
+}
+
+static inline void seam_set(struct seam *s, const char *path, const char *value, unsigned owner)
+{
+	struct seam_node *n = seam_find(s, path);
+
+	if (!n) {
+		SEAM_GROW(s->nodes, s->n_nodes);
+		n = &s->nodes[s->n_nodes++];
+		n->path = strdup(path);
+	} else {
+		free(n->value);
+	}
+	n->value = strdup(value);
+	n->owner = owner;
+	if (!n->path || !n->value)
+		abort();
+}
+
+/* Unescapes \n, \\, \xHH in place. */
+static inline void seam_unescape(char *s)
+{
+	char *o = s;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '\\' && p[1] == 'n') {
+			*o++ = '\n';
+			p++;
+		} else if (*p == '\\' && p[1] == '\\') {
+			*o++ = '\\';
+			p++;
+		} else if (*p == '\\' && p[1] == 'x' && p[2] && p[3]) {
+			char hex[3] = { p[2], p[3], 0 }, *end;
+			long v = strtol(hex, &end, 16);
+
+			if (*end == '\0' && v != 0) {
+				*o++ = (char)v;
+				p += 3;
+			} else {
+				*o++ = *p;
+			}
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+static inline void seam_mac(const char *s, struct vifmac_mac *m)
+{
+	if (!s || vifmac_mac_parse(s, m) < 0)
+		memset(m, 0, sizeof(*m));
+}
+
+static inline void seam_line(struct seam *s, char *line)
+{
+	char *save = NULL, *w[6] = { 0 };
+	size_t n = 0;
+
+	if (line[0] != '@') {
+		char *sp1 = strchr(line, ' '), *sp2;
+		char *end;
+		unsigned long owner;
+
+		if (!sp1)
+			return;
+		*sp1 = '\0';
+		owner = strtoul(line, &end, 10);
+		if (*end || end == line)
+			return;
+		sp2 = strchr(sp1 + 1, ' ');
+		if (sp2)
+			*sp2 = '\0';
+		seam_unescape(sp1 + 1);
+		if (sp2)
+			seam_unescape(sp2 + 1);
+		seam_set(s, sp1 + 1, sp2 ? sp2 + 1 : "", (unsigned)owner);
+		return;
+	}
+	for (char *t = strtok_r(line, " ", &save); t && n < 6; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	if (n < 2)
+		return;
+	if (strcmp(w[0], "@xenbus") == 0) {
+		free(s->xenbus);
+		seam_unescape(w[1]);
+		s->xenbus = strdup(w[1]);
+	} else if (strcmp(w[0], "@domain") == 0 && n >= 4) {
+		struct vifmac_domain_info *d;
+
+		SEAM_GROW(s->domains, s->n_domains);
+		d = &s->domains[s->n_domains++];
+		d->domid = (unsigned)strtoul(w[1], NULL, 10);
+		d->paused = atoi(w[2]) != 0;
+		vifmac_strscpy(d->uuid, w[3], sizeof(d->uuid));
+		if (n >= 5)
+			vifmac_strscpy(d->name, w[4], sizeof(d->name));
+	} else if (strcmp(w[0], "@link") == 0 && n >= 3) {
+		struct vifmac_link_info *l;
+
+		SEAM_GROW(s->links, s->n_links);
+		l = &s->links[s->n_links++];
+		vifmac_strscpy(l->name, w[1], sizeof(l->name));
+		seam_mac(w[2], &l->mac);
+		if (n >= 4)
+			vifmac_strscpy(l->master, w[3], sizeof(l->master));
+	} else if (strcmp(w[0], "@fdb") == 0 && n >= 4) {
+		struct vifmac_fdb_entry *e;
+
+		SEAM_GROW(s->fdb, s->n_fdb);
+		e = &s->fdb[s->n_fdb++];
+		seam_mac(w[1], &e->mac);
+		vifmac_strscpy(e->bridge, w[2], sizeof(e->bridge));
+		vifmac_strscpy(e->port, w[3], sizeof(e->port));
+		e->age = n >= 5 ? strtoll(w[4], NULL, 10) : -1;
+		e->local = n >= 6 && strcmp(w[5], "local") == 0;
+	} else if (strcmp(w[0], "@neigh") == 0 && n >= 4) {
+		struct vifmac_neigh_entry *e;
+
+		SEAM_GROW(s->neigh, s->n_neigh);
+		e = &s->neigh[s->n_neigh++];
+		seam_mac(w[1], &e->mac);
+		vifmac_strscpy(e->ip, w[2], sizeof(e->ip));
+		vifmac_strscpy(e->ifname, w[3], sizeof(e->ifname));
+		vifmac_strscpy(e->state, "reachable", sizeof(e->state));
+	} else if (strcmp(w[0], "@eagain") == 0) {
+		s->eagain = atoi(w[1]);
+	} else if (strcmp(w[0], "@policy") == 0) {
+		s->policy = atoi(w[1]);
+	} else if (strcmp(w[0], "@fail") == 0) {
+		static const char *const ops[] = { "read", "owner", "directory", "links", "fdb", "neigh", "domain" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+			if (strcmp(w[1], ops[i]) == 0)
+				s->fail |= 1u << i;
+	}
+}
+
+static inline void seam_load(struct seam *s, const uint8_t *data, size_t size)
+{
+	char *text = fuzz_strndup(data, size), *save = NULL;
+
+	memset(s, 0, sizeof(*s));
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		seam_line(s, line);
+	free(text);
+}
+
+static inline void seam_free(struct seam *s)
+{
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		free(s->nodes[i].path);
+		free(s->nodes[i].value);
+	}
+	for (size_t i = 0; i < s->n_reads; i++)
+		free(s->reads[i]);
+	free(s->nodes);
+	free(s->reads);
+	free(s->domains);
+	free(s->links);
+	free(s->fdb);
+	free(s->neigh);
+	free(s->xenbus);
+}
+
+static inline int seam_xs_read(void *data, unsigned long t, const char *path, char **ret)
+{
+	struct seam *s = data;
+	struct seam_node *n = seam_find(s, path);
+
+	SEAM_GROW(s->reads, s->n_reads);
+	s->reads[s->n_reads++] = strdup(path);
+	if (s->fail & SEAM_FAIL_READ)
+		return -EIO;
+	if (!n)
+		return -ENOENT;
+	*ret = strdup(n->value);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static inline int seam_xs_write(void *data, unsigned long t, const char *path, const char *value)
+{
+	/* writes go nowhere: the target checks decisions, not the store */
+	return 0;
+}
+
+static inline int seam_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n)
+{
+	struct seam *s = data;
+	size_t len = strlen(path), n = 0;
+	char **names;
+
+	if (s->fail & SEAM_FAIL_DIRECTORY)
+		return -EIO;
+	names = calloc(s->n_nodes + 1, sizeof(char *));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		const char *p = s->nodes[i].path, *rest;
+		size_t rl;
+		bool dup = false;
+
+		if (strncmp(p, path, len) != 0 || p[len] != '/')
+			continue;
+		rest = p + len + 1;
+		rl = strcspn(rest, "/");
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = strlen(names[j]) == rl && strncmp(names[j], rest, rl) == 0;
+		if (!dup && !(names[n++] = strndup(rest, rl)))
+			abort();
+	}
+	if (n == 0) {
+		free(names);
+		return -ENOENT;
+	}
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+}
+
+static inline int seam_xs_owner(void *data, unsigned long t, const char *path, unsigned *ret_domid)
+{
+	struct seam *s = data;
+	struct seam_node *n = seam_find(s, path);
+
+	if (s->fail & SEAM_FAIL_OWNER)
+		return -EIO;
+	if (!n)
+		return -ENOENT;
+	*ret_domid = n->owner;
+	return 0;
+}
+
+static inline int seam_xs_transaction_start(void *data, unsigned long *ret_t)
+{
+	*ret_t = ++((struct seam *)data)->next_t;
+	return 0;
+}
+
+static inline int seam_xs_transaction_end(void *data, unsigned long t, bool abort_)
+{
+	struct seam *s = data;
+
+	if (abort_)
+		return 0;
+	if (s->eagain > 0) {
+		s->eagain--;
+		return -EAGAIN;
+	}
+	s->commits++;
+	return 0;
+}
+
+#define SEAM_LIST(name, member, count, flag, type)                                  \
+	static inline int name(void *data, type **ret, size_t *ret_n)               \
+	{                                                                           \
+		struct seam *s = data;                                              \
+		if (s->fail & (flag))                                               \
+			return -EIO;                                                \
+		*ret = calloc(s->count + 1, sizeof(**ret));                         \
+		if (!*ret)                                                          \
+			return -ENOMEM;                                             \
+		if (s->count)                                                       \
+			memcpy(*ret, s->member, s->count * sizeof(**ret));          \
+		*ret_n = s->count;                                                  \
+		return 0;                                                           \
+	}
+
+SEAM_LIST(seam_list_links, links, n_links, SEAM_FAIL_LINKS, struct vifmac_link_info)
+SEAM_LIST(seam_list_fdb, fdb, n_fdb, SEAM_FAIL_FDB, struct vifmac_fdb_entry)
+SEAM_LIST(seam_list_neigh, neigh, n_neigh, SEAM_FAIL_NEIGH, struct vifmac_neigh_entry)
+SEAM_LIST(seam_list_domains, domains, n_domains, SEAM_FAIL_DOMAIN, struct vifmac_domain_info)
+
+static inline int seam_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret)
+{
+	struct seam *s = data;
+
+	if (s->fail & SEAM_FAIL_DOMAIN)
+		return -EIO;
+	for (size_t i = 0; i < s->n_domains; i++)
+		if (s->domains[i].domid == domid) {
+			*ret = s->domains[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static inline int64_t seam_now(void *data)
+{
+	return 1700000000;
+}
+
+static inline int seam_hostname(void *data, char *buf, size_t len)
+{
+	snprintf(buf, len, "dom0-fuzz");
+	return 0;
+}
+
+static const struct vifmac_sys_ops seam_ops = {
+	.xs_read = seam_xs_read,
+	.xs_write = seam_xs_write,
+	.xs_directory = seam_xs_directory,
+	.xs_owner = seam_xs_owner,
+	.xs_transaction_start = seam_xs_transaction_start,
+	.xs_transaction_end = seam_xs_transaction_end,
+	.list_domains = seam_list_domains,
+	.list_links = seam_list_links,
+	.now = seam_now,
+	.hostname = seam_hostname,
+	.get_domain = seam_get_domain,
+	.list_fdb = seam_list_fdb,
+	.list_neigh = seam_list_neigh,
+};
+
+#endif

@@ -1,0 +1,363 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vif-vifmac as libxl runs it, without Xen: Debian's stock hotplug scripts, a
+# real bridge in a network namespace, the real xenstore-* commands and the real
+# vifmac on a fake store (tests/fake/libfakexs.so), a real SQLite registry.
+# Exit 77 (skipped) only when this box cannot host that: not root, no
+# namespaces, no bridge, no stock scripts.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # make check runs .sh tests with sh
+set -u
+
+: "${VIFMAC:?run through make check (VIFMAC is the built CLI)}"
+: "${TOP_SRCDIR:?run through make check}"
+: "${TOP_BUILDDIR:?run through make check}"
+. "$TOP_SRCDIR/tests/hook/lib.sh"
+
+skip() {
+	echo "$0: SKIPPED: $*" >&2
+	echo "$0: SKIPPED: $*"
+	exit 77
+}
+
+[ "$(id -u)" = 0 ] || skip "needs root: a network namespace, a bridge and /var/log/xen"
+hook_isolate "$@" || skip "$HOOK_SKIP"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vifmac-hook-XXXXXX")
+if [ -n "${VIFMAC_HOOK_KEEP:-}" ]; then # keep the store, registry and logs for a look
+	trap 'hook_teardown; echo "$0: kept $tmp" >&2' EXIT
+else
+	trap 'hook_teardown; rm -rf "$tmp"' EXIT
+fi
+hook_setup "$tmp" || skip "$HOOK_SKIP"
+
+checks=0
+failures=0
+export VIFMAC_CONFIG=$POLICY
+
+fail() {
+	echo "FAIL [$case]: $*" >&2
+	failures=$((failures + 1))
+}
+
+check() { # check DESCRIPTION CMD...: CMD must succeed
+	local what=$1
+	shift
+	checks=$((checks + 1))
+	"$@" || fail "$what"
+}
+
+status_is() {
+	checks=$((checks + 1))
+	if [ "$rc" != "$1" ]; then
+		fail "exit status $rc, expected $1"
+		sed 's/^/  stderr: /' "$tmp/err" >&2
+		tail -n 20 "$LOG" 2>/dev/null | sed 's/^/  log: /' >&2
+	fi
+}
+
+status_failed() {
+	checks=$((checks + 1))
+	[ "$rc" != 0 ] || fail "exit status 0, expected a failure"
+}
+
+# value PATH EXPECTED: the node holds EXPECTED
+value() {
+	local got
+	checks=$((checks + 1))
+	got=$(xs read "$1" 2>&1)
+	[ "$got" = "$2" ] || fail "$1 is \"$got\", expected \"$2\""
+}
+
+absent() {
+	checks=$((checks + 1))
+	! xs exists "$1" 2>/dev/null || fail "$1 exists: $(xs read "$1")"
+}
+
+# has FILE PATTERN (grep -E)
+has() {
+	checks=$((checks + 1))
+	grep -Eq -- "$2" "$1" || {
+		fail "$(basename "$1") lacks /$2/"
+		sed "s/^/  $(basename "$1"): /" "$1" >&2
+	}
+}
+
+lacks() {
+	checks=$((checks + 1))
+	! grep -Eq -- "$2" "$1" || fail "$(basename "$1") has /$2/"
+}
+
+one_line() {
+	checks=$((checks + 1))
+	[ "$(wc -l <"$1")" -eq 1 ] || {
+		fail "$(basename "$1") has $(wc -l <"$1") lines, expected 1"
+		sed "s/^/  $(basename "$1"): /" "$1" >&2
+	}
+}
+
+on_bridge() { # on_bridge LINK
+	checks=$((checks + 1))
+	[ "$(master "$1")" = xenbr0 ] || fail "$1 is not a port of xenbr0 (master: \"$(master "$1")\")"
+}
+
+off_bridge() {
+	checks=$((checks + 1))
+	[ -z "$(master "$1")" ] || fail "$1 is a port of $(master "$1"), expected none"
+}
+
+# whois WHAT: vifmac whois output in $tmp/whois, status in $wrc
+whois() {
+	"$VIFMAC" whois "$1" >"$tmp/whois" 2>&1
+	wrc=$?
+}
+
+not_grep() {
+	! grep -q -- "$1" "$2"
+}
+
+registry_dump() {
+	"$VIFMAC" list >"$1" 2>&1
+}
+
+log_mark() {
+	log_from=$(($(stat -c %s "$LOG" 2>/dev/null || echo 0) + 1))
+}
+
+log_since() {
+	tail -c +"$log_from" "$LOG" >"$tmp/log.part" 2>/dev/null || : >"$tmp/log.part"
+}
+
+U5=55555555-0000-4000-8000-000000000005
+U6=66666666-0000-4000-8000-000000000006
+U7=77777777-0000-4000-8000-000000000007
+U8=88888888-0000-4000-8000-000000000008
+U9=99999999-0000-4000-8000-000000000009
+U10=aaaaaaaa-0000-4000-8000-00000000000a
+U11=bbbbbbbb-0000-4000-8000-00000000000b
+U12=cccccccc-0000-4000-8000-00000000000c
+BE=/local/domain/0/backend/vif
+
+# ------------------------------------------------------------------ create
+case=create
+domain 5 web1 $U5 1
+vif 5 0 00:16:3e:12:34:56 192.0.2.10
+link vif5.0
+log_mark
+hotplug vif-vifmac 5 0 online type_if=vif
+status_is 0
+value $BE/5/0/mac 02:00:c0:00:02:0a
+value /local/domain/5/device/vif/0/mac 02:00:c0:00:02:0a
+value /libxl/5/device/vif/0/mac 02:00:c0:00:02:0a
+value $BE/5/0/hotplug-status connected
+value $BE/5/0/vifmac-owner $U5
+absent $BE/5/0/hotplug-error
+on_bridge vif5.0
+# vif-bridge really ran after the helper: it writes the frontend's mtu
+value /local/domain/5/device/vif/0/mtu "$(ns cat /sys/class/net/xenbr0/mtu)"
+check "vif5.0 is up" ns sh -c 'ip -o link show vif5.0 | grep -q "[<,]UP[,>]"'
+whois 02:00:c0:00:02:0a
+check "whois finds the claim (status $wrc)" test "$wrc" = 0
+has "$tmp/whois" "^02:00:c0:00:02:0a domain web1 uuid $U5 devid 0 bridge xenbr0"
+log_since
+has "$tmp/log.part" "assigned 02:00:c0:00:02:0a"
+# the frontend is the guest's: it stays the guest's after the rewrite
+check "the frontend mac stays owned by domain 5" sh -c \
+	"LD_PRELOAD=$FAKEXS_LIB FAKEXS_STATE=$XS xenstore-ls -p /local/domain/5/device/vif/0 | grep -q '^mac = .*(n5)'"
+
+# ------------------------------------------------------------------ conflict refusal
+case=conflict
+domain 6 web1-copy $U6 1
+vif 6 0 00:16:3e:22:33:44 192.0.2.10
+link vif6.0
+registry_dump "$tmp/reg.before"
+log_mark
+hotplug vif-vifmac 6 0 online type_if=vif
+status_failed
+one_line "$tmp/err"
+has "$tmp/err" "02:00:c0:00:02:0a"
+has "$tmp/err" "domain 5 vif 0|web1 "
+has "$tmp/err" "already"
+msg=$(head -n 1 "$tmp/err")
+value $BE/6/0/hotplug-status error
+value $BE/6/0/hotplug-error "$msg"
+off_bridge vif6.0
+log_since
+check "the refusal is in xen-hotplug.log" grep -qF -- "$msg" "$tmp/log.part"
+registry_dump "$tmp/reg.after"
+check "the registry is unchanged" cmp -s "$tmp/reg.before" "$tmp/reg.after"
+value $BE/6/0/mac 00:16:3e:22:33:44
+value /local/domain/6/device/vif/0/mac 00:16:3e:22:33:44
+
+# ------------------------------------------------------------------ failed create cleanup
+# libxl destroys the refused domain: offline runs for its vif, the domain first
+# still listed, then (a second teardown, e.g. xl destroy) already gone.
+case=cleanup
+hotplug vif-vifmac 6 0 offline type_if=vif
+status_is 0
+whois 02:00:c0:00:02:0a
+has "$tmp/whois" "domain web1 uuid $U5 devid 0"
+registry_dump "$tmp/reg.now"
+check "no claim of web1-copy remains" not_grep "$U6" "$tmp/reg.now"
+off_bridge vif6.0
+xs rm /fakexs/domain/6
+hotplug vif-vifmac 6 0 offline type_if=vif
+status_is 0
+whois 02:00:c0:00:02:0a
+has "$tmp/whois" "domain web1 uuid $U5 devid 0"
+registry_dump "$tmp/reg.after"
+check "the registry is unchanged by the cleanup" cmp -s "$tmp/reg.before" "$tmp/reg.after"
+
+# ------------------------------------------------------------------ dom0 link conflict
+case=dom0-link
+domain 7 mail $U7 1
+vif 7 0 00:16:3e:33:44:55 192.0.2.30
+link vif7.0
+link eth9 02:00:c0:00:02:1e
+registry_dump "$tmp/reg.before"
+hotplug vif-vifmac 7 0 online type_if=vif
+status_failed
+one_line "$tmp/err"
+has "$tmp/err" "02:00:c0:00:02:1e"
+has "$tmp/err" "dom0 interface eth9"
+value $BE/7/0/hotplug-status error
+off_bridge vif7.0
+registry_dump "$tmp/reg.after"
+check "the registry is unchanged" cmp -s "$tmp/reg.before" "$tmp/reg.after"
+hotplug vif-vifmac 7 0 offline type_if=vif
+status_is 0
+
+# ------------------------------------------------------------------ HVM verify path
+case=hvm-refused
+domain 8 win1 $U8 1
+vif 8 0 00:16:3e:45:67:01 192.0.2.40 vif_ioemu
+link vif8.0
+link vif8.0-emu
+for run in "online type_if=vif" "add type_if=tap"; do
+	HOTPLUG_ENV="INTERFACE=vif8.0-emu" hotplug vif-vifmac 8 0 $run
+	status_failed
+	one_line "$tmp/err"
+	has "$tmp/err" "vifmac xl-args"
+	has "$tmp/err" "00:16:3e:45:67:01"
+	has "$tmp/err" "02:00:c0:00:02:28"
+done
+value $BE/8/0/mac 00:16:3e:45:67:01
+value /local/domain/8/device/vif/0/mac 00:16:3e:45:67:01
+off_bridge vif8.0
+off_bridge vif8.0-emu
+whois 02:00:c0:00:02:28
+check "no claim for the refused HVM NIC" test "$wrc" != 0
+
+case=hvm-verified
+domain 9 win2 $U9 1
+vif 9 0 02:00:c0:00:02:32 192.0.2.50 vif_ioemu
+link vif9.0
+link vif9.0-emu
+HOTPLUG_ENV="INTERFACE=vif9.0-emu" hotplug vif-vifmac 9 0 add type_if=tap
+status_is 0
+on_bridge vif9.0-emu
+hotplug vif-vifmac 9 0 online type_if=vif
+status_is 0
+on_bridge vif9.0
+value $BE/9/0/hotplug-status connected
+value $BE/9/0/mac 02:00:c0:00:02:32
+value /local/domain/9/device/vif/0/mac 02:00:c0:00:02:32
+value /libxl/9/device/vif/0/mac 02:00:c0:00:02:32
+whois 02:00:c0:00:02:32
+has "$tmp/whois" "^02:00:c0:00:02:32 domain win2 uuid $U9 devid 0"
+
+# ------------------------------------------------------------------ hot-attach to a running guest
+case=hot-attach
+domain 10 app1 $U10 0
+vif 10 1 00:16:3e:56:78:9a 192.0.2.60
+link vif10.1
+hotplug vif-vifmac 10 1 online type_if=vif
+status_failed
+one_line "$tmp/err"
+has "$tmp/err" "xl network-detach 10 1"
+has "$tmp/err" "02:00:c0:00:02:3c"
+value $BE/10/1/hotplug-status error
+value $BE/10/1/mac 00:16:3e:56:78:9a
+value /local/domain/10/device/vif/1/mac 00:16:3e:56:78:9a
+off_bridge vif10.1
+whois 02:00:c0:00:02:3c
+check "no claim for the refused hot-attach" test "$wrc" != 0
+
+# ------------------------------------------------------------------ EAGAIN storm
+case=eagain-few
+domain 11 db1 $U11 1
+vif 11 0 00:16:3e:11:11:11 192.0.2.70
+link vif11.0
+xs write /fakexs/eagain 3 /fakexs/eagain-match vifmac-owner
+hotplug vif-vifmac 11 0 online type_if=vif
+status_is 0
+value /fakexs/eagain 0
+value $BE/11/0/mac 02:00:c0:00:02:46
+value /local/domain/11/device/vif/0/mac 02:00:c0:00:02:46
+value $BE/11/0/hotplug-status connected
+on_bridge vif11.0
+whois 02:00:c0:00:02:46
+has "$tmp/whois" "domain db1 uuid $U11 devid 0"
+
+case=eagain-endless
+domain 12 db2 $U12 1
+vif 12 0 00:16:3e:12:12:12 192.0.2.80
+link vif12.0
+xs write /fakexs/eagain always
+hotplug vif-vifmac 12 0 online type_if=vif
+status_failed
+one_line "$tmp/err"
+has "$tmp/err" "02:00:c0:00:02:50"
+has "$tmp/err" "transaction"
+value $BE/12/0/hotplug-status error
+value $BE/12/0/mac 00:16:3e:12:12:12
+off_bridge vif12.0
+whois 02:00:c0:00:02:50
+check "no claim left after the endless EAGAIN" test "$wrc" != 0
+xs rm /fakexs/eagain /fakexs/eagain-match
+
+# ------------------------------------------------------------------ offline release
+case=offline
+hotplug vif-vifmac 5 0 offline type_if=vif
+status_is 0
+off_bridge vif5.0
+whois 02:00:c0:00:02:0a
+check "the claim of web1 is released (whois status $wrc)" test "$wrc" != 0
+whois 02:00:c0:00:02:46
+check "db1's claim stays" test "$wrc" = 0
+hotplug vif-vifmac 5 0 offline type_if=vif
+status_is 0
+off_bridge vif5.0
+# the backend already gone: the helper alone must not fail either
+xs rm $BE/5/0
+ip netns exec "$NS" env LD_PRELOAD="$FAKEXS_LIB" FAKEXS_STATE="$XS" XENBUS_PATH=backend/vif/5/0 vif=vif5.0 \
+	"$VIFMAC" hotplug offline type_if=vif </dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+status_is 0
+has "$tmp/out" "^chain=vif-bridge$"
+# a restart: the same domain and vif get the same MAC again
+domain 13 web1 $U5 1
+vif 13 0 00:16:3e:13:13:13 192.0.2.10
+link vif13.0
+hotplug vif-vifmac 13 0 online type_if=vif
+status_is 0
+value $BE/13/0/mac 02:00:c0:00:02:0a
+on_bridge vif13.0
+
+# ------------------------------------------------------------------ network-attach
+case=network-attach
+cat >"$tmp/xl" <<EOF
+#!/bin/sh
+printf '%s\n' "\$@" >"$tmp/xl.argv"
+EOF
+chmod +x "$tmp/xl"
+VIFMAC_XL=$tmp/xl "$VIFMAC" network-attach app1 bridge=xenbr0 ip=192.0.2.60 \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+status_is 0
+check "the stub xl ran" test -f "$tmp/xl.argv"
+[ -f "$tmp/xl.argv" ] || : >"$tmp/xl.argv"
+check "xl network-attach got the policy's mac=" test \
+	"$(tr '\n' ' ' <"$tmp/xl.argv")" = "network-attach app1 bridge=xenbr0 ip=192.0.2.60 mac=02:00:c0:00:02:3c "
+
+echo "$0: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]
