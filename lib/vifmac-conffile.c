@@ -125,7 +125,8 @@ int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_ind
 			}
 			i++;
 			while (i < len && data[i] != c) {
-				if (data[i] == '\\' && c == '"' && i + 1 < len)
+				/* libxlutil's lexer takes backslash escapes in '...' strings too */
+				if (data[i] == '\\' && i + 1 < len)
 					i++;
 				if (data[i] == '\n')
 					line++;

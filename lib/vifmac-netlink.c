@@ -360,7 +360,8 @@ int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n
 static int fdb_get(struct mnl_socket *nl, unsigned int portid, int bridge_ifindex, const struct vifmac_mac *mac,
 		   struct dump_state *st)
 {
-	char buf[16384];
+	/* zeroed: libmnl 1.0.4 leaves the padding after the 6-byte NDA_LLADDR as it found it */
+	char buf[16384] = { 0 };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *ndm;
 	unsigned int seq = (unsigned int)time(NULL) ^ (unsigned int)bridge_ifindex;

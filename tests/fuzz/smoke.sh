@@ -14,9 +14,11 @@ secs=${1:-6}
 checks=0
 failed=0
 
-if ! "$top/tests/fuzz/build.sh" "$out" >"$out.build.log" 2>&1; then
-	rc=$?
-	cat "$out.build.log"
+mkdir -p "$out"
+"$top/tests/fuzz/build.sh" "$out" >"$out/build.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ]; then
+	cat "$out/build.log"
 	if [ $rc -eq 77 ]; then
 		echo "fuzz-smoke: SKIP: no clang"
 		echo "fuzz-smoke: 0 checks, 0 failed"

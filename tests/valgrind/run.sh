@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # valgrind memcheck over the CLI and helper tests: zero errors, zero leaks.
-#   tests/valgrind/run.sh BUILDDIR
+#   tests/valgrind/run.sh BUILDDIR [PATTERN]   (PATTERN: only tests whose path matches it, grep -E)
 # BUILDDIR is a configured build WITHOUT sanitizers (valgrind and ASan do not
 # mix); its test programs are built here ("make check TESTS=").
 #  - every tests/cli/test-cli-*.sh (and tests/hook/test-hook.sh and
@@ -14,7 +14,8 @@
 # the processes it ran. Ends with "valgrind: N checks, M failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-b=${1:?usage: tests/valgrind/run.sh BUILDDIR}
+b=${1:?usage: tests/valgrind/run.sh BUILDDIR [PATTERN]}
+only=${2:-.}
 b=$(cd "$b" && pwd)
 checks=0
 failed=0
@@ -37,6 +38,15 @@ fi
 
 tmp=$(mktemp -d /tmp/vifmac-valgrind.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# the skip filter for the lock-contention tests (see cmocka-skip.c)
+if ! cc -shared -fPIC -o "$tmp/cmocka-skip.so" "$top/tests/valgrind/cmocka-skip.c" -ldl -lcmocka; then
+	echo "valgrind: cannot build cmocka-skip.so"
+	echo "valgrind: 1 checks, 1 failed"
+	exit 1
+fi
+# tests where one process waits for the writer lock another holds: under valgrind
+# 3.19 they hang (F_OFD_SETLKW); they run in make check and the sanitizer build
+skip_contention='*lock*'
 vgopts=(--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
 	--show-leak-kinds=definite,indirect --track-fds=no -q
 	--suppressions="$top/tests/valgrind/xlutil.supp")
@@ -82,19 +92,22 @@ scripts=("$top"/tests/cli/test-cli-*.sh)
 [ -f "$top/tests/hook/test-hook.sh" ] && [ -f "$b/tests/fake/.libs/libfakexs.so" ] && scripts+=("$top/tests/hook/test-hook.sh")
 [ -f "$top/tests/net/test-wire.sh" ] && scripts+=("$top/tests/net/test-wire.sh")
 for t in "${scripts[@]}"; do
+	echo "$t" | grep -Eq -- "$only" || continue
 	rm -rf "$tmp/logs"
 	mkdir -p "$tmp/logs"
-	(cd "$b" && bash "$t") >"$tmp/run.log" 2>&1
+	(cd "$b" && timeout 900 bash "$t") >"$tmp/run.log" 2>&1
 	verdict "${t#$top/}" $?
 done
 
 for t in "$b"/tests/unit/test-*; do
 	[ -x "$t" ] && [ ! -d "$t" ] || continue
 	case $t in *.log | *.trs | *.o) continue ;; esac
+	echo "$t" | grep -Eq -- "$only" || continue
 	rm -rf "$tmp/logs"
 	mkdir -p "$tmp/logs"
-	(cd "$b" && LD_LIBRARY_PATH=$libpath valgrind "${vgopts[@]}" --log-file="$tmp/logs/unit.%p.log" \
-		"$(real "$t")") >"$tmp/run.log" 2>&1
+	(cd "$b" && LD_LIBRARY_PATH=$libpath LD_PRELOAD="$tmp/cmocka-skip.so" VIFMAC_CMOCKA_SKIP=$skip_contention \
+		VIFMAC_FAULT_KILLS=${VIFMAC_FAULT_KILLS:-20} timeout 900 valgrind "${vgopts[@]}" \
+		--log-file="$tmp/logs/unit.%p.log" "$(real "$t")") >"$tmp/run.log" 2>&1
 	verdict "${t#$b/}" $?
 done
 echo "valgrind: $checks checks, $failed failed"

@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The trust review of docs/security.md, enforced:
+#  1. the hook (hook/vif-vifmac.in) hands no value to a shell: hostile text in
+#     what "vifmac hotplug" prints (it quotes xenstore values: bridge, ip,
+#     vifname, domain names) and in the chained script's name is never run;
+#     a static check finds no eval and no unquoted expansion;
+#  2. an unprivileged local user (nobody, through setpriv) can use the
+#     read-only commands that need no registry, and can neither read nor
+#     change a registry in its 0750 folder (file 0640), nor claim;
+#  3. two admins at once: racing reserve / release / claim of one MAC, one
+#     wins cleanly and the others are refused, the registry stays whole.
+# Ends with "test-trust.sh: N checks, M failed".
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # make check runs .sh tests with sh
+set -u
+: "${VIFMAC:?run through make check}" "${TOP_SRCDIR:?}" "${TOP_BUILDDIR:?}"
+REGTOOL="$TOP_BUILDDIR/tests/integration/regtool"
+tmp=$(mktemp -d /tmp/vifmac-trust.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+unset VIFMAC_CONFIG
+checks=0
+failures=0
+
+ok() { checks=$((checks + 1)); }
+fail() {
+	checks=$((checks + 1))
+	failures=$((failures + 1))
+	echo "FAIL: $*" >&2
+}
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then ok; else fail "$what"; fi
+}
+
+# ------------------------------------------------------------------ 1. the hook
+echo "== the hook passes hostile values as data"
+check "static check of hook/vif-vifmac.in (no eval, no unquoted expansion)" \
+	python3 "$TOP_SRCDIR/tests/faults/check-hook-quoting.py" "$TOP_SRCDIR/hook/vif-vifmac.in"
+
+S=$tmp/scripts
+mkdir -p "$S"
+sed -e "s|@sbindir[@]|$tmp/none|g" "$TOP_SRCDIR/hook/vif-vifmac.in" >"$S/vif-vifmac"
+chmod +x "$S/vif-vifmac"
+# Xen's xen-hotplug-common.sh, reduced to what the hook uses; fatal and log
+# record their arguments, one per line, the way the stock ones pass them on
+# (xenstore-write "$*", logger "$@").
+cat >"$S/xen-hotplug-common.sh" <<'COMMON'
+fatal() { printf 'fatal:%s\n' "$*" >>"$TRUST_LOG"; exit 1; }
+log() { local level=$1; shift; printf 'log:%s:%s\n' "$level" "$*" >>"$TRUST_LOG"; }
+COMMON
+# the chained network script: records that it ran, and its argv
+cat >"$S/vif-bridge" <<'CHAIN'
+#!/bin/sh
+printf 'chained:%s\n' "$*" >>"$TRUST_LOG"
+CHAIN
+chmod +x "$S/vif-bridge"
+# "vifmac hotplug" stand-in: prints $FAKE_OUT, exits $FAKE_RC
+cat >"$tmp/fake-vifmac" <<'FAKE'
+#!/bin/sh
+printf '%s\n' "$FAKE_OUT"
+exit "$FAKE_RC"
+FAKE
+chmod +x "$tmp/fake-vifmac"
+
+M=$tmp/pwned
+hostile=(
+	"vif-vifmac: conflict: 02:00:c0:00:02:0a for vif 0 of \$(touch $M.1) (domid 5) is already in use"
+	"vif-vifmac: input: backend/vif/5/0/bridge = \`touch $M.2\`"
+	"vif-vifmac: policy: vif 0 of x; touch $M.3; on bridge br0"
+	"vif-vifmac: policy: ip 192.0.2.1
+touch $M.4"
+	"vif-vifmac: input: vifname \"\$(touch $M.5)\" '\$(touch $M.6)' \${IFS}\$(touch\${IFS}$M.7)"
+	"vif-vifmac: x | touch $M.8 & touch $M.9 > $M.10 < /dev/null"
+)
+n=0
+for out in "${hostile[@]}"; do
+	for cmd in online offline; do
+		n=$((n + 1))
+		: >"$tmp/log"
+		TRUST_LOG=$tmp/log VIFMAC=$tmp/fake-vifmac FAKE_OUT=$out FAKE_RC=1 XENBUS_PATH=backend/vif/5/0 \
+			vif=vif5.0 "$S/vif-vifmac" "$cmd" type_if=vif </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
+		rc=$?
+		if [ "$cmd" = online ]; then
+			check "online refusal $n exits 1 (got $rc)" [ "$rc" -eq 1 ]
+			check "online refusal $n: the admin sees the text verbatim" grep -qF -- "${out%%$'\n'*}" "$tmp/stderr"
+			check "online refusal $n: fatal() got it as one argument, verbatim" \
+				grep -qF -- "fatal:${out%%$'\n'*}" "$tmp/log"
+			check "online refusal $n: nothing chained" bash -c "! grep -q '^chained:' '$tmp/log'"
+		else
+			check "offline $n: never blocked (rc $rc)" [ "$rc" -eq 0 ]
+			check "offline $n: logged verbatim" grep -qF -- "${out%%$'\n'*}" "$tmp/log"
+		fi
+	done
+done
+# the chain name: from the policy, but never evaluated either
+for chain in "\$(touch $M.11)" "\`touch $M.12\`" "x;touch $M.13" "../../../../bin/sh -c 'touch $M.14'"; do
+	: >"$tmp/log"
+	TRUST_LOG=$tmp/log VIFMAC=$tmp/fake-vifmac FAKE_OUT="chain=$chain" FAKE_RC=0 XENBUS_PATH=backend/vif/5/0 \
+		vif=vif5.0 "$S/vif-vifmac" online type_if=vif </dev/null >/dev/null 2>"$tmp/stderr"
+	rc=$?
+	check "chain \"$chain\" is refused as a missing script (rc $rc)" [ "$rc" -eq 1 ]
+	check "chain \"$chain\": the refusal names it" grep -qF "does not exist or is not executable" "$tmp/log"
+done
+# a good chain runs with the hook's own argv
+: >"$tmp/log"
+TRUST_LOG=$tmp/log VIFMAC=$tmp/fake-vifmac FAKE_OUT="chain=vif-bridge" FAKE_RC=0 XENBUS_PATH=backend/vif/5/0 \
+	vif=vif5.0 "$S/vif-vifmac" online 'type_if=vif' </dev/null >/dev/null 2>&1
+check "a chain from the policy runs with the same argv" grep -qx 'chained:online type_if=vif' "$tmp/log"
+check "no hostile value was ever run" bash -c "! ls '$tmp' | grep -q pwned"
+ls "$tmp" | grep pwned >&2
+
+# ------------------------------------------------------------------ 2. an unprivileged user
+echo "== an unprivileged local user"
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null || ! getent passwd nobody >/dev/null; then
+	echo "SKIP: unprivileged checks need root and setpriv (util-linux)"
+else
+	chmod 0755 "$tmp"
+	as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+	P=$tmp/policy.conf
+	printf 'private_bridges = [ "xenbr0" ]\nregistry = "sqlite:%s/lib/registry.db"\n' "$tmp" >"$P"
+	chmod 0644 "$P"
+	R="sqlite:$tmp/lib/registry.db"
+	"$REGTOOL" "$R" claim 02:00:c0:00:02:0a '*' web1 11111111-1111-1111-1111-111111111111 0 xenbr0 192.0.2.10 >/dev/null
+	check "registry folder is 0750" [ "$(stat -c %a "$tmp/lib")" = 750 ]
+	check "registry file is 0640" [ "$(stat -c %a "$tmp/lib/registry.db")" = 640 ]
+	check "registry lock file is 0640" [ "$(stat -c %a "$tmp/lib/registry.db.lock")" = 640 ]
+	dump() { "$VIFMAC" --config "$P" list --json 2>&1; }
+	before=$(dump)
+	as_nobody "$VIFMAC" --config "$P" derive --bridge xenbr0 --ip 192.0.2.10 >"$tmp/out" 2>&1
+	check "nobody: derive works (policy only) [$(cat "$tmp/out")]" [ "$(cat "$tmp/out")" = 02:00:c0:00:02:0a ]
+	as_nobody "$VIFMAC" --config "$P" plan "$TOP_SRCDIR/tests/data/domains/web1.cfg" >/dev/null 2>&1
+	check "nobody: plan works" [ $? -eq 0 ]
+	for c in "list" "whois 02:00:c0:00:02:0a" "reserve 02:00:00:00:00:aa --note evil" "release 02:00:c0:00:02:0a" \
+		"gc" "export"; do
+		# shellcheck disable=SC2086
+		as_nobody "$VIFMAC" --config "$P" $c >"$tmp/out" 2>&1
+		rc=$?
+		check "nobody: $c is refused with exit 3 (got $rc: $(head -c 200 "$tmp/out"))" [ "$rc" -eq 3 ]
+	done
+	# a well-formed export to import (made by root from a scratch registry)
+	"$VIFMAC" --registry "sqlite:$tmp/src/r.db" reserve 02:00:00:00:00:bb --note evil >/dev/null 2>&1
+	"$VIFMAC" --registry "sqlite:$tmp/src/r.db" export >"$tmp/in.json" 2>/dev/null
+	chmod 0644 "$tmp/in.json"
+	as_nobody "$VIFMAC" --config "$P" import "$tmp/in.json" >"$tmp/out" 2>&1
+	rc=$?
+	check "nobody: import is refused with exit 3 (got $rc: $(head -c 200 "$tmp/out"))" [ "$rc" -eq 3 ]
+	XENBUS_PATH=backend/vif/5/0 as_nobody "$VIFMAC" --config "$P" hotplug online >"$tmp/out" 2>&1
+	rc=$?
+	check "nobody: hotplug online is refused (got $rc: $(head -c 200 "$tmp/out"))" [ "$rc" -ne 0 ]
+	check "nobody changed nothing" [ "$(dump)" = "$before" ]
+	check "nobody created no file" [ -z "$(find "$tmp/lib" -user nobody)" ]
+	# an admin who gives a group read access (0640 file, 0750 folder, group nogroup): reading is
+	# up to SQLite's WAL (it needs to write the -shm file); writing stays refused
+	chgrp -R "$(id -g nobody)" "$tmp/lib"
+	as_nobody "$VIFMAC" --config "$P" reserve 02:00:00:00:00:aa --note evil >"$tmp/out" 2>&1
+	rc=$?
+	check "group reader: reserve is refused with exit 3 (got $rc)" [ "$rc" -eq 3 ]
+	as_nobody "$VIFMAC" --config "$P" release 02:00:c0:00:02:0a >"$tmp/out" 2>&1
+	rc=$?
+	check "group reader: release is refused with exit 3 (got $rc)" [ "$rc" -eq 3 ]
+	as_nobody "$VIFMAC" --config "$P" list >"$tmp/out" 2>&1
+	echo "   (group reader: list exits $?: $(head -c 160 "$tmp/out"))"
+	check "group reader changed nothing" [ "$(dump)" = "$before" ]
+	chgrp -R root "$tmp/lib"
+fi
+
+# ------------------------------------------------------------------ 3. two admins at once
+echo "== admins racing on one MAC"
+R2="sqlite:$tmp/race/registry.db"
+"$VIFMAC" --registry "$R2" list >/dev/null 2>&1
+race() { # race N CMD...: N copies at once; prints their exit codes sorted
+	local n=$1 i
+	shift
+	for i in $(seq "$n"); do
+		("$@" >/dev/null 2>&1; echo $? >"$tmp/race.$i") &
+	done
+	wait
+	for i in $(seq "$n"); do cat "$tmp/race.$i"; done | sort | tr '\n' ' '
+}
+for round in 1 2 3; do
+	codes=$(race 8 "$VIFMAC" --registry "$R2" reserve 02:00:00:00:00:aa --note "admin")
+	check "8 reserves at once (round $round): one wins, 7 refused [$codes]" [ "$codes" = "0 1 1 1 1 1 1 1 " ]
+	n=$("$VIFMAC" --registry "$R2" whois 02:00:00:00:00:aa 2>/dev/null | grep -c reserved)
+	check "one reservation recorded (round $round, $n)" [ "$n" = 1 ]
+	codes=$(race 6 "$VIFMAC" --registry "$R2" release 02:00:00:00:00:aa)
+	check "6 releases at once (round $round): one releases, 5 find nothing [$codes]" [ "$codes" = "0 1 1 1 1 1 " ]
+	"$VIFMAC" --registry "$R2" whois 02:00:00:00:00:aa >/dev/null 2>&1
+	check "nothing left (round $round)" [ $? -eq 1 ]
+done
+# a reserve and claims for one MAC at once: one holder in the end
+for i in 1 2 3 4; do
+	("$VIFMAC" --registry "$R2" reserve 02:00:00:00:00:cc --note "admin $i" >/dev/null 2>&1; echo $? >"$tmp/mix.r$i") &
+	("$REGTOOL" "$R2" claim 02:00:00:00:00:cc '*' dom$i 0000000$i-0000-4000-8000-000000000000 0 xenbr0 192.0.2.$i \
+		>/dev/null 2>&1; echo $? >"$tmp/mix.c$i") &
+done
+wait
+wins=$(cat "$tmp"/mix.* | grep -c '^0$')
+check "reserve vs claim: exactly one of 8 wins ($wins)" [ "$wins" = 1 ]
+check "reserve vs claim: the others were refused as held (exit 1)" [ "$(cat "$tmp"/mix.* | grep -vc '^[01]$')" = 0 ]
+check "registry whole after the races" [ "$(sqlite3 "$tmp/race/registry.db" 'PRAGMA integrity_check')" = ok ]
+
+echo "$0: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]
