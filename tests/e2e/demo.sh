@@ -19,7 +19,7 @@ say ""
 say "===== vifmac demo: Xen $(xl info | sed -n 's/^xen_version *: //p') in QEMU, dom0 $(uname -r) ====="
 say ""
 sh_ 'grep -v "^#" /etc/xen/vifmac.conf'
-sh_ 'grep vif /etc/xen/xl.conf'
+sh_ 'grep "^vif" /etc/xen/xl.conf'
 sh_ 'grep vif /etc/xen/web1.cfg'
 sh_ 'vifmac derive --bridge xenbr0 --ip 192.0.2.10'
 say ""

@@ -200,6 +200,7 @@ sc_f() {
   stale=$(reg_json | jq -r '[.[] | select(.domain == "bravo" or .domain == "charlie3" or .domain == "delta2" or .domain == "echo") | "\(.domain)=\(.mac)"] | join(" ")' 2>&1)
   check_eq "claims of refused guests (bravo charlie3 delta2 echo):" "$stale" ""
   log_registry
+  cmd xl destroy alpha
   end
 }
 
@@ -214,7 +215,7 @@ qemu_args() {
   done
   return 1
 }
-HVM_WAIT=${HVM_WAIT:-180}
+HVM_WAIT=${HVM_WAIT:-240}
 sc_j() {
   begin j "HVM guest: vifmac xl-args puts the policy MAC on the emulated NIC; without it, refused"
   local args id qa nic lab=""
