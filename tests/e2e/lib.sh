@@ -169,7 +169,7 @@ check_refused() {
 check_msg() {
   local label=$1 line; shift
   line=$(grep -v 'exited with error status' $OUTF | awk -v n="$*" 'BEGIN{k=split(n,w," ")} {ok=1; for(i=1;i<=k;i++) if(index($0,w[i])==0) ok=0; if(ok){print; exit}}')
-  if [ -n "$line" ]; then ev "$label \"$(echo "$line" | sed 's/^.*script: //' | cut -c1-200)\""
+  if [ -n "$line" ]; then ev "$label \"$(echo "$line" | sed 's/^.*script: //' | cut -c1-300)\""
   else fail "$label: no line of the output contains all of: $*"; fi
 }
 check_absent() { if exists "$1"; then fail "domain $1 exists (domid $(domid_of $1))"; else ev "domain $1 absent"; fi; }

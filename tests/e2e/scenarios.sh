@@ -118,7 +118,12 @@ sc_e() {
   check_absent echo
   check_eq "registry holds for echo:" "$(reg_macs_of echo)" ""
   check_eq "registry holders of $MAC_E:" "$(reg_holders $MAC_E)" ""
+  # control: without the dummy link the same guest gets that MAC
   cmd /usr/sbin/ip link del e2edummy0
+  xl_create echo
+  check_rc0 "without e2edummy0: xl create echo"
+  if guest_ifaces echo; then check_eq "guest echo eth0" "$(gmac eth0)" $MAC_E; else fail "guest echo silent"; fi
+  cmd xl destroy echo
   end
 }
 
@@ -222,7 +227,7 @@ sc_j() {
   # without xl-args: QEMU starts with a random MAC, the hook must refuse
   xl_create juliet
   check_refused "xl create juliet without xl-args"
-  check_msg "message names the MAC to use:" $MAC_J
+  check_msg "message names the MAC to use:" mac=$MAC_J
   check_absent juliet
   check_eq "registry holds for juliet:" "$(reg_macs_of juliet)" ""
   # with xl-args
