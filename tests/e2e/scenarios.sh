@@ -13,8 +13,8 @@ MAC_J=02:00:c0:00:02:32      # 192.0.2.50 (HVM)
 TAB_10=52:54:00:aa:00:10     # the operator table's 198.51.100.10
 TAB_11=52:54:00:aa:00:11     # and 198.51.100.11
 
-ONLY=$(sed -n 's/.*e2e_only=\([a-z,]*\).*/\1/p' /proc/cmdline)
-want() { [ -z "$ONLY" ] || case ",$ONLY," in *",$1,"*) return 0;; *) return 1;; esac; }
+ONLY=$(sed -n 's/.*e2e_only=\([a-z+]*\).*/\1/p' /proc/cmdline)   # "a+b+c"
+want() { [ -z "$ONLY" ] || case "+$ONLY+" in *"+$1+"*) return 0;; *) return 1;; esac; }
 
 # ------------------------------------------------------------ set-up
 write_table
