@@ -27,7 +27,7 @@
 
 #include "vifmac-registry-internal.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define APPLICATION_ID 0x76666d63 /* "vfmc" */
 #define DEFAULT_TIMEOUT_MS 5000
 
@@ -93,6 +93,11 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX pool_released_owner ON pool_released (uuid, devid);"
 	"CREATE INDEX pool_released_pool ON pool_released (pool, mac);",
+	/* 2 → 3: a released pool address also remembers its last owner's domain
+	 * name: a domain created again from a config without uuid= has a new
+	 * UUID, and should still get its address back */
+	"ALTER TABLE pool_released ADD COLUMN domain TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX pool_released_domain ON pool_released (domain, devid);",
 };
 
 #define COLS "id, mac, scope_key, state, domain, uuid, devid, bridge, ip, host, created, updated, note, source"
@@ -135,12 +140,12 @@ static const char *const stmt_sql[_ST_MAX] = {
 	[ST_IP_INSERT] = "INSERT OR IGNORE INTO record_ips (ip, record_id) VALUES (?1, ?2)",
 	[ST_RELEASE] = "DELETE FROM records WHERE uuid = ?1 AND state = 'active' AND (?2 < 0 OR devid = ?2)"
 		       " AND (?3 IS NULL OR mac = ?3) AND updated <= ?4",
-	[ST_RELEASE_POOL] = "INSERT OR REPLACE INTO pool_released (mac, pool, uuid, devid, released)"
-			    " SELECT mac, substr(source, 6), uuid, devid, ?5 FROM records"
+	[ST_RELEASE_POOL] = "INSERT OR REPLACE INTO pool_released (mac, pool, uuid, devid, released, domain)"
+			    " SELECT mac, substr(source, 6), uuid, devid, ?5, domain FROM records"
 			    " WHERE uuid = ?1 AND state = 'active' AND (?2 < 0 OR devid = ?2)"
 			    " AND (?3 IS NULL OR mac = ?3) AND updated <= ?4 AND source LIKE 'pool:%'",
-	[ST_MOVE_POOL] = "INSERT OR REPLACE INTO pool_released (mac, pool, uuid, devid, released)"
-			 " SELECT mac, substr(source, 6), uuid, devid, ?4 FROM records"
+	[ST_MOVE_POOL] = "INSERT OR REPLACE INTO pool_released (mac, pool, uuid, devid, released, domain)"
+			 " SELECT mac, substr(source, 6), uuid, devid, ?4, domain FROM records"
 			 " WHERE uuid = ?1 AND devid = ?2 AND state = 'active' AND mac <> ?3 AND source LIKE 'pool:%'",
 	[ST_UNRESERVE] = "DELETE FROM records WHERE mac = ?1 AND state = 'reserved'",
 	[ST_LIST] = "SELECT " COLS " FROM records ORDER BY mac, scope_key",
@@ -1465,19 +1470,34 @@ static int allocate_in(struct sqlite_registry *s, const char *const *pools, size
 		if (r < 0)
 			return r;
 	}
-	/* sticky: what this vif holds from these pools, or held last (its own, quarantine or not) */
-	for (int pass = 0; pass < 2; pass++) {
+	/*
+	 * sticky: what this vif holds from these pools, or held last (its own,
+	 * quarantine or not), or what a vif of the same devid of a domain of
+	 * the same name held last: `xl create` of a config without uuid= gives
+	 * the domain a new UUID each time, and it is still the same guest.
+	 * (Names are unique among a host's domains, and a pool registry is
+	 * one host's.)
+	 */
+	static const char *const sticky[] = {
+		"SELECT mac FROM records WHERE uuid = ?1 AND devid = ?2 AND state = 'active'"
+		" AND source = 'pool:' || ?3 LIMIT 1",
+		"SELECT mac FROM pool_released WHERE uuid = ?1 AND devid = ?2 AND pool = ?3"
+		" ORDER BY released DESC LIMIT 1",
+		"SELECT mac FROM pool_released WHERE domain = ?1 AND devid = ?2 AND pool = ?3"
+		" ORDER BY released DESC LIMIT 1",
+	};
+	for (size_t pass = 0; pass < ARRAY_SIZE(sticky); pass++) {
+		const char *key = pass < 2 ? owner->uuid : owner->domain;
+
+		if (!key[0] || (pass == 2 && strcmp(key, "-") == 0))
+			continue;
 		for (size_t i = 0; i < n; i++) {
 			sqlite3_stmt *st;
 
-			r = prep(s, pass == 0 ? "SELECT mac FROM records WHERE uuid = ?1 AND devid = ?2 AND state = 'active'"
-						" AND source = 'pool:' || ?3 LIMIT 1" :
-						"SELECT mac FROM pool_released WHERE uuid = ?1 AND devid = ?2 AND pool = ?3"
-						" ORDER BY released DESC LIMIT 1",
-				 &st);
+			r = prep(s, sticky[pass], &st);
 			if (r < 0)
 				return r;
-			sqlite3_bind_text(st, 1, owner->uuid, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 			sqlite3_bind_int(st, 2, owner->devid);
 			sqlite3_bind_text(st, 3, pools[i], -1, SQLITE_STATIC);
 			r = first_text(s, st, mac, sizeof(mac));

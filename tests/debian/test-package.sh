@@ -8,6 +8,8 @@
 #
 # The debootstrap tree is cached (a tarball) in $VIFMAC_CACHE, default
 # /var/cache/vifmac-tests, outside the source tree so that fresh clones reuse it.
+# With VIFMAC_DEBS_OUT=DIR the built .debs are also copied to DIR (the
+# end-to-end suite then installs these very packages in its Xen dom0).
 set -u
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 cache=${VIFMAC_CACHE:-/var/cache/vifmac-tests}
@@ -50,6 +52,9 @@ debs=$(ls "$work"/src/*.deb | grep -v -- -dbgsym)
 echo "built: $(for d in $debs; do basename "$d"; done | tr '\n' ' ')"
 checks=$((checks + 1))
 [ "$(echo "$debs" | wc -l)" -eq 3 ] || fail "expected 3 packages (vifmac, libvifmac0, libvifmac-dev)"
+if [ -n "${VIFMAC_DEBS_OUT:-}" ]; then
+	rm -rf "$VIFMAC_DEBS_OUT" && mkdir -p "$VIFMAC_DEBS_OUT" && cp $debs "$VIFMAC_DEBS_OUT/"
+fi
 
 # ---- lintian: no errors, no warnings ----
 checks=$((checks + 1))

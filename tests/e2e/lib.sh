@@ -23,8 +23,9 @@ write_policy() {
 # vifmac policy for the end-to-end lab
 prefix = "02:00"
 private_bridges = [ "xenbr0", "xenbr1" ]
-public_bridges = [ "xenpub" ]
+public_bridges = [ "xenpub", "xenpool" ]
 public_table = "/etc/xen/vifmac-table.txt"
+bridge_pools = [ "xenpool=block" ]
 scope = "$1"
 registry = "sqlite:/var/lib/vifmac/registry.db"
 POL
@@ -150,6 +151,11 @@ reg_macs_of() { reg_json | jq -r --arg d "$1" '[.[] | select(.domain == $d) | .m
 reg_holders() { reg_json | jq -r --arg m "$1" '[.[] | select(.mac == $m) | (.domain // "(reserved)")] | sort | join(" ")' 2>&1; }
 reg_snapshot() { reg_json | jq -S 'sort_by(.mac, .scope)' 2>&1; }
 log_registry() { log "registry:"; reg_claims | while IFS= read -r l; do log "  $l"; done; }
+
+# pkg_status PACKAGE: its Status line in dom0's dpkg database
+pkg_status() {
+  awk -v p="$1" '/^Package: / {cur = $2} cur == p && /^Status: / {sub(/^Status: /, ""); print; exit}' /var/lib/dpkg/status 2>&1
+}
 
 # ------------------------------------------------------------ assertions
 # Each check records evidence (PASS) or a failure; scenario_end prints one line.

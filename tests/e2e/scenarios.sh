@@ -1,5 +1,6 @@
 #!/usr/bin/bash
-# The end-to-end scenarios (issue 5, 2a-2j), run inside dom0 in one boot.
+# The end-to-end scenarios (issue 5's a-j, issue 6's k, issue 7's l), run
+# inside dom0 in one boot.
 # Each prints one "@@E2E RESULT" line; tests/e2e/run turns them into the report.
 . /e2e/lib.sh
 
@@ -10,6 +11,10 @@ MAC_H=02:00:c0:00:02:0b      # 192.0.2.11, hot-plugged with vifmac network-attac
 MAC_H2=02:00:c0:00:02:0c     # 192.0.2.12, what plain xl network-attach should have used
 MAC_I=02:00:c0:00:02:1e      # 192.0.2.30
 MAC_J=02:00:c0:00:02:32      # 192.0.2.50 (HVM)
+MAC_K=02:00:c0:00:02:3c      # 192.0.2.60, used first by a "foreign machine" on xenbr0
+POOL_0=52:54:00:bb:00:00     # the operator's range for xenpool: ...:00-...:07
+POOL_1=52:54:00:bb:00:01
+POOL_2=52:54:00:bb:00:02
 TAB_10=52:54:00:aa:00:10     # the operator table's 198.51.100.10
 TAB_11=52:54:00:aa:00:11     # and 198.51.100.11
 
@@ -31,11 +36,23 @@ guest_cfg delta pv "bridge=xenpub,ip=198.51.100.10"
 guest_cfg delta2 pv "bridge=xenpub,ip=198.51.100.99"
 guest_cfg echo pv "bridge=xenbr0,ip=192.0.2.20"
 guest_cfg india pv "bridge=xenbr0,ip=192.0.2.30" "bridge=xenpub,ip=198.51.100.11"
+guest_cfg kilo pv "bridge=xenbr0,ip=192.0.2.60"
+guest_cfg lima1 pv "bridge=xenpool,ip=203.0.113.21"
+guest_cfg lima2 pv "bridge=xenpool,ip=203.0.113.22"
+guest_cfg lima3 pv "bridge=xenpool,ip=203.0.113.23"
 guest_cfg juliet hvm "bridge=xenbr0,ip=192.0.2.50,model=e1000"
 
 # ------------------------------------------------------------ a
 sc_a() {
-  begin a "PV guest on a private bridge, hook from xl.conf vif.default.script"
+  begin a "vifmac installed from its .deb; PV guest on a private bridge, hook from xl.conf vif.default.script"
+  # dom0 got vifmac by dpkg -i of the packages (tests/e2e/run): dpkg's own
+  # record, the files it lists, and the registry folder its postinst made
+  check_eq "dpkg status vifmac, libvifmac0:" "$(pkg_status vifmac) / $(pkg_status libvifmac0)" \
+    "install ok installed / install ok installed"
+  check_eq "files of the vifmac package:" \
+    "$(grep -x -e /usr/sbin/vifmac -e /etc/xen/scripts/vif-vifmac -e /etc/xen/vifmac.conf /var/lib/dpkg/info/vifmac.list 2>&1 | sort | tr '\n' ' ')" \
+    "/etc/xen/scripts/vif-vifmac /etc/xen/vifmac.conf /usr/sbin/vifmac "
+  check_eq "/var/lib/vifmac (postinst) mode, owner:" "$(stat -c '%a %U' /var/lib/vifmac 2>&1)" "750 root"
   xl_create alpha
   check_rc0 "xl create alpha"
   if guest_ifaces alpha; then check_eq "guest alpha eth0" "$(gmac eth0)" $MAC_A
@@ -209,6 +226,89 @@ sc_f() {
   end
 }
 
+# ------------------------------------------------------------ k
+# A machine vifmac does not manage (another operator's host on the same
+# segment) uses 02:00:c0:00:02:3c first: a network namespace behind a veth
+# port of xenbr0, invisible to dom0's own link list. The bridge learns its
+# MAC from the frames it sends; the hook must find it there and refuse.
+IP=/usr/sbin/ip
+sc_k() {
+  begin k "a foreign machine on the bridge uses the MAC first: xl create refused by the wire check"
+  cmd $IP netns add foreign
+  cmd $IP link add e2efor0 type veth peer name f0 netns foreign
+  cmd $IP -n foreign link set f0 address $MAC_K
+  cmd $IP link set e2efor0 master xenbr0 up
+  cmd $IP -n foreign addr add 192.0.2.60/24 dev f0
+  cmd $IP -n foreign link set f0 up
+  # the foreign machine speaks: ARP requests with its MAC as the source
+  cmd $IP netns exec foreign /bin/busybox arping -c 3 -w 4 -I f0 192.0.2.1
+  check_eq "dom0 links carrying $MAC_K:" "$($IP -o link | grep -c -i "$MAC_K")" 0
+  cmd $IP -o link show dev e2efor0
+  check_eq "e2efor0 on xenbr0:" "$(grep -o 'master [a-z0-9]*' $OUTF)" "master xenbr0"
+  cmd /usr/sbin/bridge fdb show br xenbr0
+  check_msg "the kernel's FDB:" $MAC_K e2efor0
+  cmd $VIFMAC seen $MAC_K
+  check_eq "vifmac seen $MAC_K exit status (1: seen)" "$RC" 1
+  check_msg "vifmac seen:" fdb bridge xenbr0 port e2efor0
+  xl_create kilo
+  check_refused "xl create kilo"
+  check_msg "message:" $MAC_K xenbr0 e2efor0
+  check_absent kilo
+  check_eq "registry holds for kilo:" "$(reg_macs_of kilo)" ""
+  check_eq "registry holders of $MAC_K:" "$(reg_holders $MAC_K)" ""
+  # control: the foreign machine leaves (its port, and what the bridge
+  # learned there, go with it); the same guest then gets the MAC
+  cmd $IP link del e2efor0
+  cmd $IP netns del foreign
+  xl_create kilo
+  check_rc0 "foreign machine gone: xl create kilo"
+  if guest_ifaces kilo; then check_eq "guest kilo eth0" "$(gmac eth0)" $MAC_K; else fail "guest kilo silent"; fi
+  check_eq "registry holds for kilo:" "$(reg_macs_of kilo)" $MAC_K
+  cmd xl destroy kilo
+  end
+}
+
+# ------------------------------------------------------------ l
+# The operator's range for the public bridge xenpool (bridge_pools in the
+# policy): imported with vifmac pool import, handed out lowest first, sticky
+# per domain, a released address kept in quarantine (24 h by default).
+sc_l() {
+  begin l "public bridge with a range pool: the first guest gets the lowest address, the second the next one"
+  cat >/etc/xen/vifmac-block.txt <<B
+# the operator's block for xenpool
+52:54:00:bb:00:00-52:54:00:bb:00:07
+B
+  cmd $VIFMAC pool import block /etc/xen/vifmac-block.txt
+  check_rc0 "vifmac pool import block"
+  xl_create lima1
+  check_rc0 "xl create lima1"
+  if guest_ifaces lima1; then check_eq "guest lima1 eth0" "$(gmac eth0)" $POOL_0; else fail "guest lima1 silent"; fi
+  check_eq "xl network-list lima1 devid 0" "$(xl_mac lima1 0)" $POOL_0
+  xl_create lima2
+  check_rc0 "xl create lima2"
+  if guest_ifaces lima2; then check_eq "guest lima2 eth0 (the next address)" "$(gmac eth0)" $POOL_1; else fail "guest lima2 silent"; fi
+  check_eq "xl network-list lima2 devid 0" "$(xl_mac lima2 0)" $POOL_1
+  check_eq "registry holds for lima1, lima2:" "$(reg_macs_of lima1) $(reg_macs_of lima2)" "$POOL_0 $POOL_1"
+  cmd $VIFMAC whois $POOL_1
+  check_msg "whois:" $POOL_1 lima2 source pool:block
+  cmd $VIFMAC pool show block --json
+  check_eq "pool block size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 2 6"
+  # sticky: destroyed and created again (a new UUID: the config has no
+  # uuid=), lima1 gets its address back
+  cmd xl destroy lima1
+  xl_create lima1
+  check_rc0 "xl create lima1 again"
+  if guest_ifaces lima1; then check_eq "guest lima1 eth0 again (sticky)" "$(gmac eth0)" $POOL_0; else fail "guest lima1 silent after re-create"; fi
+  # quarantine: lima2's released address is not given to a new guest
+  cmd xl destroy lima2
+  xl_create lima3
+  check_rc0 "xl create lima3"
+  if guest_ifaces lima3; then check_eq "guest lima3 eth0 (not lima2's, in quarantine)" "$(gmac eth0)" $POOL_2; else fail "guest lima3 silent"; fi
+  log_registry
+  cmd xl destroy lima1; cmd xl destroy lima3
+  end
+}
+
 # ------------------------------------------------------------ j
 # qemu_args DOMID: the command line of that domain's device model
 qemu_args() {
@@ -264,7 +364,7 @@ sc_j() {
   fi
 }
 
-for s in a b c d e i g h f j; do
+for s in a b c d e i k l g h f j; do
   want $s || continue
   sc_$s
   log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"

@@ -182,8 +182,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Allocates for (uuid, 0) on xenpub; returns the result, the MAC in @mac. */
-static int alloc(struct env *e, const char *uuid, const char *ip, char *mac)
+/* Allocates for vif 0 of domain @name (may be "") @uuid on xenpub; returns the result, the MAC in @mac. */
+static int alloc_named(struct env *e, const char *uuid, const char *name, const char *ip, char *mac)
 {
 	static const char *const pools[] = { "ipam", "block" };
 	struct vifmac_record owner, rec, holder;
@@ -192,6 +192,7 @@ static int alloc(struct env *e, const char *uuid, const char *ip, char *mac)
 
 	vifmac_record_init(&owner);
 	snprintf(owner.uuid, sizeof(owner.uuid), "%s", uuid);
+	snprintf(owner.domain, sizeof(owner.domain), "%s", name);
 	owner.devid = 0;
 	snprintf(owner.bridge, sizeof(owner.bridge), "xenpub");
 	if (ip)
@@ -204,6 +205,27 @@ static int alloc(struct env *e, const char *uuid, const char *ip, char *mac)
 		vifmac_mac_format(&holder.mac, mac);
 	}
 	return r;
+}
+
+/* The first column of the first row of @sql on the registry file (read in a connection of its own). */
+static int sql_count(struct env *e, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n;
+
+	assert_int_equal(sqlite3_open_v2(e->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static int alloc(struct env *e, const char *uuid, const char *ip, char *mac)
+{
+	return alloc_named(e, uuid, "", ip, mac);
 }
 
 static void test_range_hands_out_the_lowest_free_address(void **state)
@@ -254,6 +276,32 @@ static void test_same_vif_gets_the_same_mac_again_even_after_release(void **stat
 	e->fake.now += 3 * 86400;
 	assert_int_equal(alloc(e, UUID_A, NULL, m3), 0);
 	assert_string_equal(m1, m3);
+}
+
+static void test_domain_created_again_with_a_new_uuid_gets_its_address_by_name(void **state)
+{
+	struct env *e = *state;
+	char m[VIFMAC_MAC_STRLEN];
+
+	assert_int_equal(alloc_named(e, UUID_A, "lima1", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+	assert_int_equal(alloc_named(e, UUID_B, "lima2", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+	/* xl destroy lima1; xl create lima1.cfg (no uuid=): a new UUID, the same guest */
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_A, 0), 1);
+	assert_int_equal(alloc_named(e, UUID_C, "lima1", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+	assert_int_equal(sql_count(e, "SELECT count(*) FROM pool_released"), 0);
+	/* lima2's address stays in quarantine for other names (and nameless owners) */
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_B, 0), 1);
+	assert_int_equal(alloc_named(e, UUID_D, "lima3", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:02");
+	assert_int_equal(alloc_named(e, UUID_E, "", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:03");
+	/* and comes back to lima2, under any UUID, after days */
+	e->fake.now += 3 * 86400;
+	assert_int_equal(alloc_named(e, "ffffffff-0000-4000-8000-000000000006", "lima2", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
 }
 
 static void test_released_address_waits_out_its_quarantine(void **state)
@@ -371,6 +419,33 @@ static void test_schema_1_registry_is_migrated_keeping_its_records(void **state)
 	import(e, "block", P "range4.pool");
 }
 
+static void test_schema_2_registry_is_migrated_keeping_released_addresses(void **state)
+{
+	struct env *e = *state;
+	char m[VIFMAC_MAC_STRLEN];
+	sqlite3 *db;
+	char url[160];
+
+	assert_int_equal(alloc_named(e, UUID_A, "lima1", NULL, m), 0);
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_A, 0), 1);
+	vifmac_registry_close(e->reg);
+	/* back to what version 2 of the schema was: no domain in pool_released */
+	assert_int_equal(sqlite3_open(e->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX pool_released_domain;"
+					  " ALTER TABLE pool_released DROP COLUMN domain; PRAGMA user_version = 2",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	snprintf(url, sizeof(url), "sqlite:%s", e->path);
+	assert_int_equal(vifmac_registry_open(e->ctx, url, &e->reg), 0);
+	assert_int_equal(sql_count(e, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_count(e, "SELECT count(*) FROM pool_released WHERE domain = ''"), 1);
+	/* the address released under version 2 is still in quarantine, and still its owner's */
+	assert_int_equal(alloc(e, UUID_B, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+	assert_int_equal(alloc(e, UUID_A, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+}
+
 static void test_hotplug_allocates_on_a_pool_bridge(void **state)
 {
 	struct env *e = *state;
@@ -424,12 +499,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_table_entry_held_by_another_owner_is_a_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_vif_gets_the_same_mac_again_even_after_release, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_domain_created_again_with_a_new_uuid_gets_its_address_by_name, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_released_address_waits_out_its_quarantine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserved_addresses_are_never_allocated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exhaustion_is_refused_naming_pool_and_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_refuses_overlap_with_another_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_pool_is_enoent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_1_registry_is_migrated_keeping_its_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_2_registry_is_migrated_keeping_released_addresses, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_hotplug_allocates_on_a_pool_bridge, setup, teardown),
 	};
 

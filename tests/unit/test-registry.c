@@ -244,7 +244,7 @@ static void test_open_creates_folder_0750_and_file_0640_in_wal_mode(void **state
 	assert_int_equal(st.st_mode & 07777, 0640);
 	vifmac_registry_close(f->reg);
 	f->reg = NULL;
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(f->path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 	*state = f;
 	teardown(state);
