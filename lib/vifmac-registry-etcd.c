@@ -27,7 +27,9 @@
  * owner unknown to the registry"), so a new claim is one round trip.
  */
 #include <ctype.h>
+#define CURL_DISABLE_TYPECHECK 1 /* curl_easy_setopt is called through a pointer */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -39,6 +41,92 @@
 #include <unistd.h>
 
 #include "vifmac-registry-internal.h"
+
+/*
+ * libcurl and json-c are loaded with dlopen when an etcd: registry is opened,
+ * not linked: they bring ~30 shared objects (TLS, Kerberos, LDAP, ssh, ...)
+ * whose loading cost every vifmac process ~6 ms, every vif hotplug included,
+ * on hosts that use the SQLite default (docs/performance.md). The calls below
+ * go through these pointers (the macros after the table), with the types of
+ * the libraries' own declarations.
+ */
+#define CURL_SONAME "libcurl.so.4"
+#define JSONC_SONAME "libjson-c.so.5"
+#define ETCD_DL_SYMBOLS(X)                                                                                       \
+	X(0, curl_easy_cleanup) X(0, curl_easy_getinfo) X(0, curl_easy_init) X(0, curl_easy_perform)             \
+	X(0, curl_easy_setopt) X(0, curl_easy_strerror) X(0, curl_global_cleanup) X(0, curl_global_init)         \
+	X(0, curl_slist_append) X(0, curl_slist_free_all)                                                        \
+	X(1, json_object_array_add) X(1, json_object_array_get_idx) X(1, json_object_array_length)               \
+	X(1, json_object_get_boolean) X(1, json_object_get_int) X(1, json_object_get_int64)                     \
+	X(1, json_object_get_string) X(1, json_object_new_int64)                                                 \
+	X(1, json_object_is_type) X(1, json_object_new_array) X(1, json_object_new_int)                          \
+	X(1, json_object_new_object) X(1, json_object_new_string) X(1, json_object_object_add)                   \
+	X(1, json_object_object_get_ex) X(1, json_object_put) X(1, json_object_to_json_string_ext)               \
+	X(1, json_tokener_parse)
+
+static struct {
+	bool loaded;
+#define X(lib, name) typeof(name) *name;
+	ETCD_DL_SYMBOLS(X)
+#undef X
+} dl;
+
+/* Loads both libraries once per process (kept loaded: they are not unloaded safely). */
+static int etcd_dl_load(struct vifmac_ctx *ctx, const char *url)
+{
+	static const char *const sonames[] = { CURL_SONAME, JSONC_SONAME };
+	static const char *const packages[] = { "libcurl4", "libjson-c5" };
+	void *h[2];
+
+	if (dl.loaded)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		h[i] = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+		if (!h[i])
+			return vifmac_set_error(ctx, -ELIBACC,
+						"registry %s: the etcd backend needs %s (Debian package %s): %s", url,
+						sonames[i], packages[i], dlerror());
+	}
+#define X(lib, name)                                                                                              \
+	if (!(dl.name = (typeof(name) *)dlsym(h[lib], #name)))                                                   \
+		return vifmac_set_error(ctx, -ELIBACC, "registry %s: %s has no %s: %s", url, sonames[lib], #name, \
+					dlerror());
+	ETCD_DL_SYMBOLS(X)
+#undef X
+	dl.loaded = true;
+	return 0;
+}
+
+#undef curl_easy_getinfo /* curl.h's own pass-through macros */
+#undef curl_easy_setopt
+#define curl_easy_cleanup (*dl.curl_easy_cleanup)
+#define curl_easy_getinfo (*dl.curl_easy_getinfo)
+#define curl_easy_init (*dl.curl_easy_init)
+#define curl_easy_perform (*dl.curl_easy_perform)
+#define curl_easy_setopt (*dl.curl_easy_setopt)
+#define curl_easy_strerror (*dl.curl_easy_strerror)
+#define curl_global_cleanup (*dl.curl_global_cleanup)
+#define curl_global_init (*dl.curl_global_init)
+#define curl_slist_append (*dl.curl_slist_append)
+#define curl_slist_free_all (*dl.curl_slist_free_all)
+#define json_object_array_add (*dl.json_object_array_add)
+#define json_object_array_get_idx (*dl.json_object_array_get_idx)
+#define json_object_array_length (*dl.json_object_array_length)
+#define json_object_get_boolean (*dl.json_object_get_boolean)
+#define json_object_get_int (*dl.json_object_get_int)
+#define json_object_get_int64 (*dl.json_object_get_int64)
+#define json_object_get_string (*dl.json_object_get_string)
+#define json_object_new_int64 (*dl.json_object_new_int64)
+#define json_object_is_type (*dl.json_object_is_type)
+#define json_object_new_array (*dl.json_object_new_array)
+#define json_object_new_int (*dl.json_object_new_int)
+#define json_object_new_object (*dl.json_object_new_object)
+#define json_object_new_string (*dl.json_object_new_string)
+#define json_object_object_add (*dl.json_object_object_add)
+#define json_object_object_get_ex (*dl.json_object_object_get_ex)
+#define json_object_put (*dl.json_object_put)
+#define json_object_to_json_string_ext (*dl.json_object_to_json_string_ext)
+#define json_tokener_parse (*dl.json_tokener_parse)
 
 #define DEFAULT_PREFIX "/vifmac/"
 #define DEFAULT_TIMEOUT_MS 5000
@@ -1657,6 +1745,9 @@ static int etcd_open(struct vifmac_registry *reg, const char *location)
 	char err[256];
 	int r;
 
+	r = etcd_dl_load(reg->ctx, reg->url);
+	if (r < 0)
+		return r;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return vifmac_set_error(reg->ctx, -EIO, "registry %s: libcurl does not start", reg->url);
 	e = calloc(1, sizeof(*e));

@@ -96,8 +96,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	/* 2 → 3: a released pool address also remembers its last owner's domain
 	 * name: a domain created again from a config without uuid= has a new
 	 * UUID, and should still get its address back */
-	"ALTER TABLE pool_released ADD COLUMN domain TEXT NOT NULL DEFAULT '';"
-	"CREATE INDEX pool_released_domain ON pool_released (domain, devid);",
+	("ALTER TABLE pool_released ADD COLUMN domain TEXT NOT NULL DEFAULT '';"
+	 "CREATE INDEX pool_released_domain ON pool_released (domain, devid);"),
 };
 
 #define COLS "id, mac, scope_key, state, domain, uuid, devid, bridge, ip, host, created, updated, note, source"

@@ -123,6 +123,9 @@ check "libvifmac-dev: pkg-config finds it" in_root sh -c \
 	'test -f /usr/include/vifmac.h && ls /usr/lib/*/pkgconfig/libvifmac.pc >/dev/null'
 check "the registry is created 0640 in its folder" in_root sh -c \
 	'vifmac reserve 02:00:00:00:00:01 --note router >/dev/null && [ "$(stat -c %a /var/lib/vifmac/registry.db)" = 640 ]'
+check "etcd: libcurl4 and libjson-c5 came as Recommends, the backend loads them" in_root sh -c \
+	'dpkg-query -W -f="\${Status}\n" libcurl4 libjson-c5 | grep -c "install ok installed" | grep -qx 2 &&
+	 { vifmac --registry etcd:http://127.0.0.1:9 list 2>/tmp/err; grep -q "no etcd member answered" /tmp/err; }'
 # a registry the policy puts elsewhere
 in_root sh -c 'mkdir -p /srv && echo "registry = \"sqlite:/srv/vifmac/registry.db\"" >> /etc/xen/vifmac.conf'
 check "a registry elsewhere (registry=) works" in_root sh -c \
