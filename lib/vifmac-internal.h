@@ -101,6 +101,7 @@ const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ct
  * -EINVAL @err says what is wrong.
  */
 int vifmac_etcd_endpoints_parse(const char *list, char ***ret_endpoints, size_t *ret_n, char *err, size_t errsize);
+int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, size_t n_ranges);
 
 /* ---------------------------------------------------------------- conf files */
 

@@ -306,7 +306,7 @@ static char *b64_encode(const char *s, size_t n)
 	return out;
 }
 
-/* Decodes @s into a malloc'd NUL-terminated string; NULL when malformed or ENOMEM. */
+/* Decodes @s into a malloc'd NUL-terminated string; NULL with errno EINVAL when malformed, ENOMEM. */
 static char *b64_decode(const char *s, size_t *ret_len)
 {
 	size_t n = strlen(s);
@@ -324,6 +324,7 @@ static char *b64_decode(const char *s, size_t *ret_len)
 		c = strchr(b64chars, s[i]);
 		if (!c || s[i] == '\0') {
 			free(out);
+			errno = EINVAL;
 			return NULL;
 		}
 		v = (v << 6) | (uint32_t)(c - b64chars);
@@ -1012,7 +1013,9 @@ static void snapshot_free(struct snapshot *s)
 static int snapshot_parse(struct etcd_registry *e, struct snapshot *s, json_object *answer, json_object *responses)
 {
 	json_object *header, *rev;
-	size_t n = responses ? json_object_array_length(responses) : 0;
+	/* json-c's array calls assert the type: every value is checked first (an
+	 * answer from a broken member or proxy is refused, not a crash) */
+	size_t n = responses && json_object_is_type(responses, json_type_array) ? json_object_array_length(responses) : 0;
 
 	snapshot_clear(s);
 	if (!json_object_object_get_ex(answer, "header", &header) ||
@@ -1028,32 +1031,78 @@ static int snapshot_parse(struct etcd_registry *e, struct snapshot *s, json_obje
 			return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer without its range", e->url);
 		if (!json_object_object_get_ex(rr, "kvs", &kvs))
 			continue; /* none: the gateway leaves empty lists out */
+		if (!json_object_is_type(kvs, json_type_array))
+			return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a range whose kvs is not a list", e->url);
 		m = json_object_array_length(kvs);
 		v = realloc(s->kvs, (s->n_kvs + m) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		s->kvs = v;
 		for (size_t j = 0; j < m; j++) {
-			json_object *kv = json_object_array_get_idx(kvs, j), *k, *val, *mod;
+			json_object *kv = json_object_array_get_idx(kvs, j), *k = NULL, *val = NULL, *mod;
 			struct kv *x = &s->kvs[s->n_kvs];
 
 			memset(x, 0, sizeof(*x));
-			if (!json_object_object_get_ex(kv, "key", &k))
+			if (!json_object_object_get_ex(kv, "key", &k) || !json_object_is_type(k, json_type_string))
 				return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a key-value without a key", e->url);
+			if (json_object_object_get_ex(kv, "value", &val) && !json_object_is_type(val, json_type_string))
+				return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a value that is not a string",
+							e->url);
 			x->key = b64_decode(json_object_get_string(k), NULL);
-			x->value = json_object_object_get_ex(kv, "value", &val) ?
-					   b64_decode(json_object_get_string(val), NULL) :
-					   strdup("");
+			x->value = val ? b64_decode(json_object_get_string(val), NULL) : strdup("");
 			x->mod = json_object_object_get_ex(kv, "mod_revision", &mod) ? json_int64_of(mod) : 0;
 			if (!x->key || !x->value) {
 				free(x->key);
 				free(x->value);
-				return -ENOMEM;
+				if (errno == ENOMEM)
+					return -ENOMEM;
+				return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a key or value that is not base64",
+							e->url);
 			}
 			s->n_kvs++;
 		}
 	}
 	return 0;
+}
+
+/*
+ * For tests/fuzz/fuzz-etcd-answer.c: what this backend does with an answer
+ * to a txn that read @n_ranges ranges -- parse it, take its key-values,
+ * parse every value as a record -- without a cluster. 0, or a negative
+ * errno with the context's error set.
+ */
+int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, size_t n_ranges)
+{
+	struct etcd_registry e = { .ctx = ctx, .url = (char *)"etcd:answer" };
+	struct snapshot s = { 0 };
+	json_object *answer, *responses;
+	int r = etcd_dl_load(ctx, e.url);
+
+	if (r < 0)
+		return r;
+	s.prefixes = calloc(n_ranges + 1, sizeof(*s.prefixes));
+	if (!s.prefixes)
+		return -ENOMEM;
+	for (; s.n_prefixes < n_ranges; s.n_prefixes++)
+		if (asprintf(&s.prefixes[s.n_prefixes], "/vifmac/r%zu/", s.n_prefixes) < 0) {
+			snapshot_free(&s);
+			return -ENOMEM;
+		}
+	answer = json_tokener_parse(answer_text);
+	if (!answer) {
+		snapshot_free(&s);
+		return vifmac_set_error(ctx, -EPROTO, "registry %s: an answer that is not JSON", e.url);
+	}
+	responses = json_object_object_get_ex(answer, "responses", &responses) ? responses : NULL;
+	r = snapshot_parse(&e, &s, answer, responses);
+	for (size_t i = 0; r == 0 && i < s.n_kvs; i++) {
+		struct vifmac_record rec;
+
+		r = record_parse(&e, s.kvs[i].key, s.kvs[i].value, &rec);
+	}
+	json_object_put(answer);
+	snapshot_free(&s);
+	return r;
 }
 
 /* Reads every range of @s at one revision (a txn without compares). */

@@ -2,8 +2,7 @@
 /*
  * The etcd registry URL: vifmac_etcd_endpoints_parse (what follows "etcd:").
  * Built only when lib/vifmac-registry-etcd.c exists. The JSON answers of etcd
- * are parsed by static functions of that file (record_parse, snapshot_parse,
- * classify_error) tied to a live connection: not reachable from here.
+ * are fuzzed by fuzz-etcd-answer.c.
  * Properties: an accepted list has 1-32 endpoints, each http(s)://HOST[:PORT]
  * without path, query, user info, blanks or a trailing '/'; joined again with
  * ',' it parses to the same list; a refused one says why.

@@ -143,6 +143,43 @@ cmp -s "$tmp/a" "$tmp/b" || { fail "the round trip changed the records"; diff "$
 run 2 "$VIFMAC" migrate-registry --from "$S"
 run 2 "$VIFMAC" migrate-registry --from "$S" --to "$S"
 
+# a member (or a proxy in its place) answering JSON of the wrong shape:
+# refused naming the registry, exit 3 -- json-c aborts the process if an
+# object reaches its array calls (tests/fuzz/fuzz-etcd-answer.c)
+wrong_member() { # BODY: serve BODY to every POST on a free loopback port, written to $tmp/port
+	rm -f "$tmp/port"
+	python3 -c '
+import http.server, sys
+body = sys.argv[1].encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(srv.server_address[1]))
+srv.serve_forever()
+' "$1" "$tmp/port.tmp" &
+	wrong_pid=$!
+	for _ in $(seq 50); do [ -s "$tmp/port.tmp" ] && break; sleep 0.1; done
+	mv "$tmp/port.tmp" "$tmp/port"
+}
+for body in '{"header":{"revision":"3"},"responses":{"response_range":{}}}' \
+	'{"header":{"revision":"3"},"responses":[{"response_range":{"kvs":{"key":"eA=="}}}]}' \
+	'{"header":{"revision":"3"},"responses":[{"response_range":{"kvs":[{"key":null}]}}]}' \
+	'{"header":{"revision":"3"},"responses":[{"response_range":{"kvs":[{"key":"L3ZpZm1hYy9tL3g=","value":"bm90IGpzb24="}]}}]}'; do
+	wrong_member "$body"
+	run 3 "$VIFMAC" --registry "etcd:http://127.0.0.1:$(cat "$tmp/port")" list
+	has err 'registry etcd:http://127\.0\.0\.1:[0-9]+(: |.* is corrupt: )(an answer without the ranges asked for|a range whose kvs is not a list|a key-value without a key|key /vifmac/m/x holds no vifmac record)'
+	kill "$wrong_pid" 2>/dev/null
+	wait "$wrong_pid" 2>/dev/null
+done
+
 # libcurl missing (the etcd backend dlopen()s it): its file hidden in a
 # mount namespace of the command's own; a clear refusal naming the library
 # and its package, and the SQLite default unaffected
