@@ -40,11 +40,9 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- build from a copy of the tree (what git knows, committed or not) ----
-mkdir -p "$work/src/vifmac"
-(cd "$top" && git ls-files -co --exclude-standard | tar -cf - -T -) | tar -xf - -C "$work/src/vifmac"
 echo "building the packages ..."
-if ! (cd "$work/src/vifmac" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
-	tail -n 40 "$work/build.log"
+if ! "$top/tests/debian/build-debs.sh" "$top" "$work/src"; then
+	tail -n 40 "$work/src/build.log"
 	echo "FAIL: dpkg-buildpackage"
 	exit 1
 fi

@@ -131,6 +131,12 @@ guest_ifaces() {
   con_lines $name | tail -n 20 | while IFS= read -r l; do log "  console: $l"; done
   return 1
 }
+# check_guest NAME MAC [NOTE [TIMEOUT [MINSEQ]]]: NAME reports (guest_ifaces) and its eth0 is MAC
+check_guest() {
+  local name=$1 want=$2 note=${3:+ $3}
+  if guest_ifaces "$name" "${4:-120}" "${5:-0}"; then check_eq "guest $name eth0$note" "$(gmac eth0)" "$want"
+  else fail "guest $name silent$note"; fi
+}
 # gmac IFACE: that interface's MAC in GIFACES
 gmac() { local w; for w in $GIFACES; do [ "${w%%=*}" = "$1" ] && { echo "${w#*=}"; return; }; done; echo "(none)"; }
 
