@@ -1009,14 +1009,16 @@ static void snapshot_free(struct snapshot *s)
 	s->n_prefixes = 0;
 }
 
-/* Fills @s from a txn answer whose @responses are the ranges of @s, in order. */
-static int snapshot_parse(struct etcd_registry *e, struct snapshot *s, json_object *answer, json_object *responses)
+/* Fills @s from a txn answer whose responses are the ranges of @s, in order. */
+static int snapshot_parse(struct etcd_registry *e, struct snapshot *s, json_object *answer)
 {
-	json_object *header, *rev;
+	json_object *header, *rev, *responses = NULL;
+	size_t n;
+
 	/* json-c's array calls assert the type: every value is checked first (an
 	 * answer from a broken member or proxy is refused, not a crash) */
-	size_t n = responses && json_object_is_type(responses, json_type_array) ? json_object_array_length(responses) : 0;
-
+	json_object_object_get_ex(answer, "responses", &responses);
+	n = responses && json_object_is_type(responses, json_type_array) ? json_object_array_length(responses) : 0;
 	snapshot_clear(s);
 	if (!json_object_object_get_ex(answer, "header", &header) ||
 	    !json_object_object_get_ex(header, "revision", &rev) || n != s->n_prefixes)
@@ -1065,50 +1067,10 @@ static int snapshot_parse(struct etcd_registry *e, struct snapshot *s, json_obje
 	return 0;
 }
 
-/*
- * For tests/fuzz/fuzz-etcd-answer.c: what this backend does with an answer
- * to a txn that read @n_ranges ranges -- parse it, take its key-values,
- * parse every value as a record -- without a cluster. 0, or a negative
- * errno with the context's error set.
- */
-int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, size_t n_ranges)
-{
-	struct etcd_registry e = { .ctx = ctx, .url = (char *)"etcd:answer" };
-	struct snapshot s = { 0 };
-	json_object *answer, *responses;
-	int r = etcd_dl_load(ctx, e.url);
-
-	if (r < 0)
-		return r;
-	s.prefixes = calloc(n_ranges + 1, sizeof(*s.prefixes));
-	if (!s.prefixes)
-		return -ENOMEM;
-	for (; s.n_prefixes < n_ranges; s.n_prefixes++)
-		if (asprintf(&s.prefixes[s.n_prefixes], "/vifmac/r%zu/", s.n_prefixes) < 0) {
-			snapshot_free(&s);
-			return -ENOMEM;
-		}
-	answer = json_tokener_parse(answer_text);
-	if (!answer) {
-		snapshot_free(&s);
-		return vifmac_set_error(ctx, -EPROTO, "registry %s: an answer that is not JSON", e.url);
-	}
-	responses = json_object_object_get_ex(answer, "responses", &responses) ? responses : NULL;
-	r = snapshot_parse(&e, &s, answer, responses);
-	for (size_t i = 0; r == 0 && i < s.n_kvs; i++) {
-		struct vifmac_record rec;
-
-		r = record_parse(&e, s.kvs[i].key, s.kvs[i].value, &rec);
-	}
-	json_object_put(answer);
-	snapshot_free(&s);
-	return r;
-}
-
 /* Reads every range of @s at one revision (a txn without compares). */
 static int snapshot_read(struct etcd_registry *e, struct snapshot *s)
 {
-	json_object *txn = json_object_new_object(), *ops = json_object_new_array(), *answer = NULL, *responses;
+	json_object *txn = json_object_new_object(), *ops = json_object_new_array(), *answer = NULL;
 	int r;
 
 	if (!txn || !ops) {
@@ -1123,8 +1085,7 @@ static int snapshot_read(struct etcd_registry *e, struct snapshot *s)
 	json_object_put(txn);
 	if (r < 0)
 		return r;
-	responses = json_object_object_get_ex(answer, "responses", &responses) ? responses : NULL;
-	r = snapshot_parse(e, s, answer, responses);
+	r = snapshot_parse(e, s, answer);
 	json_object_put(answer);
 	return r;
 }
@@ -1388,7 +1349,7 @@ static int run(struct etcd_registry *e, struct snapshot *s, bool assume_empty, p
 			return r;
 	}
 	for (int attempt = 0;; attempt++) {
-		json_object *txn, *compares, *success, *failure, *answer = NULL, *ok, *responses;
+		json_object *txn, *compares, *success, *failure, *answer = NULL, *ok;
 		bool succeeded;
 
 		r = model_load(e, &m, s);
@@ -1439,8 +1400,7 @@ static int run(struct etcd_registry *e, struct snapshot *s, bool assume_empty, p
 			break;
 		}
 		/* someone wrote in between: what they left is in the answer */
-		responses = json_object_object_get_ex(answer, "responses", &responses) ? responses : NULL;
-		r = snapshot_parse(e, s, answer, responses);
+		r = snapshot_parse(e, s, answer);
 		json_object_put(answer);
 		if (r < 0)
 			break;
@@ -1629,6 +1589,55 @@ static int cmp_records(const void *a, const void *b)
  * Reads @prefixes (one revision) and calls @fn for each record, once each,
  * ordered by MAC and scope.
  */
+/* Adds @n prefixes to the ranges @s reads. */
+static int snapshot_set_prefixes(struct snapshot *s, const char *const *prefixes, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct sbuf b = { 0 };
+
+		sb_add(&b, prefixes[i]);
+		r = snapshot_add_prefix(s, &b);
+	}
+	return r;
+}
+
+/* The records of @s's key-values, each once (an index key repeats its record), ordered. */
+static int snapshot_records(struct etcd_registry *e, const struct snapshot *s, struct vifmac_record **ret_recs,
+			    size_t *ret_n)
+{
+	struct vifmac_record *recs;
+	size_t n_recs = 0;
+	int r = 0;
+
+	*ret_recs = NULL;
+	*ret_n = 0;
+	if (!s->n_kvs)
+		return 0;
+	recs = calloc(s->n_kvs, sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_kvs && r == 0; i++) {
+		bool dup = false;
+
+		r = record_parse(e, s->kvs[i].key, s->kvs[i].value, &recs[n_recs]);
+		for (size_t j = 0; r == 0 && j < n_recs && !dup; j++)
+			dup = same_key(&recs[j], &recs[n_recs]);
+		if (r == 0 && !dup)
+			n_recs++;
+	}
+	if (r < 0) {
+		free(recs);
+		return r;
+	}
+	if (n_recs > 1)
+		qsort(recs, n_recs, sizeof(*recs), cmp_records);
+	*ret_recs = recs;
+	*ret_n = n_recs;
+	return 0;
+}
+
 static int read_records(struct etcd_registry *e, const char *const *prefixes, size_t n, vifmac_record_fn fn,
 			void *data)
 {
@@ -1638,33 +1647,58 @@ static int read_records(struct etcd_registry *e, const char *const *prefixes, si
 	int r = 0;
 
 	call_begin(e);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		struct sbuf b = { 0 };
-
-		sb_add(&b, prefixes[i]);
-		r = snapshot_add_prefix(&s, &b);
-	}
+	r = snapshot_set_prefixes(&s, prefixes, n);
 	if (r == 0)
 		r = snapshot_read(e, &s);
-	if (r == 0 && s.n_kvs) {
-		recs = calloc(s.n_kvs, sizeof(*recs));
-		if (!recs)
-			r = -ENOMEM;
-	}
-	for (size_t i = 0; i < s.n_kvs && r == 0; i++) {
-		bool dup = false;
-
-		r = record_parse(e, s.kvs[i].key, s.kvs[i].value, &recs[n_recs]);
-		for (size_t j = 0; r == 0 && j < n_recs && !dup; j++)
-			dup = same_key(&recs[j], &recs[n_recs]);
-		if (r == 0 && !dup)
-			n_recs++;
-	}
+	if (r == 0)
+		r = snapshot_records(e, &s, &recs, &n_recs);
 	snapshot_free(&s);
-	if (r == 0 && n_recs > 1)
-		qsort(recs, n_recs, sizeof(*recs), cmp_records);
 	for (size_t i = 0; i < n_recs && r == 0; i++)
 		r = fn(data, &recs[i]);
+	free(recs);
+	return r;
+}
+
+/*
+ * For tests/fuzz/fuzz-etcd-answer.c: what read_records does with the answer
+ * to a txn that read @n_ranges ranges -- snapshot_parse, then
+ * snapshot_records -- without a cluster. 0, or a negative errno with the
+ * context's error set.
+ */
+int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, size_t n_ranges)
+{
+	struct etcd_registry e = { .ctx = ctx, .url = (char *)"etcd:answer" };
+	struct snapshot s = { 0 };
+	struct vifmac_record *recs = NULL;
+	size_t n_recs = 0;
+	char names[8][16];
+	const char *p[8];
+	json_object *answer;
+	int r = etcd_dl_load(ctx, e.url);
+
+	if (r < 0)
+		return r;
+	if (n_ranges > 8)
+		return vifmac_set_error(ctx, -EINVAL, "at most 8 ranges");
+	for (size_t i = 0; i < n_ranges; i++) {
+		snprintf(names[i], sizeof(names[i]), "/vifmac/r%zu/", i);
+		p[i] = names[i];
+	}
+	r = snapshot_set_prefixes(&s, p, n_ranges);
+	if (r < 0) {
+		snapshot_free(&s);
+		return r;
+	}
+	answer = json_tokener_parse(answer_text);
+	if (!answer) {
+		snapshot_free(&s);
+		return vifmac_set_error(ctx, -EPROTO, "registry %s: an answer that is not JSON", e.url);
+	}
+	r = snapshot_parse(&e, &s, answer);
+	if (r == 0)
+		r = snapshot_records(&e, &s, &recs, &n_recs);
+	json_object_put(answer);
+	snapshot_free(&s);
 	free(recs);
 	return r;
 }
