@@ -891,7 +891,8 @@ static int touch_file(struct sqlite_registry *s, const char *path, int *ret_fd)
 	return 0;
 }
 
-static int pragma_int(struct sqlite_registry *s, const char *sql, int *ret)
+/* Runs @sql; its first row's first column as an int into @ret_int and/or as text into @ret_text. */
+static int first_column(struct sqlite_registry *s, const char *sql, int *ret_int, char *ret_text, size_t size)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -900,29 +901,29 @@ static int pragma_int(struct sqlite_registry *s, const char *sql, int *ret)
 		return sql_fail(s, rc, sql);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int(st, 0);
+		if (ret_int)
+			*ret_int = sqlite3_column_int(st, 0);
+		if (ret_text)
+			col_text(st, 0, ret_text, size);
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_OK ? 0 : sql_fail(s, rc, sql);
 }
 
+static int pragma_int(struct sqlite_registry *s, const char *sql, int *ret)
+{
+	return first_column(s, sql, ret, NULL, 0);
+}
+
 static int journal_is_wal(struct sqlite_registry *s, const char *sql, bool *ret)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	char mode[16] = "";
+	int r = first_column(s, sql, NULL, mode, sizeof(mode));
 
-	if (rc != SQLITE_OK)
-		return sql_fail(s, rc, sql);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *mode = sqlite3_column_text(st, 0);
-
-		*ret = mode && strcmp((const char *)mode, "wal") == 0;
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : sql_fail(s, rc, "journal_mode");
+	if (r == 0)
+		*ret = strcmp(mode, "wal") == 0;
+	return r;
 }
 
 static int check_version(struct sqlite_registry *s, int version)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the vifmac subcommands. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,14 @@ void cli_json_string(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+int cli_no_operands(int argc, char **argv)
+{
+	if (optind >= argc)
+		return 0;
+	cli_error("%s: unexpected argument \"%s\"", argv[0], argv[optind]);
+	return EXIT_USAGE;
 }
 
 int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg)

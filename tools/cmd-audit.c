@@ -126,10 +126,8 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error("audit: unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
-	}
 	rc = cli_open_registry(cli, &reg);
 	if (rc)
 		return rc;

@@ -86,10 +86,8 @@ int cmd_derive(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error("derive: unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
-	}
 	if (!vif.bridge) {
 		cli_error("derive: --bridge is required");
 		return EXIT_USAGE;

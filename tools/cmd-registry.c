@@ -157,10 +157,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			   "  --json   one JSON array of records (the export record format)\n");
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
-	if (optind != argc) {
-		cli_error("list: unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
-	}
 	r = cli_open_registry(cli, &reg);
 	if (r != 0)
 		return r;
@@ -491,10 +489,8 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		cli_error("gc: unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
-	}
 	r = cli_open_registry(cli, &reg);
 	if (r != 0)
 		return r;
@@ -528,10 +524,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			   "and moving hosts. vifmac import reads it back.\n");
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
-	if (optind != argc) {
-		cli_error("export: unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
-	}
 	r = cli_open_registry(cli, &reg);
 	if (r != 0)
 		return r;

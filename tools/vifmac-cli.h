@@ -35,6 +35,9 @@ int cli_exit_for(int err);
 int cli_fail(struct cli *cli, int err, const char *what);
 /* Writes @s as a JSON string literal (with quotes) to @f. */
 void cli_json_string(FILE *f, const char *s);
+/* After getopt: 0 when no operand follows the options, else EXIT_USAGE naming
+ * the first one ("CMD: unexpected argument", CMD being argv[0]). */
+int cli_no_operands(int argc, char **argv);
 /* Opens the registry named by --registry or the policy. Returns 0, or the exit
  * status to return (the error has been printed). */
 int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg);
