@@ -17,18 +17,25 @@ fail() {
 	failures=$((failures + 1))
 }
 
-# run WANT_STATUS ARGS...: runs the CLI; stdout in $tmp/out, stderr in $tmp/err
-run() {
+# run_cmd WANT_STATUS CMD...: runs CMD; stdout in $tmp/out, stderr in $tmp/err
+run_cmd() {
 	want=$1
 	shift
 	checks=$((checks + 1))
-	"$VIFMAC" "$@" >"$tmp/out" 2>"$tmp/err"
+	"$@" >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	if [ "$got" != "$want" ]; then
-		fail "vifmac $* exited $got, expected $want"
+		fail "$* exited $got, expected $want"
 		sed 's/^/  stdout: /' "$tmp/out" >&2
 		sed 's/^/  stderr: /' "$tmp/err" >&2
 	fi
+}
+
+# run WANT_STATUS ARGS...: runs the CLI (run_cmd WANT_STATUS "$VIFMAC" ARGS...)
+run() {
+	want=$1
+	shift
+	run_cmd "$want" "$VIFMAC" "$@"
 }
 
 # has out|err PATTERN: a line matches the extended regular expression
@@ -38,6 +45,22 @@ has() {
 		fail "$1 lacks /$2/"
 		sed "s/^/  $1: /" "$tmp/$1" >&2
 	}
+}
+
+# lacks out|err PATTERN: no line matches the extended regular expression
+lacks() {
+	checks=$((checks + 1))
+	if grep -Eq -- "$2" "$tmp/$1"; then
+		fail "$1 has /$2/"
+		sed "s/^/  $1: /" "$tmp/$1" >&2
+	fi
+}
+
+# lines out|err N: exactly N lines
+lines() {
+	checks=$((checks + 1))
+	n=$(wc -l <"$tmp/$1")
+	[ "$n" -eq "$2" ] || fail "$1 has $n lines, expected $2"
 }
 
 # is out|err TEXT: the whole output is exactly TEXT (one line)

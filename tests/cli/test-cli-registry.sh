@@ -2,129 +2,85 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vifmac list, whois, reserve, release, gc, export, import on a temporary registry.
 # Claims are made with tests/integration/regtool (the CLI has no claim command).
-set -u
-
-: "${VIFMAC:?run through make check (VIFMAC is the built CLI)}"
+. "$TOP_SRCDIR/tests/cli/lib.sh"
 : "${TOP_BUILDDIR:?run through make check}"
 REGTOOL="$TOP_BUILDDIR/tests/integration/regtool"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vifmac-cli-registry-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 R="sqlite:$tmp/r.db"
 UUID_A=11111111-1111-1111-1111-111111111111
 UUID_B=22222222-2222-2222-2222-222222222222
 UUID_C=33333333-3333-3333-3333-333333333333
-failures=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# run WANT_STATUS CMD...: runs CMD with stdout in $tmp/out, stderr in $tmp/err
-run() {
-	want=$1
-	shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	got=$?
-	if [ "$got" != "$want" ]; then
-		fail "$* exited $got, expected $want"
-		sed 's/^/  stdout: /' "$tmp/out" >&2
-		sed 's/^/  stderr: /' "$tmp/err" >&2
-	fi
-}
-
-# has FILE PATTERN: FILE (out or err) has a line matching PATTERN (grep -E)
-has() {
-	grep -Eq -- "$2" "$tmp/$1" || {
-		fail "$1 lacks /$2/"
-		sed "s/^/  $1: /" "$tmp/$1" >&2
-	}
-}
-
-lacks() {
-	if grep -Eq -- "$2" "$tmp/$1"; then
-		fail "$1 has /$2/"
-		sed "s/^/  $1: /" "$tmp/$1" >&2
-	fi
-}
-
-lines() {
-	n=$(wc -l <"$tmp/$1")
-	[ "$n" -eq "$2" ] || fail "$1 has $n lines, expected $2"
-}
 
 v() {
 	"$VIFMAC" --registry "$R" "$@"
 }
 
 # ---------------------------------------------------------------- claims (through the library)
-run 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:0a '*' web1 $UUID_A 0 xenbr0 "192.0.2.10 2001:db8::10/64"
-run 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:0b '*' web1 $UUID_A 1 xenbr0 "192.0.2.11"
-run 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:14 '*' db1 $UUID_B 0 xenbr0 "192.0.2.20"
-run 1 "$REGTOOL" "$R" claim 02:00:c0:00:02:14 '*' mail $UUID_C 0 xenbr0 "192.0.2.20"
+run_cmd 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:0a '*' web1 $UUID_A 0 xenbr0 "192.0.2.10 2001:db8::10/64"
+run_cmd 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:0b '*' web1 $UUID_A 1 xenbr0 "192.0.2.11"
+run_cmd 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:14 '*' db1 $UUID_B 0 xenbr0 "192.0.2.20"
+run_cmd 1 "$REGTOOL" "$R" claim 02:00:c0:00:02:14 '*' mail $UUID_C 0 xenbr0 "192.0.2.20"
 has out "held by db1 $UUID_B 0"
 
 # ---------------------------------------------------------------- whois
-run 0 v whois 02:00:c0:00:02:0a
+run_cmd 0 v whois 02:00:c0:00:02:0a
 has out "^02:00:c0:00:02:0a domain web1 uuid $UUID_A devid 0 bridge xenbr0"
 lines out 1
-run 0 v whois 02:00:C0:00:02:14
+run_cmd 0 v whois 02:00:C0:00:02:14
 has out "domain db1 uuid $UUID_B"
-run 0 v whois 192.0.2.20
+run_cmd 0 v whois 192.0.2.20
 has out "^02:00:c0:00:02:14 domain db1"
 lines out 1
-run 0 v whois 2001:db8::10
+run_cmd 0 v whois 2001:db8::10
 has out "^02:00:c0:00:02:0a domain web1"
-run 0 v whois web1
+run_cmd 0 v whois web1
 has out "^02:00:c0:00:02:0a "
 has out "^02:00:c0:00:02:0b "
 lines out 2
-run 0 v whois $UUID_B
+run_cmd 0 v whois $UUID_B
 has out "^02:00:c0:00:02:14 domain db1"
-run 0 v whois --json web1
+run_cmd 0 v whois --json web1
 has out '^\[$'
 has out '"mac": "02:00:c0:00:02:0a", "scope": "\*", "state": "active", "domain": "web1"'
 has out '^\]$'
-run 1 v whois 192.0.2.99
+run_cmd 1 v whois 192.0.2.99
 has err "nothing recorded for 192.0.2.99"
-run 1 v whois nosuchdomain
-run 2 v whois
-run 0 v whois --help
+run_cmd 1 v whois nosuchdomain
+run_cmd 2 v whois
+run_cmd 0 v whois --help
 has out "Usage: vifmac whois"
 
 # ---------------------------------------------------------------- reserve
-run 0 v reserve 02:00:00:00:00:fe --note "router, rack 4"
+run_cmd 0 v reserve 02:00:00:00:00:fe --note "router, rack 4"
 has out "reserved 02:00:00:00:00:fe"
-run 2 v reserve 02:00:00:00:00:fd
+run_cmd 2 v reserve 02:00:00:00:00:fd
 has err "--note"
-run 2 v reserve 02:00:00:00:00 --note x
-run 1 v reserve 02:00:c0:00:02:0a --note "mistake"
+run_cmd 2 v reserve 02:00:00:00:00 --note x
+run_cmd 1 v reserve 02:00:c0:00:02:0a --note "mistake"
 has err "02:00:c0:00:02:0a is held by domain web1 \(uuid $UUID_A, devid 0\)"
-run 1 v reserve 02:00:00:00:00:fe --note "again"
+run_cmd 1 v reserve 02:00:00:00:00:fe --note "again"
 has err "already reserved: router, rack 4"
-run 1 "$REGTOOL" "$R" claim 02:00:00:00:00:fe '*' web9 $UUID_C 0 xenbr0 "192.0.2.99"
-run 0 v whois 02:00:00:00:00:fe
+run_cmd 1 "$REGTOOL" "$R" claim 02:00:00:00:00:fe '*' web9 $UUID_C 0 xenbr0 "192.0.2.99"
+run_cmd 0 v whois 02:00:00:00:00:fe
 has out "^02:00:00:00:00:fe reserved: router, rack 4"
 
 # ---------------------------------------------------------------- list
-run 0 v list
+run_cmd 0 v list
 has out "^MAC +SCOPE +STATE"
 has out "^02:00:00:00:00:fe +\* +reserved .*router, rack 4"
 has out "^02:00:c0:00:02:14 +\* +active +db1 "
 lines out 5
-run 0 v list --json
+run_cmd 0 v list --json
 [ "$(grep -c '"mac"' "$tmp/out")" -eq 4 ] || fail "list --json does not hold 4 records"
-run 2 v list extra
+run_cmd 2 v list extra
 
 # ---------------------------------------------------------------- export / import round trip
-run 0 v export
+run_cmd 0 v export
 cp "$tmp/out" "$tmp/export.json"
 has out '"format": "vifmac-registry", "version": 1'
 [ "$(grep -c '"mac"' "$tmp/export.json")" -eq 4 ] || fail "export does not hold 4 records"
-run 0 "$VIFMAC" --registry "sqlite:$tmp/empty.db" import "$tmp/export.json"
+run_cmd 0 "$VIFMAC" --registry "sqlite:$tmp/empty.db" import "$tmp/export.json"
 has out "imported 4 records"
-run 0 "$VIFMAC" --registry "sqlite:$tmp/empty.db" export
+run_cmd 0 "$VIFMAC" --registry "sqlite:$tmp/empty.db" export
 grep '^  {' "$tmp/export.json" >"$tmp/a"
 grep '^  {' "$tmp/out" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b" || fail "export → import → export differs: $(diff "$tmp/a" "$tmp/b")"
@@ -132,76 +88,72 @@ cmp -s "$tmp/a" "$tmp/b" || fail "export → import → export differs: $(diff "
 "$VIFMAC" --registry "$R" import <"$tmp/export.json" >"$tmp/out" 2>"$tmp/err" || fail "re-import into the source failed: $(cat "$tmp/err")"
 
 # import refuses on a conflict, names the MAC, and imports nothing
-run 0 "$REGTOOL" "sqlite:$tmp/other.db" claim 02:00:c0:00:02:14 '*' mail $UUID_C 0 xenbr1 "192.0.2.20"
-run 1 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/export.json"
+run_cmd 0 "$REGTOOL" "sqlite:$tmp/other.db" claim 02:00:c0:00:02:14 '*' mail $UUID_C 0 xenbr1 "192.0.2.20"
+run_cmd 1 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/export.json"
 has err "import: 02:00:c0:00:02:14 \(scope \*\) conflicts: held by domain mail \(uuid $UUID_C"
 has err "1 conflict: nothing imported"
 lacks err "02:00:c0:00:02:0a"
-run 0 "$VIFMAC" --registry "sqlite:$tmp/other.db" list
+run_cmd 0 "$VIFMAC" --registry "sqlite:$tmp/other.db" list
 lines out 2
 
 # malformed input is refused before anything is written
 printf '{"format": "vifmac-registry", "version": 1, "records": [{"mac": "02:00:00:00:00:01", "state": "active"}]}' >"$tmp/bad1.json"
-run 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad1.json"
+run_cmd 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad1.json"
 has err '"uuid" is missing'
 printf '{"format": "vifmac-registry", "version": 1, "records": [' >"$tmp/bad2.json"
-run 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad2.json"
+run_cmd 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad2.json"
 printf '{"format": "vifmac-registry", "version": 1, "records": [], "records": []}' >"$tmp/bad3.json"
-run 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad3.json"
+run_cmd 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad3.json"
 has err "duplicate key"
 printf '{"format": "something-else", "version": 1, "records": []}' >"$tmp/bad4.json"
-run 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad4.json"
-run 0 "$VIFMAC" --registry "sqlite:$tmp/other.db" list
+run_cmd 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad4.json"
+run_cmd 0 "$VIFMAC" --registry "sqlite:$tmp/other.db" list
 lines out 2
 
 # ---------------------------------------------------------------- release
-run 0 v release 02:00:c0:00:02:14
+run_cmd 0 v release 02:00:c0:00:02:14
 has out "released 02:00:c0:00:02:14: domain db1 \(uuid $UUID_B, devid 0\)"
-run 1 v whois 02:00:c0:00:02:14
-run 1 v release 02:00:c0:00:02:14
+run_cmd 1 v whois 02:00:c0:00:02:14
+run_cmd 1 v release 02:00:c0:00:02:14
 has err "nothing recorded"
-run 0 v release --domain web1 --devid 1
+run_cmd 0 v release --domain web1 --devid 1
 has out "released 02:00:c0:00:02:0b"
 lacks out "02:00:c0:00:02:0a"
-run 0 v whois web1
+run_cmd 0 v whois web1
 lines out 1
-run 0 v release 02:00:00:00:00:fe
+run_cmd 0 v release 02:00:00:00:00:fe
 has out "released 02:00:00:00:00:fe: reservation"
-run 2 v release not-a-mac
-run 2 v release 02:00:c0:00:02:0a --devid 0
-run 0 v release --domain $UUID_A
+run_cmd 2 v release not-a-mac
+run_cmd 2 v release 02:00:c0:00:02:0a --devid 0
+run_cmd 0 v release --domain $UUID_A
 has out "released 02:00:c0:00:02:0a"
-run 0 v list
+run_cmd 0 v list
 lines out 0
 
 # ---------------------------------------------------------------- gc
-run 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:0a '*' web1 $UUID_A 0 xenbr0 "192.0.2.10"
+run_cmd 0 "$REGTOOL" "$R" claim 02:00:c0:00:02:0a '*' web1 $UUID_A 0 xenbr0 "192.0.2.10"
 if [ -e /dev/xen/xenbus ] || [ -S /var/run/xenstored/socket ] || [ -S /run/xenstored/socket ]; then
 	echo "SKIP: gc refusal (this host has xenstore)"
 else
 	# no xenstore: the running domains cannot be listed, so nothing may be released
-	run 3 v gc
+	run_cmd 3 v gc
 	has err "cannot list the running domains"
 	has err "nothing released"
-	run 3 v gc --dry-run
-	run 0 v whois 02:00:c0:00:02:0a
+	run_cmd 3 v gc --dry-run
+	run_cmd 0 v whois 02:00:c0:00:02:0a
 fi
-run 0 v gc --help
+run_cmd 0 v gc --help
 has out "Usage: vifmac gc"
 
 # ---------------------------------------------------------------- failures
-run 2 "$VIFMAC" --registry "consul://127.0.0.1:8500" list
+run_cmd 2 "$VIFMAC" --registry "consul://127.0.0.1:8500" list
 has err "unknown URL scheme"
 head -c 8192 /dev/urandom >"$tmp/junk.db"
-run 3 "$VIFMAC" --registry "sqlite:$tmp/junk.db" list
+run_cmd 3 "$VIFMAC" --registry "sqlite:$tmp/junk.db" list
 has err "$tmp/junk.db is corrupt"
 for cmd in list whois reserve release gc export import; do
-	run 0 "$VIFMAC" "$cmd" --help
+	run_cmd 0 "$VIFMAC" "$cmd" --help
 	has out "Usage: vifmac $cmd"
 done
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "PASS: registry commands"
+finish

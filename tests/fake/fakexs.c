@@ -673,24 +673,40 @@ FAKE_EXPORT void xs_daemon_close(struct xs_handle *h)
 	xs_close(h);
 }
 
-FAKE_EXPORT void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned int *len)
+/*
+ * The start of every read: @path made absolute, the store as transaction @t
+ * sees it in @s. Returns the path (the caller frees it and store_free()s
+ * @s), or NULL with errno set (EINVAL for a bad handle, path or @args_ok
+ * false) and nothing to free.
+ */
+static char *read_view(struct xs_handle *h, xs_transaction_t t, const char *path, bool args_ok, struct store *s)
 {
-	char *p = abs_path(path), *v = NULL;
-	struct store s;
-	struct node *n;
+	char *p = abs_path(path);
 	int r;
 
-	if (!h || !p) {
+	if (!h || !p || !args_ok) {
 		free(p);
 		errno = EINVAL;
 		return NULL;
 	}
-	r = view(h, t, &s);
+	r = view(h, t, s);
 	if (r < 0) {
 		free(p);
 		fail_errno(r);
 		return NULL;
 	}
+	return p;
+}
+
+FAKE_EXPORT void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned int *len)
+{
+	char *p, *v = NULL;
+	struct store s;
+	struct node *n;
+
+	p = read_view(h, t, path, true, &s);
+	if (!p)
+		return NULL;
 	n = store_find(&s, p);
 	if (n || store_exists(&s, p)) {
 		unsigned l = n ? n->len : 0;
@@ -737,22 +753,13 @@ static int cmp_names(const void *a, const void *b)
 /* One allocation: the pointer array followed by the strings, as libxenstore does. */
 FAKE_EXPORT char **xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned int *num)
 {
-	char *p = abs_path(path), **names = NULL, **out = NULL, *dst;
+	char *p, **names = NULL, **out = NULL, *dst;
 	size_t n = 0, bytes = 0, pl;
 	struct store s;
-	int r;
 
-	if (!h || !p || !num) {
-		free(p);
-		errno = EINVAL;
+	p = read_view(h, t, path, num != NULL, &s);
+	if (!p)
 		return NULL;
-	}
-	r = view(h, t, &s);
-	if (r < 0) {
-		free(p);
-		fail_errno(r);
-		return NULL;
-	}
 	if (!store_exists(&s, p)) {
 		store_free(&s);
 		free(p);
@@ -816,22 +823,12 @@ nomem:
 FAKE_EXPORT struct xs_permissions *xs_get_permissions(struct xs_handle *h, xs_transaction_t t, const char *path,
 						       unsigned int *num)
 {
-	char *p = abs_path(path);
 	struct xs_permissions *perms = NULL;
 	struct store s;
-	int r;
+	char *p = read_view(h, t, path, num != NULL, &s);
 
-	if (!h || !p || !num) {
-		free(p);
-		errno = EINVAL;
+	if (!p)
 		return NULL;
-	}
-	r = view(h, t, &s);
-	if (r < 0) {
-		free(p);
-		fail_errno(r);
-		return NULL;
-	}
 	if (!store_exists(&s, p)) {
 		errno = ENOENT;
 	} else {

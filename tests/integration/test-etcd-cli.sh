@@ -5,78 +5,43 @@
 # vifmac migrate-registry from SQLite to etcd and back, refusing on
 # conflicts and listing them. The members allow 32 operations per
 # transaction, so a large migration goes in parts.
-set -u
-
-: "${VIFMAC:?run through make check (VIFMAC is the built CLI)}"
-: "${TOP_BUILDDIR:?run through make check}"
 : "${TOP_SRCDIR:?run through make check}"
+. "$TOP_SRCDIR/tests/cli/lib.sh"
+: "${TOP_BUILDDIR:?run through make check}"
 REGTOOL="$TOP_BUILDDIR/tests/integration/regtool"
 CLUSTER="$TOP_SRCDIR/tests/etcd/cluster.sh"
-unset VIFMAC_CONFIG
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vifmac-etcd-cli-XXXXXX")
 cleanup() {
 	"$CLUSTER" stop "$tmp/cluster" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-failures=0
 UUID_A=11111111-1111-1111-1111-111111111111
 UUID_B=22222222-2222-2222-2222-222222222222
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-run() {
-	want=$1
-	shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	got=$?
-	if [ "$got" != "$want" ]; then
-		fail "$* exited $got, expected $want"
-		sed 's/^/  stdout: /' "$tmp/out" >&2
-		sed 's/^/  stderr: /' "$tmp/err" >&2
-	fi
-}
-
-has() {
-	grep -Eq -- "$2" "$tmp/$1" || {
-		fail "$1 lacks /$2/"
-		sed "s/^/  $1: /" "$tmp/$1" >&2
-	}
-}
-
-lines() {
-	n=$(grep -c . "$tmp/$1")
-	[ "$n" -eq "$2" ] || fail "$1 has $n lines, expected $2"
-}
 
 # ------------------------------------------------------------ policy validation (no cluster needed)
 conf() { printf '%s\n' "$@" > "$tmp/p.conf"; }
 conf 'registry = "etcd:ftp://h1:2379"'
-run 2 "$VIFMAC" --config "$tmp/p.conf" list
+run_cmd 2 "$VIFMAC" --config "$tmp/p.conf" list
 has err 'p.conf:1: registry: "etcd:ftp://h1:2379": endpoint "ftp://h1:2379" is not http\(s\)://HOST:PORT'
 conf 'registry = "etcd:https://h1:2379,,https://h2:2379"'
-run 2 "$VIFMAC" --config "$tmp/p.conf" list
+run_cmd 2 "$VIFMAC" --config "$tmp/p.conf" list
 has err 'p.conf:1: .*empty endpoint'
 conf 'registry = "etcd:https://h1:2379"' 'etcd_cert = "/etc/vifmac/c.pem"'
-run 2 "$VIFMAC" --config "$tmp/p.conf" list
+run_cmd 2 "$VIFMAC" --config "$tmp/p.conf" list
 has err 'p.conf:2: etcd_cert and etcd_key go together'
 conf 'registry = "etcd:https://h1:2379"' '' 'etcd_password_file = "/etc/vifmac/pw"'
-run 2 "$VIFMAC" --config "$tmp/p.conf" list
+run_cmd 2 "$VIFMAC" --config "$tmp/p.conf" list
 has err 'p.conf:3: etcd_user and etcd_password_file go together'
 conf 'registry = "etcd:https://h1:2379"' 'etcd_prefix = "vifmac"'
-run 2 "$VIFMAC" --config "$tmp/p.conf" list
+run_cmd 2 "$VIFMAC" --config "$tmp/p.conf" list
 has err "p.conf:2: etcd_prefix: \"vifmac\" must start and end with '/'"
 conf 'etcd_timeout_ms = 1000' 'etcd_request_timeout_ms = 2000'
-run 2 "$VIFMAC" --config "$tmp/p.conf" list
+run_cmd 2 "$VIFMAC" --config "$tmp/p.conf" list
 has err 'p.conf:2: etcd_request_timeout_ms \(2000\) is longer than etcd_timeout_ms \(1000\)'
-run 2 "$VIFMAC" --registry "etcd://127.0.0.1:2379" list
+run_cmd 2 "$VIFMAC" --registry "etcd://127.0.0.1:2379" list
 has err 'registry etcd://127.0.0.1:2379: endpoint "//127.0.0.1:2379" is not http\(s\)://HOST:PORT'
 conf 'etcd_cacert = "ca.pem"'
-run 2 "$VIFMAC" --config "$tmp/p.conf" list
+run_cmd 2 "$VIFMAC" --config "$tmp/p.conf" list
 has err 'p.conf:1: etcd_cacert: "ca.pem" is not an absolute file name'
 
 # ------------------------------------------------------------ a cluster
@@ -96,52 +61,52 @@ P="$tmp/p.conf"
 i=0
 while [ $i -lt 40 ]; do
 	hex=$(printf '%02x' $i)
-	run 0 "$REGTOOL" "$S" claim "02:00:0a:00:00:$hex" '*' "web$i" "$UUID_A" "$i" xenbr0 "10.0.0.$i"
+	run_cmd 0 "$REGTOOL" "$S" claim "02:00:0a:00:00:$hex" '*' "web$i" "$UUID_A" "$i" xenbr0 "10.0.0.$i"
 	i=$((i + 1))
 done
-run 0 "$VIFMAC" --registry "$S" reserve 02:00:0a:00:00:fe --note "router"
+run_cmd 0 "$VIFMAC" --registry "$S" reserve 02:00:0a:00:00:fe --note "router"
 
 # into the cluster: in parts (40 records need more than 32 operations), then all there
-run 0 "$VIFMAC" --config "$P" migrate-registry --from "$S" --to "$E"
+run_cmd 0 "$VIFMAC" --config "$P" migrate-registry --from "$S" --to "$E"
 has out "copied 41 records from $S to $E"
 has err 'too many for one transaction'
-run 0 "$VIFMAC" --config "$P" list
+run_cmd 0 "$VIFMAC" --config "$P" list
 lines out 42 # a header and 41 records
 has out '02:00:0a:00:00:07 .*web7'
-run 0 "$VIFMAC" --config "$P" whois 10.0.0.7
+run_cmd 0 "$VIFMAC" --config "$P" whois 10.0.0.7
 has out 'web7'
-run 0 "$VIFMAC" --config "$P" whois 02:00:0a:00:00:fe
+run_cmd 0 "$VIFMAC" --config "$P" whois 02:00:0a:00:00:fe
 has out 'router'
 # again: the same owners, no conflict
-run 0 "$VIFMAC" --config "$P" migrate-registry --from "$S" --to "$E"
+run_cmd 0 "$VIFMAC" --config "$P" migrate-registry --from "$S" --to "$E"
 
 # another host's registry with two of those MACs for other domains: refused, both listed, nothing copied
 S2="sqlite:$tmp/host-b.db"
-run 0 "$REGTOOL" "$S2" claim 02:00:0a:00:00:03 '*' db3 "$UUID_B" 0 xenbr0 10.1.0.3
-run 0 "$REGTOOL" "$S2" claim 02:00:0a:00:00:05 '*' db5 "$UUID_B" 1 xenbr0 10.1.0.5
-run 0 "$REGTOOL" "$S2" claim 02:00:0a:00:01:00 '*' db9 "$UUID_B" 2 xenbr0 10.1.0.9
-run 1 "$VIFMAC" --config "$P" migrate-registry --dry-run --from "$S2" --to "$E"
+run_cmd 0 "$REGTOOL" "$S2" claim 02:00:0a:00:00:03 '*' db3 "$UUID_B" 0 xenbr0 10.1.0.3
+run_cmd 0 "$REGTOOL" "$S2" claim 02:00:0a:00:00:05 '*' db5 "$UUID_B" 1 xenbr0 10.1.0.5
+run_cmd 0 "$REGTOOL" "$S2" claim 02:00:0a:00:01:00 '*' db9 "$UUID_B" 2 xenbr0 10.1.0.9
+run_cmd 1 "$VIFMAC" --config "$P" migrate-registry --dry-run --from "$S2" --to "$E"
 has out 'conflict: 02:00:0a:00:00:03 .*db3.*held in .* by domain web3'
 has out '3 records in .* 2 conflicts'
-run 1 "$VIFMAC" --config "$P" migrate-registry --from "$S2" --to "$E"
+run_cmd 1 "$VIFMAC" --config "$P" migrate-registry --from "$S2" --to "$E"
 has out 'conflict: 02:00:0a:00:00:03 \(scope \*\) of domain db3 .* by domain web3 \(uuid 11111111-'
 has out 'conflict: 02:00:0a:00:00:05 '
 has err '2 conflicts .*nothing copied'
-run 1 "$VIFMAC" --config "$P" whois 02:00:0a:00:01:00
-run 0 "$VIFMAC" --config "$P" list
+run_cmd 1 "$VIFMAC" --config "$P" whois 02:00:0a:00:01:00
+run_cmd 0 "$VIFMAC" --config "$P" list
 lines out 42
 
 # and back: the cluster into a new SQLite file, the same records
 S3="sqlite:$tmp/back.db"
-run 0 "$VIFMAC" --config "$P" migrate-registry --from "$E" --to "$S3"
+run_cmd 0 "$VIFMAC" --config "$P" migrate-registry --from "$E" --to "$S3"
 has out 'copied 41 records'
 "$VIFMAC" --registry "$S" list >"$tmp/a" 2>&1
 "$VIFMAC" --registry "$S3" list >"$tmp/b" 2>&1
 cmp -s "$tmp/a" "$tmp/b" || { fail "the round trip changed the records"; diff "$tmp/a" "$tmp/b" >&2; }
 
 # usage
-run 2 "$VIFMAC" migrate-registry --from "$S"
-run 2 "$VIFMAC" migrate-registry --from "$S" --to "$S"
+run_cmd 2 "$VIFMAC" migrate-registry --from "$S"
+run_cmd 2 "$VIFMAC" migrate-registry --from "$S" --to "$S"
 
 # a member (or a proxy in its place) answering JSON of the wrong shape:
 # refused naming the registry, exit 3 -- json-c aborts the process if an
@@ -174,7 +139,7 @@ for body in '{"header":{"revision":"3"},"responses":{"response_range":{}}}' \
 	'{"header":{"revision":"3"},"responses":[{"response_range":{"kvs":[{"key":null}]}}]}' \
 	'{"header":{"revision":"3"},"responses":[{"response_range":{"kvs":[{"key":"L3ZpZm1hYy9tL3g=","value":"bm90IGpzb24="}]}}]}'; do
 	wrong_member "$body"
-	run 3 "$VIFMAC" --registry "etcd:http://127.0.0.1:$(cat "$tmp/port")" list
+	run_cmd 3 "$VIFMAC" --registry "etcd:http://127.0.0.1:$(cat "$tmp/port")" list
 	has err 'registry etcd:http://127\.0\.0\.1:[0-9]+(: |.* is corrupt: )(an answer without the ranges asked for|a range whose kvs is not a list|a key-value without a key|key /vifmac/m/x holds no vifmac record)'
 	kill "$wrong_pid" 2>/dev/null
 	wait "$wrong_pid" 2>/dev/null
@@ -186,9 +151,9 @@ done
 hide_curl() { unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$curl" "$@"; }
 curl=$(ldconfig -p | awk '/^[[:space:]]*libcurl\.so\.4 .*x86-64/ { print $NF; exit }')
 if [ -n "$curl" ] && unshare -m true 2>/dev/null; then
-	run 3 hide_curl "$VIFMAC" --config "$P" list
+	run_cmd 3 hide_curl "$VIFMAC" --config "$P" list
 	has err 'the etcd backend needs libcurl\.so\.4 \(Debian package libcurl4\)'
-	run 0 hide_curl "$VIFMAC" --registry "$S" list
+	run_cmd 0 hide_curl "$VIFMAC" --registry "$S" list
 	cmp -s "$tmp/out" "$tmp/a" || fail "the SQLite list without libcurl differs from the list with it"
 else
 	echo "SKIP (this part only): cannot hide libcurl.so.4 (no mount namespace, or ldconfig does not list it)"
@@ -196,11 +161,7 @@ fi
 
 # the cluster gone: a clear refusal naming the endpoints
 "$CLUSTER" stop "$tmp/cluster" >/dev/null 2>&1
-run 3 "$VIFMAC" --config "$P" list
+run_cmd 3 "$VIFMAC" --config "$P" list
 has err 'no etcd member answered within 3000 ms \(http://127.0.0.1:[0-9]+: .*onnect'
 
-if [ $failures -gt 0 ]; then
-	echo "test-etcd-cli: $failures failures" >&2
-	exit 1
-fi
-echo "test-etcd-cli: ok"
+finish

@@ -352,4 +352,36 @@ static __attribute__((unused)) void fake_add_vif(struct fake_sys *f, unsigned do
 	fake_set(f, p, mac, 0);
 }
 
+/*
+ * The registry tests' set-up, on the fake system (the clock at 1700000000,
+ * host "dom0-a"): a temporary folder @dir ("/tmp/vifmac-TAG-XXXXXX"), a
+ * context with @policy (NULL: the defaults) and the SQLite registry
+ * @dir/registry.db. Needs testutil.h (cmocka, tu_ctx_with_policy) first.
+ */
+static inline void fake_registry_env(struct fake_sys *fake, struct vifmac_ctx **ctx, struct vifmac_registry **reg,
+				     char *dir, size_t dir_size, const char *tag, const char *policy)
+{
+	char url[160];
+
+	snprintf(dir, dir_size, "/tmp/vifmac-%s-XXXXXX", tag);
+	assert_non_null(mkdtemp(dir));
+	fake->now = 1700000000;
+	snprintf(fake->hostname, sizeof(fake->hostname), "dom0-a");
+	*ctx = tu_ctx_with_policy(policy);
+	vifmac_ctx_set_sys(*ctx, &fake_sys_ops, fake);
+	snprintf(url, sizeof(url), "sqlite:%s/registry.db", dir);
+	assert_int_equal(vifmac_registry_open(*ctx, url, reg), 0);
+}
+
+/* Undoes fake_registry_env: closes, frees and removes the folder. */
+static inline void fake_registry_env_free(struct vifmac_ctx *ctx, struct vifmac_registry *reg, const char *dir)
+{
+	char cmd[128];
+
+	vifmac_registry_close(reg);
+	vifmac_ctx_unref(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 #endif

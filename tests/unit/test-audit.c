@@ -22,17 +22,9 @@ struct env {
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	char url[128];
 
 	assert_non_null(e);
-	snprintf(e->dir, sizeof(e->dir), "/tmp/vifmac-audit-XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	snprintf(e->fake.hostname, sizeof(e->fake.hostname), "dom0-a");
-	e->fake.now = 1700000000;
-	e->ctx = tu_ctx_with_policy(NULL);
-	vifmac_ctx_set_sys(e->ctx, &fake_sys_ops, &e->fake);
-	snprintf(url, sizeof(url), "sqlite:%s/registry.db", e->dir);
-	assert_int_equal(vifmac_registry_open(e->ctx, url, &e->reg), 0);
+	fake_registry_env(&e->fake, &e->ctx, &e->reg, e->dir, sizeof(e->dir), "audit", NULL);
 	/* a healthy host: web1 with its policy MAC, learned on its own port */
 	fake_add_domain(&e->fake, 5, "web1", UUID_A, false);
 	fake_add_vif(&e->fake, 5, 0, "02:00:c0:00:02:0a", "xenbr0", "192.0.2.10", "vif");
@@ -44,12 +36,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	char cmd[128];
 
-	vifmac_registry_close(e->reg);
-	vifmac_ctx_unref(e->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
-	assert_int_equal(system(cmd), 0);
+	fake_registry_env_free(e->ctx, e->reg, e->dir);
 	free(e);
 	return 0;
 }

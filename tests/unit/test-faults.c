@@ -446,54 +446,28 @@ static void test_chain_script_comes_from_the_policy_never_from_xenstore(void **s
 
 /* ---------------------------------------------------------------- registry */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void test_registry_locked_by_a_hung_process_refuses_within_the_bound(void **state)
 {
 	struct env *e = env_new("private_bridges = [ \"xenbr0\" ]\nregistry_timeout_ms = 300\n");
 	struct vifmac_decision d;
-	char lock[200], c;
-	int pipefd[2], status;
+	char lock[200];
 	int64_t start, took;
 	pid_t pid;
 
 	*state = e;
 	env_open(e);
 	snprintf(lock, sizeof(lock), "%s.lock", e->path);
-	assert_int_equal(pipe(pipefd), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* a writer that took the lock and hangs (as test-registry.c's) */
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-		int fd = open(lock, O_RDWR);
-
-		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
-			_exit(1);
-		if (write(pipefd[1], "x", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
-	start = mono_ms();
+	pid = tu_hold_lock(lock, -1); /* a writer that took the lock and hangs */
+	start = tu_mono_ms();
 	assert_int_equal(online(e, &d), -EBUSY);
-	took = mono_ms() - start;
+	took = tu_mono_ms() - start;
 	assert_clear_refusal(&d, VIFMAC_REFUSAL_UNAVAILABLE);
 	assert_non_null(strstr(d.refusal.message, "busy"));
 	assert_true(took >= 290);
 	assert_true(took < 3000);
 	assert_xenstore_untouched(e);
-	kill(pid, SIGKILL);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	close(pipefd[0]);
-	close(pipefd[1]);
+	tu_kill_holder(pid);
 	/* the hung writer is gone: the same vif now goes through */
 	assert_int_equal(online(e, &d), 0);
 	assert_int_equal(claims_of(e->reg, POLICY_MAC), 1);

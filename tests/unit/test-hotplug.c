@@ -25,17 +25,10 @@ struct env {
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	char url[128];
 
 	assert_non_null(e);
-	snprintf(e->dir, sizeof(e->dir), "/tmp/vifmac-hotplug-XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	e->fake.now = 1700000000;
-	snprintf(e->fake.hostname, sizeof(e->fake.hostname), "dom0-a");
-	e->ctx = tu_ctx_with_policy("private_bridges = [ \"xenbr0\", \"xenbr1\" ]\n");
-	vifmac_ctx_set_sys(e->ctx, &fake_sys_ops, &e->fake);
-	snprintf(url, sizeof(url), "sqlite:%s/registry.db", e->dir);
-	assert_int_equal(vifmac_registry_open(e->ctx, url, &e->reg), 0);
+	fake_registry_env(&e->fake, &e->ctx, &e->reg, e->dir, sizeof(e->dir), "hotplug",
+			  "private_bridges = [ \"xenbr0\", \"xenbr1\" ]\n");
 	/* web1, domid 5, paused in xl create, random MAC from libxl */
 	fake_add_domain(&e->fake, 5, "web1", UUID_WEB1, true);
 	fake_add_vif(&e->fake, 5, 0, "00:16:3e:12:34:56", "xenbr0", "192.0.2.10", "vif");
@@ -46,12 +39,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	char cmd[128];
 
-	vifmac_registry_close(e->reg);
-	vifmac_ctx_unref(e->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
-	assert_int_equal(system(cmd), 0);
+	fake_registry_env_free(e->ctx, e->reg, e->dir);
 	free(e);
 	return 0;
 }

@@ -149,20 +149,13 @@ static void import(struct env *e, const char *name, const char *file)
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	char url[160];
 
 	assert_non_null(e);
-	snprintf(e->dir, sizeof(e->dir), "/tmp/vifmac-pool-XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
+	fake_registry_env(&e->fake, &e->ctx, &e->reg, e->dir, sizeof(e->dir), "pool",
+			  "public_bridges = [ \"xenpub\" ]\n"
+			  "bridge_pools = [ \"xenpub=ipam,block\" ]\n"
+			  "pool_quarantine = \"1h\"\n");
 	snprintf(e->path, sizeof(e->path), "%s/registry.db", e->dir);
-	e->fake.now = 1700000000;
-	snprintf(e->fake.hostname, sizeof(e->fake.hostname), "dom0-a");
-	e->ctx = tu_ctx_with_policy("public_bridges = [ \"xenpub\" ]\n"
-				    "bridge_pools = [ \"xenpub=ipam,block\" ]\n"
-				    "pool_quarantine = \"1h\"\n");
-	vifmac_ctx_set_sys(e->ctx, &fake_sys_ops, &e->fake);
-	snprintf(url, sizeof(url), "sqlite:%s", e->path);
-	assert_int_equal(vifmac_registry_open(e->ctx, url, &e->reg), 0);
 	import(e, "ipam", P "table.txt");
 	import(e, "block", P "range4.pool");
 	*state = e;
@@ -172,12 +165,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	char cmd[128];
 
-	vifmac_registry_close(e->reg);
-	vifmac_ctx_unref(e->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
-	assert_int_equal(system(cmd), 0);
+	fake_registry_env_free(e->ctx, e->reg, e->dir);
 	free(e);
 	return 0;
 }

@@ -878,52 +878,27 @@ static void test_disk_full_is_enospc_and_leaves_no_partial_record(void **state)
 	assert_int_equal(umount(mnt), 0);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void test_a_writer_holding_the_lock_makes_a_claim_ebusy_within_the_bound(void **state)
 {
 	struct fixture *f = fixture_new("registry_timeout_ms = 300\n");
-	char lock[160], c;
-	int pipefd[2], status;
+	char lock[160];
 	int64_t start, took;
 	pid_t pid;
 
 	*state = f;
 	fixture_open(f);
 	snprintf(lock, sizeof(lock), "%s.lock", f->path);
-	assert_int_equal(pipe(pipefd), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-		int fd = open(lock, O_RDWR);
-
-		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
-			_exit(1);
-		if (write(pipefd[1], "x", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
-	start = mono_ms();
+	pid = tu_hold_lock(lock, -1);
+	start = tu_mono_ms();
 	assert_int_equal(claim(f, "02:00:00:00:00:01", "*", "web1", UUID_A, 0, NULL), -EBUSY);
-	took = mono_ms() - start;
+	took = tu_mono_ms() - start;
 	assert_true(took >= 290);
 	assert_true(took < 1500);
 	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "registry busy"));
 	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), f->path));
 	assert_int_equal(count(f->reg), 0); /* readers are not held up */
-	kill(pid, SIGKILL);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	close(pipefd[0]);
-	close(pipefd[1]);
+	tu_kill_holder(pid);
 	/* the holder died: its lock went with it */
 	assert_int_equal(claim(f, "02:00:00:00:00:01", "*", "web1", UUID_A, 0, NULL), 0);
 	teardown(state);
@@ -932,36 +907,19 @@ static void test_a_writer_holding_the_lock_makes_a_claim_ebusy_within_the_bound(
 static void test_a_waiting_writer_gets_the_lock_when_the_holder_lets_go(void **state)
 {
 	struct fixture *f = *state;
-	char lock[160], c;
-	int pipefd[2], status;
+	char lock[160];
 	int64_t start, took;
+	int status;
 	pid_t pid;
 
 	snprintf(lock, sizeof(lock), "%s.lock", f->path);
-	assert_int_equal(pipe(pipefd), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-		struct timespec ts = { 0, 200 * 1000000 };
-		int fd = open(lock, O_RDWR);
-
-		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
-			_exit(1);
-		if (write(pipefd[1], "x", 1) != 1)
-			_exit(1);
-		nanosleep(&ts, NULL);
-		_exit(0);
-	}
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
-	start = mono_ms();
+	pid = tu_hold_lock(lock, 200);
+	start = tu_mono_ms();
 	assert_int_equal(claim(f, "02:00:00:00:00:01", "*", "web1", UUID_A, 0, NULL), 0);
-	took = mono_ms() - start;
+	took = tu_mono_ms() - start;
 	assert_true(took >= 100);
 	assert_true(took < 2000);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	close(pipefd[0]);
-	close(pipefd[1]);
 }
 
 int main(void)

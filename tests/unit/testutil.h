@@ -3,13 +3,17 @@
 #ifndef VIFMAC_TESTUTIL_H
 #define VIFMAC_TESTUTIL_H
 
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -83,6 +87,60 @@ static inline const char *tu_mac(const struct vifmac_mac *m)
 	static char buf[VIFMAC_MAC_STRLEN];
 
 	return vifmac_mac_format(m, buf);
+}
+
+/* Milliseconds of the monotonic clock. */
+static inline int64_t tu_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Another process that takes a write lock (fcntl) on the whole of @path, as
+ * a registry writer does on its .lock file, and holds it for @hold_ms (then
+ * exits), or until killed when @hold_ms < 0. Returns its pid once the lock
+ * is held; reap it with waitpid (tu_kill_holder for one that holds forever).
+ */
+static inline pid_t tu_hold_lock(const char *path, int hold_ms)
+{
+	int pipefd[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		struct timespec ts = { hold_ms / 1000, (long)(hold_ms % 1000) * 1000000 };
+		int fd = open(path, O_RDWR);
+
+		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
+			_exit(1);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(1);
+		if (hold_ms < 0)
+			pause();
+		else
+			nanosleep(&ts, NULL);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	/* EOF instead of "x": the child could not take the lock */
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	return pid;
+}
+
+static inline void tu_kill_holder(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
 }
 
 #endif
