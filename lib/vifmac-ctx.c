@@ -148,11 +148,41 @@ int64_t vifmac_now(struct vifmac_ctx *ctx)
 	return ctx->sys.now ? ctx->sys.now(ctx->sys_data) : 0;
 }
 
+/*
+ * Names that many machines have: a claim recorded under one of them could be
+ * any host's, so another host's live claim would look like this host's stale one.
+ */
+static bool host_name_shared(const char *name)
+{
+	static const char *const shared[] = { "localhost", "localhost.localdomain", "localhost6", "(none)" };
+
+	if (!*name)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(shared); i++)
+		if (strcasecmp(name, shared[i]) == 0)
+			return true;
+	return false;
+}
+
 int vifmac_hostname(struct vifmac_ctx *ctx, char *buf, size_t len)
 {
+	int r;
+
+	if (ctx->policy->host_name) {
+		if (!vifmac_strscpy(buf, ctx->policy->host_name, len))
+			return vifmac_set_error(ctx, -ENAMETOOLONG, "host_name \"%s\" is too long", ctx->policy->host_name);
+		return 0;
+	}
 	if (!ctx->sys.hostname)
-		return -EOPNOTSUPP;
-	return ctx->sys.hostname(ctx->sys_data, buf, len);
+		return vifmac_set_error(ctx, -EOPNOTSUPP, "cannot tell this host's name (no system access)");
+	r = ctx->sys.hostname(ctx->sys_data, buf, len);
+	if (r < 0)
+		return vifmac_set_error(ctx, r, "cannot tell this host's name: %s", strerror(-r));
+	if (host_name_shared(buf))
+		return vifmac_set_error(ctx, -EINVAL,
+					"this host's name is \"%s\", which does not tell it from other hosts: set host_name = \"...\" in %s (every host of one registry needs a name of its own)",
+					buf, ctx->policy->path ? ctx->policy->path : VIFMAC_DEFAULT_CONFIG);
+	return 0;
 }
 
 bool vifmac_strscpy(char *dst, const char *src, size_t size)

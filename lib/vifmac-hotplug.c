@@ -222,9 +222,13 @@ static void holder_set(struct vifmac_refusal *ref, const struct vifmac_mac *mac,
 	vifmac_strscpy(ref->holder.where, where, sizeof(ref->holder.where));
 }
 
-/* Every vif backend of this host other than @self. */
+/*
+ * Every vif backend of this host other than @self and, during a migration's
+ * hand-over, other than the same vif (devid) of the domain it comes from
+ * (@peer_domid, or -1): that is the same guest, moving.
+ */
 static int check_xenstore(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
-			  const struct vifmac_hotplug_vif *self, struct vifmac_refusal *ref)
+			  const struct vifmac_hotplug_vif *self, int peer_domid, struct vifmac_refusal *ref)
 {
 	char **doms = NULL;
 	size_t n_doms = 0;
@@ -250,7 +254,7 @@ static int check_xenstore(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, 
 			snprintf(path, sizeof(path), "backend/vif/%s/%s", doms[i], devs[j]);
 			if (parse_xenbus_path(path, &domid, &devid) < 0)
 				continue;
-			if (self && domid == self->domid && (int)devid == self->devid)
+			if (self && (domid == self->domid || (int)domid == peer_domid) && (int)devid == self->devid)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s/mac", dir, devs[j]);
 			if (ctx->sys.xs_read(ctx->sys_data, 0, path, &val) < 0)
@@ -446,9 +450,10 @@ static int check_wire(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, cons
 	return r;
 }
 
-VIFMAC_EXPORT int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
-				   const struct vifmac_hotplug_vif *self, unsigned flags,
-				   struct vifmac_refusal *ret_refusal)
+/* vifmac_check_mac, with the migration source's domid (or -1) whose vif of the same devid is not a conflict. */
+static int check_mac(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+		     const struct vifmac_hotplug_vif *self, int peer_domid, unsigned flags,
+		     struct vifmac_refusal *ret_refusal)
 {
 	struct vifmac_refusal ref;
 	enum vifmac_wire_check wire = ctx->policy->wire_check;
@@ -456,7 +461,7 @@ VIFMAC_EXPORT int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_m
 
 	if (!ctx->sys.xs_directory || !ctx->sys.xs_read || !ctx->sys.list_links)
 		return vifmac_set_error(ctx, -EOPNOTSUPP, "no xenstore or link access to check for conflicts");
-	r = check_xenstore(ctx, mac, scope_key, self, &ref);
+	r = check_xenstore(ctx, mac, scope_key, self, peer_domid, &ref);
 	if (r == 0)
 		r = check_links(ctx, mac, scope_key, self, &ref);
 	if (r == 0 && wire != VIFMAC_WIRE_OFF && !(flags & VIFMAC_CHECK_NO_WIRE)) {
@@ -475,6 +480,13 @@ VIFMAC_EXPORT int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_m
 	if (r == -EEXIST && ret_refusal)
 		*ret_refusal = ref;
 	return r;
+}
+
+VIFMAC_EXPORT int vifmac_check_mac(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+				   const struct vifmac_hotplug_vif *self, unsigned flags,
+				   struct vifmac_refusal *ret_refusal)
+{
+	return check_mac(ctx, mac, scope_key, self, -1, flags, ret_refusal);
 }
 
 /* Copies a registry holder into a refusal's evidence. */
@@ -547,13 +559,53 @@ static const char *domain_label(const struct vifmac_hotplug_vif *vif, char *buf,
 	return buf;
 }
 
+#define INCOMING "--incoming"
+#define MIGRATEDAWAY "--migratedaway"
+
+/* Does @name end with @suffix (and have something before it)? Its length without it in @ret_len. */
+static bool has_suffix(const char *name, const char *suffix, size_t *ret_len)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	if (n <= k || strcmp(name + n - k, suffix) != 0)
+		return false;
+	*ret_len = n - k;
+	return true;
+}
+
+/*
+ * Are @a and @b the two halves of one xl migration (tools/xl/xl_migrate.c):
+ * the arriving "<name>--incoming" and the departing "<name>", renamed
+ * "<name>--migratedaway" once the stream is through?
+ */
+static bool migration_halves(const char *a, const char *b)
+{
+	size_t n;
+
+	if (has_suffix(b, INCOMING, &n)) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+	}
+	if (!has_suffix(a, INCOMING, &n) || strncmp(a, b, n) != 0)
+		return false;
+	return b[n] == '\0' || strcmp(b + n, MIGRATEDAWAY) == 0;
+}
+
 /* The claim a vif makes: everything but the MAC and its source. */
 static void owner_record(const struct vifmac_hotplug_vif *vif, const struct vifmac_decision *d,
 			 struct vifmac_record *rec)
 {
+	size_t n;
+
 	vifmac_record_init(rec);
 	vifmac_strscpy(rec->scope_key, d->scope_key, sizeof(rec->scope_key));
-	vifmac_strscpy(rec->domain, vif->dom.name, sizeof(rec->domain));
+	/* the guest's own name: "--incoming" is xl's for the time of a migration */
+	if (has_suffix(vif->dom.name, INCOMING, &n))
+		snprintf(rec->domain, sizeof(rec->domain), "%.*s", (int)n, vif->dom.name);
+	else
+		vifmac_strscpy(rec->domain, vif->dom.name, sizeof(rec->domain));
 	vifmac_strscpy(rec->uuid, vif->dom.uuid, sizeof(rec->uuid));
 	rec->devid = vif->devid;
 	vifmac_strscpy(rec->bridge, vif->bridge, sizeof(rec->bridge));
@@ -619,6 +671,137 @@ static int same_owner_fn(void *data, const struct vifmac_record *rec)
 	return 0;
 }
 
+/* What this host runs, read once per hotplug run: the judge of stale claims and of shared UUIDs. */
+struct host_view {
+	struct vifmac_domain_info *doms;
+	size_t n;
+	bool known;     /* the hypervisor's list could be read */
+	char host[256]; /* this host's name in the registry, "" when it cannot be told */
+	int peer_domid; /* the other half of a migration of this vif's domain, or -1 */
+	const struct vifmac_domain_info *twin; /* another domain with this UUID, outside a migration */
+};
+
+static void host_view_load(struct vifmac_ctx *ctx, const struct vifmac_hotplug_vif *vif, struct host_view *hv)
+{
+	memset(hv, 0, sizeof(*hv));
+	hv->peer_domid = -1;
+	if (ctx->sys.list_domains && ctx->sys.list_domains(ctx->sys_data, &hv->doms, &hv->n) == 0)
+		hv->known = true;
+	if (vifmac_hostname(ctx, hv->host, sizeof(hv->host)) < 0)
+		hv->host[0] = '\0'; /* the claim itself then refuses, saying why */
+	vifmac_clear_error(ctx);
+	for (size_t i = 0; i < hv->n; i++) {
+		const struct vifmac_domain_info *o = &hv->doms[i];
+
+		if (o->domid == vif->domid || strcasecmp(o->uuid, vif->dom.uuid) != 0)
+			continue;
+		if (hv->peer_domid < 0 && migration_halves(vif->dom.name, o->name))
+			hv->peer_domid = (int)o->domid;
+		else if (!hv->twin)
+			hv->twin = o;
+	}
+}
+
+/*
+ * A claim this host recorded for a domain the hypervisor does not have: it
+ * can only be left over from a crash of dom0 or a teardown that never ran.
+ * Another host's claim is never judged from here (that host may be alive).
+ */
+static bool stale_here(const struct host_view *hv, const struct vifmac_record *rec)
+{
+	if (!hv->known || !hv->host[0] || rec->state != VIFMAC_STATE_ACTIVE || strcmp(rec->host, hv->host) != 0)
+		return false;
+	for (size_t i = 0; i < hv->n; i++)
+		if (strcasecmp(rec->uuid, hv->doms[i].uuid) == 0)
+			return false;
+	return true;
+}
+
+static void format_since(int64_t since, char *buf, size_t size)
+{
+	time_t t = (time_t)since;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (since > 0 && gmtime_r(&t, &tm))
+		strftime(buf, size, " since %Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* Adds what was taken over, and from whom, to the decision's warnings (the hook logs them). */
+static void note_stale(struct vifmac_decision *d, const char *what, const struct vifmac_record *stale)
+{
+	char mac[VIFMAC_MAC_STRLEN], since[64];
+	size_t n = strlen(d->warning);
+
+	format_since(stale->created, since, sizeof(since));
+	snprintf(d->warning + n, sizeof(d->warning) - n,
+		 "%s%s the claim of %s by domain %s (uuid %s) vif %d, recorded by this host (%s)%s: no domain with that UUID exists here (left over from a crash or a lost teardown)",
+		 n ? "; " : "", what, vifmac_mac_format(&stale->mac, mac), stale->domain[0] ? stale->domain : "?",
+		 stale->uuid, stale->devid, stale->host, since);
+}
+
+struct stale_scan {
+	const struct host_view *hv;
+	const struct vifmac_hotplug_vif *vif;
+	const char *name;
+	struct vifmac_record found[8];
+	size_t n;
+};
+
+static int stale_of_name_fn(void *data, const struct vifmac_record *rec)
+{
+	struct stale_scan *sc = data;
+
+	if (sc->n < ARRAY_SIZE(sc->found) && strcmp(rec->domain, sc->name) == 0 && rec->devid == sc->vif->devid &&
+	    strcasecmp(rec->uuid, sc->vif->dom.uuid) != 0 && stale_here(sc->hv, rec))
+		sc->found[sc->n++] = *rec;
+	return 0;
+}
+
+/*
+ * A pool vif of a domain created again after a crash (a new UUID: no uuid=
+ * in its config) releases its stale claims of the same name and devid
+ * first, so that the pool gives it the same address back (sticky by name).
+ */
+static void release_stale_of_name(struct vifmac_ctx *ctx, struct vifmac_registry *reg, const struct host_view *hv,
+				  const struct vifmac_hotplug_vif *vif, const char *name, struct vifmac_decision *d)
+{
+	struct stale_scan sc = { .hv = hv, .vif = vif, .name = name };
+
+	if (!name[0] || vifmac_registry_lookup_domain(reg, name, stale_of_name_fn, &sc) < 0)
+		return;
+	for (size_t i = 0; i < sc.n; i++) {
+		const struct vifmac_record *rec = &sc.found[i];
+
+		if (vifmac_registry_release_own(reg, &rec->mac, rec->uuid, rec->devid, rec->updated) > 0)
+			note_stale(d, "released", rec);
+	}
+	vifmac_clear_error(ctx);
+}
+
+/*
+ * Claims @rec; a holder that is a stale claim of this host is taken over in
+ * one registry transaction. Two vifs racing for one stale claim: the
+ * take-over of the second finds it changed (-ESTALE), judges again, and
+ * meets the winner's live claim.
+ */
+static int claim_or_take_over(struct vifmac_registry *reg, const struct host_view *hv,
+			      const struct vifmac_record *rec, struct vifmac_record *holder, struct vifmac_decision *d)
+{
+	int r = vifmac_registry_claim(reg, rec, holder);
+
+	for (int attempt = 0; r == -EEXIST && stale_here(hv, holder) && attempt < 8; attempt++) {
+		struct vifmac_record stale = *holder;
+
+		r = vifmac_registry_takeover(reg, &stale, rec, holder);
+		if (r == 0)
+			note_stale(d, "took over", &stale);
+		else if (r == -ESTALE)
+			r = vifmac_registry_claim(reg, rec, holder);
+	}
+	return r;
+}
+
 VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_registry *reg,
 					const struct vifmac_hotplug_vif *vif, enum vifmac_hotplug_mode mode,
 					struct vifmac_decision *decision)
@@ -636,6 +819,9 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 	char cur[VIFMAC_MAC_STRLEN], want[VIFMAC_MAC_STRLEN], dom[160];
 	bool pooled = false;
 	struct vifmac_mac held_before = { { 0 } };
+	struct host_view hv;
+	unsigned check_flags = 0;
+	size_t n;
 	int r;
 
 	vifmac_clear_error(ctx);
@@ -647,16 +833,36 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 	r = vifmac_decide(ctx, &in, d);
 	if (r < 0)
 		return r;
+	host_view_load(ctx, vif, &hv);
+	if (hv.twin) {
+		/* two guests cannot be one registry owner: a copied config with its uuid= line */
+		holder_set(&d->refusal, &d->mac, "uuid");
+		d->refusal.has_mac = d->rule != VIFMAC_RULE_POOL;
+		vifmac_strscpy(d->refusal.holder.domain, hv.twin->name, sizeof(d->refusal.holder.domain));
+		vifmac_strscpy(d->refusal.holder.uuid, hv.twin->uuid, sizeof(d->refusal.holder.uuid));
+		snprintf(d->refusal.holder.detail, sizeof(d->refusal.holder.detail), "domain %s (domid %u)",
+			 hv.twin->name[0] ? hv.twin->name : "?", hv.twin->domid);
+		snprintf(d->refusal.message, sizeof(d->refusal.message),
+			 "vif %d of %s: the domain's UUID %s is not its own", vif->devid, dom, vif->dom.uuid);
+		r = -EEXIST;
+		goto out;
+	}
+	/* the arriving half of a migration: its MAC came with it, and the departing guest may still send from it */
+	if (has_suffix(vif->dom.name, INCOMING, &n))
+		check_flags |= VIFMAC_CHECK_NO_WIRE;
 	if (d->rule == VIFMAC_RULE_POOL) {
 		struct same_owner before = { .uuid = vif->dom.uuid, .devid = vif->devid };
+		struct vifmac_record self;
 
+		owner_record(vif, d, &self);
+		release_stale_of_name(ctx, reg, &hv, vif, self.domain, d);
 		/* what this vif held before asking: its own wire traces do not count (below) */
 		if (vifmac_registry_lookup_domain(reg, vif->dom.uuid, same_owner_fn, &before) == 0 && before.found)
 			held_before = before.mac;
 		/* allocated (and so claimed) first: the checks below then see the pool's MAC */
 		r = pool_allocate(ctx, reg, vif, d, dom);
 		if (r < 0)
-			return r;
+			goto out;
 		pooled = true;
 	}
 	vifmac_mac_format(&vif->mac, cur);
@@ -665,13 +871,15 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		if (pooled)
 			vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
 		if (strcmp(vif->type, "vif") != 0)
-			return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+			r = vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
 				      "vif %d of %s is an HVM emulated NIC: QEMU got MAC %s before any hotplug script ran, and the policy gives %s (%s); start it with mac=%s: xl create CFG \"$(vifmac xl-args CFG)\"",
 				      vif->devid, dom, cur, want, d->evidence, want);
-		return vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
-			      "vif %d of running %s came with MAC %s and the guest already uses it; the policy gives %s (%s); remove it with \"xl network-detach %u %d\" and attach with \"vifmac network-attach %s ...\" (or pass mac=%s)",
-			      vif->devid, dom, cur, want, d->evidence, vif->domid, vif->devid,
-			      vif->dom.name[0] ? vif->dom.name : "DOMAIN", want);
+		else
+			r = vifmac_refuse(d, VIFMAC_REFUSAL_POLICY, -EPERM,
+				      "vif %d of running %s came with MAC %s and the guest already uses it; the policy gives %s (%s); remove it with \"xl network-detach %u %d\" and attach with \"vifmac network-attach %s ...\" (or pass mac=%s)",
+				      vif->devid, dom, cur, want, d->evidence, vif->domid, vif->devid,
+				      vif->dom.name[0] ? vif->dom.name : "DOMAIN", want);
+		goto out;
 	}
 
 	{
@@ -688,9 +896,15 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		else if (vifmac_registry_lookup_mac(reg, &d->mac, same_owner_fn, &so) < 0)
 			so.found = false;
 		memset(&seen, 0, sizeof(seen));
-		r = vifmac_check_mac(ctx, &d->mac, d->scope_key, vif, so.found ? VIFMAC_CHECK_NO_WIRE : 0, &seen);
-		if (r == 0 && seen.holder.where[0])
-			format_evidence(&seen, d->warning, sizeof(d->warning));
+		r = check_mac(ctx, &d->mac, d->scope_key, vif, hv.peer_domid,
+			      check_flags | (so.found ? VIFMAC_CHECK_NO_WIRE : 0), &seen);
+		if (r == 0 && seen.holder.where[0]) {
+			size_t k = strlen(d->warning);
+
+			format_evidence(&seen, d->warning + k, sizeof(d->warning) - k);
+			k = strlen(d->warning);
+			snprintf(d->warning + k, sizeof(d->warning) - k, " (wire_check = \"warn\")");
+		}
 		if (r == -EEXIST)
 			d->refusal = seen;
 	}
@@ -701,26 +915,30 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already in use%s", want,
 			 vif->devid, dom,
 			 pooled ? " (a pool address: \"vifmac reserve\" it so that the pool skips it)" : "");
-		return r;
+		goto out;
 	}
-	if (r < 0)
-		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot check %s for conflicts: %s", want,
+	if (r < 0) {
+		r = vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot check %s for conflicts: %s", want,
 			      vifmac_ctx_last_error(ctx));
+		goto out;
+	}
 
 	owner_record(vif, d, &rec);
 	rec.mac = d->mac;
 	vifmac_strscpy(rec.source, vifmac_rule_name(d->rule), sizeof(rec.source));
 	memset(&holder, 0, sizeof(holder));
-	r = pooled ? 0 : vifmac_registry_claim(reg, &rec, &holder);
+	r = pooled ? 0 : claim_or_take_over(reg, &hv, &rec, &holder, d);
 	if (r == -EEXIST) {
 		holder_from_record(&d->refusal, &holder);
 		snprintf(d->refusal.message, sizeof(d->refusal.message), "%s for vif %d of %s is already %s", want,
 			 vif->devid, dom, holder.state == VIFMAC_STATE_RESERVED ? "reserved" : "claimed");
-		return r;
+		goto out;
 	}
-	if (r < 0)
-		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot record %s for vif %d of %s: %s",
+	if (r < 0) {
+		r = vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "registry %s: cannot record %s for vif %d of %s: %s",
 			      vifmac_registry_url(reg), want, vif->devid, dom, vifmac_ctx_last_error(ctx));
+		goto out;
+	}
 
 	r = apply(ctx, vif, &d->mac, mode == VIFMAC_HOTPLUG_REWRITE && !vifmac_mac_equal(&vif->mac, &d->mac));
 	if (r < 0) {
@@ -728,38 +946,79 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 
 		vifmac_strscpy(why, ctx->last_error, sizeof(why));
 		vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
-		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot give vif %d of %s its MAC %s: %s", vif->devid,
+		r = vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot give vif %d of %s its MAC %s: %s", vif->devid,
 			      dom, want, why);
 	}
-	return 0;
+out:
+	free(hv.doms);
+	return r;
+}
+
+/*
+ * Another vif backend of this host, of another domain, that carries the
+ * claim of @uuid/@devid (its owner marker): the other half of a migration
+ * on this host re-claimed it, and it is theirs now.
+ */
+static int claim_carrier(struct vifmac_ctx *ctx, const struct vifmac_hotplug_vif *vif, const char *uuid)
+{
+	char **doms = NULL;
+	size_t n_doms = 0;
+	int found = -1;
+
+	if (!ctx->sys.xs_directory ||
+	    ctx->sys.xs_directory(ctx->sys_data, 0, "/local/domain/0/backend/vif", &doms, &n_doms) < 0)
+		return -1;
+	for (size_t i = 0; i < n_doms; i++) {
+		char dir[128], *owner = NULL;
+		unsigned domid, devid;
+
+		snprintf(dir, sizeof(dir), "backend/vif/%s/%d", doms[i], vif->devid);
+		if (found < 0 && parse_xenbus_path(dir, &domid, &devid) == 0 && domid != vif->domid) {
+			snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%u/%u", domid, devid);
+			if (read_dom0_node(ctx, dir, OWNER_NODE, false, &owner) == 0 && owner &&
+			    strcasecmp(owner, uuid) == 0)
+				found = (int)domid;
+			free(owner);
+		}
+		free(doms[i]);
+	}
+	free(doms);
+	vifmac_clear_error(ctx);
+	return found;
 }
 
 VIFMAC_EXPORT int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_registry *reg,
 					 const struct vifmac_hotplug_vif *vif)
 {
 	const char *uuid = vif->claim_uuid[0] ? vif->claim_uuid : vif->dom.uuid;
+	int carrier;
 
 	vifmac_clear_error(ctx);
 	if (!uuid[0])
 		return 0; /* never claimed, and the domain is gone: nothing of ours to release */
-	return vifmac_registry_release(reg, NULL, uuid, vif->devid);
+	carrier = claim_carrier(ctx, vif, uuid);
+	if (carrier >= 0) {
+		info(ctx, "vif %d of domain %u: the claim of %s stays: domain %d carries it now (migration)", vif->devid,
+		     vif->domid, uuid, carrier);
+		return 0;
+	}
+	/* only this host's claim: after a migration to another host, the claim is that host's */
+	return vifmac_registry_release_own(reg, NULL, uuid, vif->devid, INT64_MAX);
 }
 
 /* The holder part of a conflict: ": held ... (seen in ...)". */
 static void evidence_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
 {
 	const struct vifmac_holder *h = &refusal->holder;
-	char since[64] = "";
+	char since[64];
 	size_t n = 0;
 
-	if (h->since > 0) {
-		time_t t = (time_t)h->since;
-		struct tm tm;
-
-		if (gmtime_r(&t, &tm))
-			strftime(since, sizeof(since), " since %Y-%m-%d %H:%M:%S UTC", &tm);
-	}
-	if (strcmp(h->where, "registry") == 0 && h->devid < 0)
+	format_since(h->since, since, sizeof(since));
+	if (strcmp(h->where, "uuid") == 0)
+		snprintf(buf + n, size - n,
+			 ": %s runs with the same UUID (a config copied with its uuid= line? give each domain its own uuid=, or none)",
+			 h->detail);
+	else if (strcmp(h->where, "registry") == 0 && h->devid < 0)
 		snprintf(buf + n, size - n, ": held by a reservation in the registry (%s)%s", h->detail, since);
 	else if (strcmp(h->where, "registry") == 0)
 		snprintf(buf + n, size - n, ": held in the registry by domain %s (uuid %s) vif %d on host %s, %s%s",

@@ -80,6 +80,7 @@ struct vifmac_policy {
 	size_t n_bridge_pools;
 	int64_t pool_quarantine; /* seconds */
 	struct vifmac_etcd_options etcd;
+	char *host_name;             /* host_name: this host's name in the registry; NULL: gethostname() */
 };
 
 struct vifmac_policy *vifmac_policy_new_default(void);
@@ -174,7 +175,27 @@ int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *r
 
 /* Seam helpers: -EOPNOTSUPP when the member is unset. */
 int64_t vifmac_now(struct vifmac_ctx *ctx);
+/*
+ * This host's name as the registry records it: the policy's host_name, else
+ * the seam's. -EINVAL (with the context's error) for a name that does not
+ * tell hosts apart ("", "localhost", "(none)").
+ */
 int vifmac_hostname(struct vifmac_ctx *ctx, char *buf, size_t len);
+
+/*
+ * Registry calls for the hotplug pipeline (vifmac-registry.c).
+ * release_own: like vifmac_registry_release, but only claims recorded by this
+ * host and updated at or before @updated_max (INT64_MAX: any).
+ * takeover: replaces @stale, a claim recorded by this host whose domain is
+ * gone, by the claim @rec (host and times filled here) in one transaction:
+ * 0; -ESTALE when @stale is no longer as read; -EEXIST with @ret_holder;
+ * -EPERM when @stale is another host's.
+ */
+struct vifmac_registry;
+int vifmac_registry_release_own(struct vifmac_registry *reg, const struct vifmac_mac *mac, const char *uuid,
+				int devid, int64_t updated_max);
+int vifmac_registry_takeover(struct vifmac_registry *reg, const struct vifmac_record *stale,
+			     const struct vifmac_record *rec, struct vifmac_record *ret_holder);
 
 /* ---------------------------------------------------------------- small helpers */
 

@@ -51,6 +51,7 @@ void vifmac_policy_free(struct vifmac_policy *p)
 	vifmac_table_free(p->public_table);
 	free(p->registry);
 	free(p->chain_script);
+	free(p->host_name);
 	free(p->bridge_chains);
 	for (size_t i = 0; i < p->n_bridge_pools; i++)
 		strv_free(p->bridge_pools[i].pools, p->bridge_pools[i].n);
@@ -353,7 +354,7 @@ static int parse_duration(const char *s, int64_t *ret)
 static const char *const known_keys[] = {
 	"prefix", "private_bridges", "public_bridges", "unlisted_bridges", "bridge_prefixes", "public_table",
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
-	"wire_check", "bridge_pools", "pool_quarantine",
+	"wire_check", "bridge_pools", "pool_quarantine", "host_name",
 	"etcd_cacert", "etcd_cert", "etcd_key", "etcd_user", "etcd_password_file", "etcd_prefix", "etcd_timeout_ms",
 	"etcd_request_timeout_ms",
 };
@@ -545,6 +546,22 @@ static int load_all(struct loader *l)
 	r = load_etcd(l);
 	if (r < 0)
 		return r;
+	r = get_string(l, "host_name", &s);
+	if (r < 0)
+		return r;
+	if (s) {
+		size_t n = strlen(s);
+		bool ok = n > 0 && n < 64 && s[0] != '-' && s[0] != '.';
+
+		for (size_t i = 0; ok && i < n; i++)
+			ok = isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_';
+		if (!ok)
+			return fail(l, "host_name", -1,
+				    "host_name: \"%s\" is not a host name (letters, digits, '-', '.', '_'; 63 at most)", s);
+		p->host_name = strdup(s);
+		if (!p->host_name)
+			return -ENOMEM;
+	}
 	r = get_string(l, "chain_script", &s);
 	if (r < 0)
 		return r;
@@ -757,6 +774,8 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return p->etcd.user;
 	if (strcmp(key, "etcd_password_file") == 0)
 		return p->etcd.password_file;
+	if (strcmp(key, "host_name") == 0)
+		return p->host_name;
 	if (strcmp(key, "etcd_prefix") == 0)
 		return p->etcd.prefix ? p->etcd.prefix : "/vifmac/";
 	return NULL;

@@ -1461,7 +1461,6 @@ static int etcd_write(struct vifmac_registry *reg, const struct vifmac_record *r
 	struct etcd_registry *e = priv(reg);
 	struct write_plan w = { .recs = recs, .n = n, .mode = mode, .conflict_fn = conflict_fn, .data = data };
 	struct snapshot s = { 0 };
-	char mac[VIFMAC_MAC_STRLEN];
 	int r = 0;
 
 	call_begin(e);
@@ -1485,13 +1484,7 @@ static int etcd_write(struct vifmac_registry *reg, const struct vifmac_record *r
 
 		if (ret_holder && !conflict_fn)
 			*ret_holder = *h;
-		vifmac_mac_format(&h->mac, mac);
-		if (h->state == VIFMAC_STATE_RESERVED)
-			return vifmac_set_error(e->ctx, -EEXIST, "%s is reserved: %s", mac, h->note);
-		return vifmac_set_error(e->ctx, -EEXIST,
-					"%s is held by domain %s (uuid %s, devid %d) on host %s since %lld", mac,
-					h->domain[0] ? h->domain : "?", h->uuid, h->devid, h->host,
-					(long long)h->created);
+		return vifmac_registry_conflict_error(e->ctx, h);
 	}
 	if (r == -ENOMEM)
 		return vifmac_set_error(e->ctx, r, "registry %s: out of memory", e->url);
@@ -1503,6 +1496,7 @@ struct release_plan {
 	const char *uuid;
 	int devid;
 	int64_t updated_max;
+	const char *host; /* NULL: any */
 	int released;
 };
 
@@ -1516,7 +1510,7 @@ static int release_plan(struct etcd_registry *e, struct model *m, bool assumed, 
 
 		if (!s->has || s->rec.state != VIFMAC_STATE_ACTIVE || strcasecmp(s->rec.uuid, p->uuid) != 0 ||
 		    (p->devid >= 0 && s->rec.devid != p->devid) || (p->mac && !vifmac_mac_equal(p->mac, &s->rec.mac)) ||
-		    s->rec.updated > p->updated_max)
+		    s->rec.updated > p->updated_max || (p->host && strcmp(s->rec.host, p->host) != 0))
 			continue;
 		s->has = false;
 		p->released++;
@@ -1525,10 +1519,11 @@ static int release_plan(struct etcd_registry *e, struct model *m, bool assumed, 
 }
 
 static int etcd_release(struct vifmac_registry *reg, const struct vifmac_mac *mac, const char *uuid, int devid,
-			int64_t updated_max)
+			int64_t updated_max, const char *host)
 {
 	struct etcd_registry *e = priv(reg);
-	struct release_plan p = { .mac = mac, .uuid = uuid, .devid = devid, .updated_max = updated_max };
+	struct release_plan p = { .mac = mac, .uuid = uuid, .devid = devid, .updated_max = updated_max,
+				  .host = host };
 	struct snapshot s = { 0 };
 	struct sbuf b = { 0 };
 	int r;
@@ -1542,6 +1537,61 @@ static int etcd_release(struct vifmac_registry *reg, const struct vifmac_mac *ma
 	if (r == 1)
 		return 0;
 	return r < 0 ? r : p.released;
+}
+
+struct takeover_plan {
+	const struct vifmac_record *stale, *rec;
+	struct vifmac_record holder;
+};
+
+/* The stale claim goes only if it is still exactly the one judged stale; then the claim as a write. */
+static int takeover_plan(struct etcd_registry *e, struct model *m, bool assumed, void *data)
+{
+	struct takeover_plan *p = data;
+	const struct vifmac_record *st = p->stale;
+	struct slot *s = model_find(m, st);
+
+	if (!s || !s->has || s->rec.state != VIFMAC_STATE_ACTIVE || strcasecmp(s->rec.uuid, st->uuid) != 0 ||
+	    s->rec.devid != st->devid || strcmp(s->rec.host, st->host) != 0 || s->rec.updated != st->updated)
+		return -ESTALE;
+	s->has = false;
+	return plan_one(m, p->rec, VIFMAC_WRITE_CLAIM, &p->holder);
+}
+
+static int etcd_takeover(struct vifmac_registry *reg, const struct vifmac_record *stale,
+			 const struct vifmac_record *rec, struct vifmac_record *ret_holder)
+{
+	struct etcd_registry *e = priv(reg);
+	struct takeover_plan p = { .stale = stale, .rec = rec };
+	struct snapshot s = { 0 };
+	struct sbuf b = { 0 };
+	int r;
+
+	call_begin(e);
+	/* the MAC's every scope, and both owners' other claims */
+	key_mac_prefix(e, &b, &rec->mac);
+	r = snapshot_add_prefix(&s, &b);
+	if (r == 0) {
+		memset(&b, 0, sizeof(b));
+		key_owner_prefix(e, &b, rec->uuid, rec->devid);
+		r = snapshot_add_prefix(&s, &b);
+	}
+	if (r == 0 && !vifmac_mac_equal(&stale->mac, &rec->mac)) {
+		memset(&b, 0, sizeof(b));
+		key_mac_prefix(e, &b, &stale->mac);
+		r = snapshot_add_prefix(&s, &b);
+	}
+	if (r == 0)
+		r = run(e, &s, false, takeover_plan, &p);
+	snapshot_free(&s);
+	if (r == -EEXIST) {
+		if (ret_holder)
+			*ret_holder = p.holder;
+		return vifmac_registry_conflict_error(e->ctx, &p.holder);
+	}
+	if (r == -ENOMEM)
+		return vifmac_set_error(e->ctx, r, "registry %s: out of memory", e->url);
+	return r;
 }
 
 static int unreserve_plan(struct etcd_registry *e, struct model *m, bool assumed, void *data)
@@ -1937,6 +1987,7 @@ const struct vifmac_registry_backend vifmac_registry_backend_etcd = {
 	.close = etcd_close,
 	.write = etcd_write,
 	.release = etcd_release,
+	.takeover = etcd_takeover,
 	.unreserve = etcd_unreserve,
 	.list = etcd_list,
 	.lookup_mac = etcd_lookup_mac,

@@ -5,7 +5,7 @@
  * vifmac-registry.c owns the public vifmac_registry_* functions: it checks
  * arguments, fills what the registry decides (host name, times) and
  * dispatches on the URL scheme to one backend. A backend (one file each:
- * vifmac-registry-sqlite.c, later etcd) implements the storage and the
+ * vifmac-registry-sqlite.c, vifmac-registry-etcd.c) implements the storage and the
  * atomicity; it never sees a URL, only what follows "<scheme>:".
  */
 #ifndef VIFMAC_REGISTRY_INTERNAL_H
@@ -44,11 +44,22 @@ struct vifmac_registry_backend {
 
 	/*
 	 * Deletes active claims of @uuid (+ @devid when >= 0) on @mac (any MAC
-	 * when NULL) whose updated time is <= @updated_max (INT64_MAX: any).
+	 * when NULL) whose updated time is <= @updated_max (INT64_MAX: any),
+	 * recorded by @host (NULL: any host).
 	 * Returns the number deleted or a negative errno.
 	 */
 	int (*release)(struct vifmac_registry *reg, const struct vifmac_mac *mac, const char *uuid,
-		       int devid, int64_t updated_max);
+		       int devid, int64_t updated_max, const char *host);
+
+	/*
+	 * One transaction: deletes the claim @stale if it is still exactly as
+	 * read (MAC, scope, owner, host and updated time), then writes @rec
+	 * (fully filled) as a claim. Returns 0; -ESTALE when @stale is gone or
+	 * changed (nothing written); -EEXIST with @ret_holder when another
+	 * record holds the MAC (nothing written); a negative errno.
+	 */
+	int (*takeover)(struct vifmac_registry *reg, const struct vifmac_record *stale,
+			const struct vifmac_record *rec, struct vifmac_record *ret_holder);
 
 	/* Deletes the reservation of @mac: 1, 0 when none, or a negative errno. */
 	int (*unreserve)(struct vifmac_registry *reg, const struct vifmac_mac *mac);
@@ -104,6 +115,9 @@ static inline bool vifmac_records_same_owner(const struct vifmac_record *a, cons
 		return true;
 	return a->uuid[0] && strcmp(a->uuid, b->uuid) == 0 && a->devid == b->devid;
 }
+
+/* Sets the context's error for a write refused by @holder, and returns -EEXIST. */
+int vifmac_registry_conflict_error(struct vifmac_ctx *ctx, const struct vifmac_record *holder);
 
 /*
  * Splits a vif's ip= value into addresses without their "/prefixlen":

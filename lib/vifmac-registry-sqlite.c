@@ -116,6 +116,7 @@ enum stmt_id {
 	ST_RELEASE,
 	ST_RELEASE_POOL,
 	ST_MOVE_POOL,
+	ST_TAKEOVER_DELETE,
 	ST_UNRESERVE,
 	ST_LIST,
 	ST_BY_IP,
@@ -139,14 +140,17 @@ static const char *const stmt_sql[_ST_MAX] = {
 	[ST_IP_DELETE] = "DELETE FROM record_ips WHERE record_id = ?1",
 	[ST_IP_INSERT] = "INSERT OR IGNORE INTO record_ips (ip, record_id) VALUES (?1, ?2)",
 	[ST_RELEASE] = "DELETE FROM records WHERE uuid = ?1 AND state = 'active' AND (?2 < 0 OR devid = ?2)"
-		       " AND (?3 IS NULL OR mac = ?3) AND updated <= ?4",
+		       " AND (?3 IS NULL OR mac = ?3) AND updated <= ?4 AND (?6 IS NULL OR host = ?6)",
 	[ST_RELEASE_POOL] = "INSERT OR REPLACE INTO pool_released (mac, pool, uuid, devid, released, domain)"
 			    " SELECT mac, substr(source, 6), uuid, devid, ?5, domain FROM records"
 			    " WHERE uuid = ?1 AND state = 'active' AND (?2 < 0 OR devid = ?2)"
-			    " AND (?3 IS NULL OR mac = ?3) AND updated <= ?4 AND source LIKE 'pool:%'",
+			    " AND (?3 IS NULL OR mac = ?3) AND updated <= ?4 AND (?6 IS NULL OR host = ?6)"
+			    " AND source LIKE 'pool:%'",
 	[ST_MOVE_POOL] = "INSERT OR REPLACE INTO pool_released (mac, pool, uuid, devid, released, domain)"
 			 " SELECT mac, substr(source, 6), uuid, devid, ?4, domain FROM records"
 			 " WHERE uuid = ?1 AND devid = ?2 AND state = 'active' AND mac <> ?3 AND source LIKE 'pool:%'",
+	[ST_TAKEOVER_DELETE] = "DELETE FROM records WHERE mac = ?1 AND scope_key = ?2 AND state = 'active'"
+			       " AND uuid = ?3 AND devid = ?4 AND host = ?5 AND updated = ?6",
 	[ST_UNRESERVE] = "DELETE FROM records WHERE mac = ?1 AND state = 'reserved'",
 	[ST_LIST] = "SELECT " COLS " FROM records ORDER BY mac, scope_key",
 	[ST_BY_IP] = "SELECT " COLS " FROM records WHERE id IN (SELECT record_id FROM record_ips WHERE ip = ?1)"
@@ -681,7 +685,6 @@ static int sqlite_write(struct vifmac_registry *reg, const struct vifmac_record 
 	struct sqlite_registry *s = priv(reg);
 	struct vifmac_record holder;
 	size_t conflicts = 0;
-	char mac[VIFMAC_MAC_STRLEN];
 	int r;
 
 	r = write_begin(s);
@@ -706,13 +709,7 @@ static int sqlite_write(struct vifmac_registry *reg, const struct vifmac_record 
 		if (r == -EEXIST || (r == 0 && conflicts > 0)) {
 			if (ret_holder && !conflict_fn)
 				*ret_holder = holder;
-			vifmac_mac_format(&holder.mac, mac);
-			if (holder.state == VIFMAC_STATE_RESERVED)
-				return vifmac_set_error(s->ctx, -EEXIST, "%s is reserved: %s", mac, holder.note);
-			return vifmac_set_error(s->ctx, -EEXIST,
-						"%s is held by domain %s (uuid %s, devid %d) on host %s since %lld", mac,
-						holder.domain[0] ? holder.domain : "?", holder.uuid, holder.devid,
-						holder.host, (long long)holder.created);
+			return vifmac_registry_conflict_error(s->ctx, &holder);
 		}
 		return r;
 	}
@@ -720,8 +717,44 @@ static int sqlite_write(struct vifmac_registry *reg, const struct vifmac_record 
 	return r < 0 ? r : (int)n;
 }
 
+static int sqlite_takeover(struct vifmac_registry *reg, const struct vifmac_record *stale,
+			   const struct vifmac_record *rec, struct vifmac_record *ret_holder)
+{
+	struct sqlite_registry *s = priv(reg);
+	sqlite3_stmt *st = s->stmts[ST_TAKEOVER_DELETE];
+	struct vifmac_record holder;
+	char mac[VIFMAC_MAC_STRLEN];
+	int r;
+
+	r = write_begin(s);
+	if (r < 0)
+		return r;
+	/* the stale claim goes only if it is still exactly the one judged stale */
+	sqlite3_bind_text(st, 1, vifmac_mac_format(&stale->mac, mac), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, stale->scope_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, stale->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, stale->devid);
+	sqlite3_bind_text(st, 5, stale->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, stale->updated);
+	r = step_done(s, st, "take over the stale claim");
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		r = -ESTALE;
+	if (r == 0)
+		r = write_one(s, rec, VIFMAC_WRITE_CLAIM, &holder);
+	if (r < 0) {
+		write_end(s, false);
+		if (r == -EEXIST) {
+			if (ret_holder)
+				*ret_holder = holder;
+			return vifmac_registry_conflict_error(s->ctx, &holder);
+		}
+		return r;
+	}
+	return write_end(s, true);
+}
+
 static int sqlite_release(struct vifmac_registry *reg, const struct vifmac_mac *mac, const char *uuid, int devid,
-			  int64_t updated_max)
+			  int64_t updated_max, const char *host)
 {
 	struct sqlite_registry *s = priv(reg);
 	sqlite3_stmt *st = s->stmts[ST_RELEASE];
@@ -742,6 +775,10 @@ static int sqlite_release(struct vifmac_registry *reg, const struct vifmac_mac *
 		else
 			sqlite3_bind_null(q, 3);
 		sqlite3_bind_int64(q, 4, updated_max);
+		if (host)
+			sqlite3_bind_text(q, 6, host, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q, 6);
 		if (i == 0)
 			sqlite3_bind_int64(q, 5, vifmac_now(s->ctx));
 		r = step_done(s, q, i == 0 ? "quarantine pool addresses" : "release");
@@ -1586,6 +1623,7 @@ const struct vifmac_registry_backend vifmac_registry_backend_sqlite = {
 	.close = sqlite_close,
 	.write = sqlite_write,
 	.release = sqlite_release,
+	.takeover = sqlite_takeover,
 	.unreserve = sqlite_unreserve,
 	.list = sqlite_list,
 	.lookup_mac = sqlite_lookup_mac,

@@ -129,13 +129,23 @@ static int stamp(struct vifmac_registry *reg, struct vifmac_record *rec)
 	int r = vifmac_hostname(reg->ctx, rec->host, sizeof(rec->host));
 
 	if (r < 0)
-		return vifmac_set_error(reg->ctx, r, "registry %s: cannot tell this host's name: %s", reg->url,
-					strerror(-r));
+		return r; /* the context's error says why */
 	if (now <= 0)
 		now = (int64_t)time(NULL);
 	rec->created = now;
 	rec->updated = now;
 	return 0;
+}
+
+/* @rec as a claim is stored: active, checked, with this host and the time. */
+static int claim_record(struct vifmac_registry *reg, const struct vifmac_record *rec, struct vifmac_record *ret)
+{
+	int r;
+
+	*ret = *rec;
+	ret->state = VIFMAC_STATE_ACTIVE;
+	r = record_check(reg->ctx, ret);
+	return r < 0 ? r : stamp(reg, ret);
 }
 
 VIFMAC_EXPORT int vifmac_registry_claim(struct vifmac_registry *reg, const struct vifmac_record *rec,
@@ -146,12 +156,7 @@ VIFMAC_EXPORT int vifmac_registry_claim(struct vifmac_registry *reg, const struc
 
 	if (!reg || !rec)
 		return -EINVAL;
-	r = *rec;
-	r.state = VIFMAC_STATE_ACTIVE;
-	n = record_check(reg->ctx, &r);
-	if (n < 0)
-		return n;
-	n = stamp(reg, &r);
+	n = claim_record(reg, rec, &r);
 	if (n < 0)
 		return n;
 	n = reg->backend->write(reg, &r, 1, VIFMAC_WRITE_CLAIM, NULL, NULL, ret_holder);
@@ -198,6 +203,17 @@ VIFMAC_EXPORT int vifmac_registry_import(struct vifmac_registry *reg, const stru
 	return r;
 }
 
+int vifmac_registry_conflict_error(struct vifmac_ctx *ctx, const struct vifmac_record *h)
+{
+	char mac[VIFMAC_MAC_STRLEN];
+
+	vifmac_mac_format(&h->mac, mac);
+	if (h->state == VIFMAC_STATE_RESERVED)
+		return vifmac_set_error(ctx, -EEXIST, "%s is reserved: %s", mac, h->note);
+	return vifmac_set_error(ctx, -EEXIST, "%s is held by domain %s (uuid %s, devid %d) on host %s since %lld", mac,
+				h->domain[0] ? h->domain : "?", h->uuid, h->devid, h->host, (long long)h->created);
+}
+
 VIFMAC_EXPORT int vifmac_registry_release(struct vifmac_registry *reg, const struct vifmac_mac *mac,
 					  const char *uuid, int devid)
 {
@@ -205,7 +221,39 @@ VIFMAC_EXPORT int vifmac_registry_release(struct vifmac_registry *reg, const str
 		return -EINVAL;
 	if (!uuid || !*uuid)
 		return vifmac_set_error(reg->ctx, -EINVAL, "registry release: the owner's domain UUID is required");
-	return reg->backend->release(reg, mac, uuid, devid < 0 ? -1 : devid, INT64_MAX);
+	return reg->backend->release(reg, mac, uuid, devid < 0 ? -1 : devid, INT64_MAX, NULL);
+}
+
+int vifmac_registry_release_own(struct vifmac_registry *reg, const struct vifmac_mac *mac, const char *uuid,
+				int devid, int64_t updated_max)
+{
+	char host[sizeof(((struct vifmac_record *)0)->host)];
+	int r;
+
+	if (!reg || !uuid || !*uuid)
+		return -EINVAL;
+	r = vifmac_hostname(reg->ctx, host, sizeof(host));
+	if (r < 0)
+		return r;
+	return reg->backend->release(reg, mac, uuid, devid < 0 ? -1 : devid, updated_max, host);
+}
+
+int vifmac_registry_takeover(struct vifmac_registry *reg, const struct vifmac_record *stale,
+			     const struct vifmac_record *rec, struct vifmac_record *ret_holder)
+{
+	struct vifmac_record r;
+	int n;
+
+	if (!reg || !stale || !rec || stale->state != VIFMAC_STATE_ACTIVE)
+		return -EINVAL;
+	n = claim_record(reg, rec, &r);
+	if (n < 0)
+		return n;
+	/* a take-over is for what this host itself left behind, never another host's claim */
+	if (strcmp(stale->host, r.host) != 0)
+		return vifmac_set_error(reg->ctx, -EPERM, "the claim was recorded by host %s, not this host (%s)",
+					stale->host, r.host);
+	return reg->backend->takeover(reg, stale, &r, ret_holder);
 }
 
 VIFMAC_EXPORT int vifmac_registry_reserve(struct vifmac_registry *reg, const struct vifmac_mac *mac,
@@ -308,6 +356,7 @@ int vifmac_registry_ip_tokens(const char *list, int (*fn)(void *data, const char
 
 struct gc_scan {
 	const char *host;
+	bool any_domain; /* another host's claims: its domains cannot be listed from here */
 	int64_t started;
 	const struct vifmac_domain_info *domains;
 	size_t n_domains;
@@ -335,7 +384,7 @@ static int gc_collect(void *data, const struct vifmac_record *rec)
 	/* claimed after the domain list was read: its domain may be starting right now */
 	if (rec->updated >= g->started)
 		return 0;
-	if (domain_running(g, rec))
+	if (!g->any_domain && domain_running(g, rec))
 		return 0;
 	if (g->n_stale == g->size_stale) {
 		size_t size = g->size_stale ? 2 * g->size_stale : 16;
@@ -352,6 +401,12 @@ static int gc_collect(void *data, const struct vifmac_record *rec)
 
 VIFMAC_EXPORT int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, vifmac_record_fn fn, void *data)
 {
+	return vifmac_registry_gc_host(reg, NULL, dry_run, fn, data);
+}
+
+VIFMAC_EXPORT int vifmac_registry_gc_host(struct vifmac_registry *reg, const char *other_host, bool dry_run,
+					  vifmac_record_fn fn, void *data)
+{
 	struct vifmac_ctx *ctx;
 	struct vifmac_domain_info *domains = NULL;
 	char host[sizeof(((struct vifmac_record *)0)->host)];
@@ -363,13 +418,20 @@ VIFMAC_EXPORT int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, 
 		return -EINVAL;
 	ctx = reg->ctx;
 	r = vifmac_hostname(ctx, host, sizeof(host));
-	if (r < 0)
-		return vifmac_set_error(ctx, r, "cannot tell this host's name (%s); nothing released",
-					strerror(-r));
+	if (r < 0 && !other_host)
+		return vifmac_set_error(ctx, r, "%s; nothing released", vifmac_ctx_last_error(ctx));
+	if (other_host && (r < 0 || strcmp(other_host, host) != 0)) {
+		if (!*other_host || strlen(other_host) >= sizeof(host))
+			return vifmac_set_error(ctx, -EINVAL, "gc --host: \"%s\" is not a host name", other_host);
+		vifmac_strscpy(host, other_host, sizeof(host));
+		g.any_domain = true;
+	}
 	g.host = host;
 	g.started = vifmac_now(ctx);
 	if (g.started <= 0)
 		g.started = (int64_t)time(NULL);
+	if (g.any_domain)
+		goto scan;
 	if (!ctx->sys.list_domains)
 		return vifmac_set_error(ctx, -EOPNOTSUPP,
 					"cannot list the running domains (no xenstore access); nothing released");
@@ -378,7 +440,7 @@ VIFMAC_EXPORT int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, 
 		return vifmac_set_error(ctx, r, "cannot list the running domains (%s); nothing released",
 					strerror(-r));
 	g.domains = domains;
-
+scan:
 	r = reg->backend->list(reg, gc_collect, &g);
 	if (r < 0)
 		goto out;
@@ -388,7 +450,7 @@ VIFMAC_EXPORT int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, 
 
 		if (!dry_run) {
 			/* only if nobody re-claimed it since it was read */
-			n = reg->backend->release(reg, &rec->mac, rec->uuid, rec->devid, rec->updated);
+			n = reg->backend->release(reg, &rec->mac, rec->uuid, rec->devid, rec->updated, rec->host);
 			if (n < 0) {
 				r = n;
 				goto out;

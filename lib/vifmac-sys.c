@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The production system seam: xenstore through libxenstore, running domains
- * from xenstore, dom0 links from sysfs, the clock and the host name.
+ * The production system seam: xenstore through libxenstore, domains from
+ * the hypervisor (libxl), dom0 links, FDBs and neighbours from rtnetlink, the
+ * clock and the host name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -179,19 +180,44 @@ static int xl_get(struct sys_production *p, libxl_ctx **ret_xl)
 	return 0;
 }
 
-/* Fills @info from the hypervisor's record and the dom0-owned /vm/<uuid>/name. */
+/*
+ * Reads a domain's name into @info from @path when dom0 owns the node: only
+ * the toolstack can have written it.
+ */
+static bool name_from(struct sys_production *p, const char *path, struct vifmac_domain_info *info)
+{
+	char *name = NULL;
+	unsigned owner = 1;
+	bool ok;
+
+	if (prod_xs_read(p, 0, path, &name) < 0)
+		return false;
+	ok = prod_xs_owner(p, 0, path, &owner) == 0 && owner == 0;
+	if (ok)
+		vifmac_strscpy(info->name, name, sizeof(info->name));
+	free(name);
+	return ok;
+}
+
+/*
+ * Fills @info from the hypervisor's record and the domain's name: libxl
+ * writes /local/domain/<domid>/name (dom0 owns it: libxl makes the domain's
+ * directory dom0's, the guest may only read it) and /vm/<uuid>/name, which
+ * is one node per UUID, so two domains with one UUID (a migration's two
+ * halves) would show one name. The latter is the fall-back.
+ */
 static void domain_info_from_xl(struct sys_production *p, const libxl_dominfo *xi, struct vifmac_domain_info *info)
 {
-	char path[128], *name = NULL;
+	char path[128];
 
 	memset(info, 0, sizeof(*info));
 	info->domid = xi->domid;
 	info->paused = xi->paused;
 	snprintf(info->uuid, sizeof(info->uuid), LIBXL_UUID_FMT, LIBXL_UUID_BYTES(xi->uuid));
-	snprintf(path, sizeof(path), "/vm/%s/name", info->uuid);
-	if (prod_xs_read(p, 0, path, &name) == 0) {
-		vifmac_strscpy(info->name, name, sizeof(info->name));
-		free(name);
+	snprintf(path, sizeof(path), "/local/domain/%u/name", xi->domid);
+	if (!name_from(p, path, info)) {
+		snprintf(path, sizeof(path), "/vm/%s/name", info->uuid);
+		name_from(p, path, info);
 	}
 }
 
@@ -235,11 +261,18 @@ static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains
 		libxl_dominfo_list_free(list, n);
 		return -ENOMEM;
 	}
+	/*
+	 * A dying domain (destroyed, its pages not yet given back: reboot's
+	 * old half, a "(null)" zombie) runs nothing and holds no vif any more.
+	 */
+	size_t k = 0;
+
 	for (int i = 0; i < n; i++)
-		domain_info_from_xl(data, &list[i], &doms[i]);
+		if (!list[i].dying)
+			domain_info_from_xl(data, &list[i], &doms[k++]);
 	libxl_dominfo_list_free(list, n);
 	*ret_domains = doms;
-	*ret_n = (size_t)n;
+	*ret_n = k;
 	return 0;
 }
 

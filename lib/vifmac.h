@@ -480,6 +480,23 @@ int vifmac_registry_import(struct vifmac_registry *reg, const struct vifmac_reco
  */
 int vifmac_registry_gc(struct vifmac_registry *reg, bool dry_run, vifmac_record_fn fn, void *data);
 
+/**
+ * vifmac_registry_gc_host:
+ * @reg: the registry
+ * @host: a host of the registry that is gone for good (the admin's word:
+ *        its domains cannot be listed from here); NULL or this host's own
+ *        name: the same as vifmac_registry_gc()
+ * @dry_run, @fn, @data: as for vifmac_registry_gc()
+ *
+ * Releases every claim recorded by @host, reservations excepted; a claim
+ * made or refreshed after the call started is kept (the host was alive).
+ *
+ * Returns: the number of claims released (or that would be); -EINVAL for an
+ * empty or overlong @host; the registry's errors as for vifmac_registry_gc().
+ */
+int vifmac_registry_gc_host(struct vifmac_registry *reg, const char *host, bool dry_run, vifmac_record_fn fn,
+			    void *data);
+
 /* ---------------------------------------------------------------- pools */
 
 /*

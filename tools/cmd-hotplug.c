@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "vifmac-cli.h"
@@ -141,9 +142,14 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		rc = exit_for_kind(d.refusal.kind);
 		return rc;
 	}
-	if (d.warning[0])
-		fprintf(stderr, "vif-vifmac: warning: domain %u vif %d: %s (wire_check = \"warn\")\n", vif.domid,
-			vif.devid, d.warning);
+	if (d.warning[0]) {
+		/* what was let through or taken over goes to the hotplug log and to syslog */
+		fprintf(stderr, "vif-vifmac: warning: domain %u vif %d: %s\n", vif.domid, vif.devid, d.warning);
+		openlog("vif-vifmac", LOG_PID, LOG_DAEMON);
+		syslog(LOG_WARNING, "domain %s (%u) vif %d: %s", vif.dom.name[0] ? vif.dom.name : "?", vif.domid,
+		       vif.devid, d.warning);
+		closelog();
+	}
 	fprintf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
 		vif.dom.name[0] ? vif.dom.name : "?", vif.domid, vif.devid, vif.bridge,
 		vifmac_hotplug_mode_for(&vif) == VIFMAC_HOTPLUG_REWRITE ? "assigned" : "verified",

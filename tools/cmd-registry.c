@@ -451,13 +451,22 @@ out:
 
 /* ---------------------------------------------------------------- gc */
 
+struct gc_print {
+	bool dry_run;
+	const char *host; /* --host, or NULL */
+};
+
 static int print_gc(void *data, const struct vifmac_record *rec)
 {
-	const bool *dry_run = data;
+	const struct gc_print *g = data;
 	char mac[VIFMAC_MAC_STRLEN];
 
-	printf("%s %s: domain %s (uuid %s, devid %d) is not running\n", *dry_run ? "would release" : "released",
+	printf("%s %s: domain %s (uuid %s, devid %d) ", g->dry_run ? "would release" : "released",
 	       vifmac_mac_format(&rec->mac, mac), dash(rec->domain), rec->uuid, rec->devid);
+	if (g->host)
+		printf("claimed on host %s\n", rec->host);
+	else
+		printf("is not running\n");
 	return 0;
 }
 
@@ -465,25 +474,32 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct vifmac_registry *reg;
-	bool dry_run = false;
+	struct gc_print g = { 0 };
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "nh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "nH:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'n':
-			dry_run = true;
+			g.dry_run = true;
+			break;
+		case 'H':
+			g.host = optarg;
 			break;
 		case 'h':
-			printf("Usage: vifmac gc [--dry-run]\n"
+			printf("Usage: vifmac gc [--dry-run] [--host NAME]\n"
 			       "\n"
 			       "Releases the claims this host recorded for domains that no longer run\n"
 			       "here. Claims of other hosts and reservations are kept. When the running\n"
 			       "domains cannot be listed (no xenstore), nothing is released (exit 3).\n"
-			       "  --dry-run   only print what would be released\n");
+			       "  --dry-run     only print what would be released\n"
+			       "  --host NAME   release every claim recorded by host NAME instead: a host of\n"
+			       "                a shared registry that is gone for good (its domains cannot\n"
+			       "                be listed from here, so this is the admin's word)\n");
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
@@ -491,15 +507,21 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
+	if (g.host && !*g.host) {
+		fprintf(stderr, "vifmac: gc --host: empty host name\n");
+		return EXIT_USAGE;
+	}
 	r = cli_open_registry(cli, &reg);
 	if (r != 0)
 		return r;
-	r = vifmac_registry_gc(reg, dry_run, print_gc, &dry_run);
+	r = vifmac_registry_gc_host(reg, g.host, g.dry_run, print_gc, &g);
 	if (r < 0) {
 		/* no domain list (-ENOENT, -EOPNOTSUPP, ...) is the system's failure, not a usage error */
 		cli_fail(cli, r, "gc");
-		r = EXIT_SYSTEM;
+		r = r == -EINVAL && g.host ? EXIT_USAGE : EXIT_SYSTEM;
 	} else {
+		printf("%s %d claim%s%s%s\n", g.dry_run ? "would release" : "released", r, r == 1 ? "" : "s",
+		       g.host ? " of host " : "", g.host ? g.host : "");
 		r = EXIT_OK;
 	}
 	vifmac_registry_close(reg);

@@ -24,7 +24,7 @@ if [ -n "$missing" ]; then
 fi
 # the Debian symbols file lists the same symbols, in the version script's node
 if [ -f "$TOP_SRCDIR/debian/libvifmac0.symbols" ]; then
-	sed -n 's/^ \(vifmac_[a-z0-9_]*\)@LIBVIFMAC_0 .*/\1/p' "$TOP_SRCDIR/debian/libvifmac0.symbols" | sort -u >"$tmp/debian"
+	sed -n 's/^ \(vifmac_[a-z0-9_]*\)@LIBVIFMAC_0[.0-9]* .*/\1/p' "$TOP_SRCDIR/debian/libvifmac0.symbols" | sort -u >"$tmp/debian"
 	if ! diff -u "$tmp/listed" "$tmp/debian" >"$tmp/d2"; then
 		echo "FAIL: debian/libvifmac0.symbols differs from lib/libvifmac.sym:"; cat "$tmp/d2"; failures=$((failures + 1))
 	fi

@@ -103,7 +103,7 @@ if ! in_root sh -c 'apt-get update -qq && apt-get install -y -qq /tmp/debs/*.deb
 fi
 
 # ---- what an admin sees ----
-check "vifmac --version" in_root sh -c 'vifmac --version | grep -qx "vifmac 0.1.0"'
+check "vifmac --version" in_root sh -c 'vifmac --version | grep -qx "vifmac 0.2.0"'
 check "vifmac derive gives 02:00:c0:00:02:0a" in_root sh -c \
 	'[ "$(vifmac derive --bridge xenbr0 --ip 192.0.2.10)" = 02:00:c0:00:02:0a ]'
 check "the hook is /etc/xen/scripts/vif-vifmac, executable, next to vif-bridge" \

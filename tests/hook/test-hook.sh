@@ -334,7 +334,8 @@ ip netns exec "$NS" env LD_PRELOAD="$FAKEXS_LIB" FAKEXS_STATE="$XS" XENBUS_PATH=
 rc=$?
 status_is 0
 has "$tmp/out" "^chain=vif-bridge$"
-# a restart: the same domain and vif get the same MAC again
+# a restart: domain 5 is gone (destroyed), the same domain and vif get the same MAC again
+xs rm /fakexs/domain/5
 domain 13 web1 $U5 1
 vif 13 0 00:16:3e:13:13:13 192.0.2.10
 link vif13.0

@@ -34,7 +34,7 @@ struct fake_sys {
 	int commits;        /* successful commits */
 	char reads[FAKE_MAX_READS][192];
 	size_t n_reads;
-	struct vifmac_domain_info domains[8];
+	struct vifmac_domain_info domains[16];
 	size_t n_domains;
 	struct vifmac_link_info links[8];
 	size_t n_links;
@@ -296,13 +296,27 @@ static __attribute__((unused)) void fake_add_neigh(struct fake_sys *f, const cha
 
 static __attribute__((unused)) void fake_add_domain(struct fake_sys *f, unsigned domid, const char *name, const char *uuid, bool paused)
 {
-	struct vifmac_domain_info *d = &f->domains[f->n_domains++];
+	struct vifmac_domain_info *d;
+
+	if (f->n_domains == sizeof(f->domains) / sizeof(f->domains[0]))
+		abort(); /* a test with more domains than the fake holds */
+	d = &f->domains[f->n_domains++];
 
 	memset(d, 0, sizeof(*d));
 	d->domid = domid;
 	d->paused = paused;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
+}
+
+/* The hypervisor no longer has @domid (destroyed); its xenstore nodes stay as they are. */
+static __attribute__((unused)) void fake_del_domain(struct fake_sys *f, unsigned domid)
+{
+	for (size_t i = 0; i < f->n_domains; i++)
+		if (f->domains[i].domid == domid) {
+			f->domains[i] = f->domains[--f->n_domains];
+			return;
+		}
 }
 
 static __attribute__((unused)) void fake_add_link(struct fake_sys *f, const char *name, const char *mac, const char *master)

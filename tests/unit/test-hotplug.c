@@ -6,6 +6,8 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fake-sys.h"
 
@@ -14,6 +16,7 @@
 #define BE5 "/local/domain/0/backend/vif/5/0"
 #define FE5 "/local/domain/5/device/vif/0"
 #define POLICY_MAC "02:00:c0:00:02:0a"
+#define UUID_OLD "9cf1a2b3-c4d5-4e6f-8a7b-8c9d0e1f2a3b" /* web1 before dom0 crashed */
 
 struct env {
 	struct fake_sys fake;
@@ -164,6 +167,7 @@ static void test_conflict_in_registry_names_the_holder_and_writes_nothing(void *
 	rec.devid = 0;
 	snprintf(rec.bridge, sizeof(rec.bridge), "xenbr1");
 	assert_int_equal(vifmac_registry_claim(e->reg, &rec, &holder), 0);
+	fake_add_domain(&e->fake, 3, "web2", UUID_WEB2, false); /* the holder runs: its claim is live */
 
 	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
 	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_CONFLICT);
@@ -282,6 +286,7 @@ static void test_restore_reclaims_the_same_mac(void **state)
 	fake_add_domain(&e->fake, 9, "web1", UUID_WEB1, true);
 	fake_add_vif(&e->fake, 9, 0, "00:16:3e:12:34:56", "xenbr0", "192.0.2.10", "vif");
 	fake_set(&e->fake, BE5 "/mac", "00:16:3e:00:00:01", 0); /* the old one is being torn down */
+	fake_del_domain(&e->fake, 5);                              /* and is no longer a domain */
 	assert_int_equal(online(e, "backend/vif/9/0", &d), 0);
 	assert_string_equal(fake_get(&e->fake, "/local/domain/9/device/vif/0/mac"), POLICY_MAC);
 	assert_int_equal(claims_of(e, POLICY_MAC), 1);
@@ -316,6 +321,7 @@ static void test_offline_never_releases_another_owners_claim(void **state)
 	snprintf(rec.uuid, sizeof(rec.uuid), UUID_WEB2);
 	rec.devid = 0;
 	assert_int_equal(vifmac_registry_claim(e->reg, &rec, &holder), 0);
+	fake_add_domain(&e->fake, 3, "web2", UUID_WEB2, false);
 	/* our create is refused; its offline run must leave web2's claim alone */
 	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
 	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), 0);
@@ -439,6 +445,270 @@ static void test_reclaim_by_the_same_vif_ignores_its_own_wire_traces(void **stat
 	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
 }
 
+
+/* A claim as a crash of dom0 leaves it: recorded by @host an hour ago for @uuid. */
+static void leave_claim(struct env *e, const char *mac, const char *name, const char *uuid, const char *host)
+{
+	struct vifmac_record rec, holder;
+
+	vifmac_record_init(&rec);
+	assert_int_equal(vifmac_mac_parse(mac, &rec.mac), 0);
+	snprintf(rec.domain, sizeof(rec.domain), "%s", name);
+	snprintf(rec.uuid, sizeof(rec.uuid), "%s", uuid);
+	rec.devid = 0;
+	snprintf(rec.bridge, sizeof(rec.bridge), "xenbr0");
+	snprintf(rec.ip, sizeof(rec.ip), "192.0.2.10");
+	snprintf(rec.host, sizeof(rec.host), "%s", host);
+	snprintf(rec.source, sizeof(rec.source), "ip-derived");
+	rec.created = rec.updated = e->fake.now - 3600;
+	assert_int_equal(vifmac_registry_insert(e->reg, &rec, &holder), 0);
+}
+
+struct holder_of {
+	char uuid[VIFMAC_UUID_STRLEN];
+	char domain[128];
+	char host[256];
+	int n;
+};
+
+static int holder_fn(void *data, const struct vifmac_record *rec)
+{
+	struct holder_of *h = data;
+
+	snprintf(h->uuid, sizeof(h->uuid), "%s", rec->uuid);
+	snprintf(h->domain, sizeof(h->domain), "%s", rec->domain);
+	snprintf(h->host, sizeof(h->host), "%s", rec->host);
+	h->n++;
+	return 0;
+}
+
+static struct holder_of holder_of(struct env *e, const char *mac_s)
+{
+	struct holder_of h = { .n = 0 };
+	struct vifmac_mac mac;
+
+	assert_int_equal(vifmac_mac_parse(mac_s, &mac), 0);
+	assert_int_equal(vifmac_registry_lookup_mac(e->reg, &mac, holder_fn, &h), 0);
+	return h;
+}
+
+static void test_stale_claim_of_this_host_is_taken_over_and_reported(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+	struct holder_of h;
+
+	/* dom0 crashed: web1 comes back from a config without uuid= (a new UUID) */
+	leave_claim(e, POLICY_MAC, "web1", UUID_OLD, "dom0-a");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_string_equal(fake_get(&e->fake, FE5 "/mac"), POLICY_MAC);
+	h = holder_of(e, POLICY_MAC);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.uuid, UUID_WEB1);
+	assert_non_null(strstr(d.warning, "took over the claim of " POLICY_MAC " by domain web1 (uuid " UUID_OLD
+					  ") vif 0, recorded by this host (dom0-a) since 2023-11-14 21:13:20 UTC"));
+	assert_non_null(strstr(d.warning, "no domain with that UUID exists here"));
+}
+
+static void test_stale_claim_of_another_host_is_never_taken_over(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+	struct holder_of h;
+	char line[1024];
+
+	leave_claim(e, POLICY_MAC, "web1", UUID_OLD, "dom0-b");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_string_equal(d.refusal.holder.host, "dom0-b");
+	vifmac_refusal_format(&d.refusal, line, sizeof(line));
+	assert_non_null(strstr(line, "on host dom0-b"));
+	h = holder_of(e, POLICY_MAC);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.uuid, UUID_OLD);
+	assert_string_equal(d.warning, "");
+	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), "00:16:3e:12:34:56");
+}
+
+static void test_two_vifs_racing_for_a_stale_claim_have_one_winner(void **state)
+{
+	enum { RACERS = 8 };
+	struct env *e = *state;
+	char url[160];
+	pid_t pids[RACERS];
+	int gate[2], won = 0, lost = 0;
+	struct holder_of h;
+
+	leave_claim(e, POLICY_MAC, "web1", UUID_OLD, "dom0-a");
+	/* eight new domains of one address: each sees the stale claim, one may take it */
+	for (int i = 0; i < RACERS; i++) {
+		char name[16], uuid[VIFMAC_UUID_STRLEN];
+
+		snprintf(uuid, sizeof(uuid), "7e570000-0000-4000-8000-00000000%04x", (unsigned)i);
+		snprintf(name, sizeof(name), "racer%d", i);
+		fake_add_domain(&e->fake, 20 + (unsigned)i, name, uuid, true);
+		fake_add_vif(&e->fake, 20 + (unsigned)i, 0, "00:16:3e:20:20:20", "xenbr0", "192.0.2.10", "vif");
+	}
+	snprintf(url, sizeof(url), "sqlite:%s/registry.db", e->dir);
+	assert_int_equal(pipe(gate), 0);
+	for (int i = 0; i < RACERS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct vifmac_registry *reg;
+			struct vifmac_hotplug_vif vif;
+			struct vifmac_decision d;
+			char path[64], c;
+			int r;
+
+			close(gate[1]);
+			if (read(gate[0], &c, 1) != 0 || vifmac_registry_open(e->ctx, url, &reg) < 0)
+				_exit(3);
+			snprintf(path, sizeof(path), "backend/vif/%d/0", 20 + i);
+			r = vifmac_hotplug_read(e->ctx, path, &vif);
+			if (r == 0)
+				r = vifmac_hotplug_online(e->ctx, reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d);
+			vifmac_registry_close(reg);
+			_exit(r == 0 ? 0 : r == -EEXIST ? 1 : 2);
+		}
+	}
+	close(gate[0]);
+	close(gate[1]); /* all go */
+	for (int i = 0; i < RACERS; i++) {
+		int st;
+
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st));
+		if (WEXITSTATUS(st) > 1)
+			fail_msg("racer %d: exit %d", i, WEXITSTATUS(st));
+		won += WEXITSTATUS(st) == 0;
+		lost += WEXITSTATUS(st) == 1;
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(lost, RACERS - 1);
+	h = holder_of(e, POLICY_MAC);
+	assert_int_equal(h.n, 1);
+	assert_string_not_equal(h.uuid, UUID_OLD);
+	assert_non_null(strstr(h.domain, "racer"));
+}
+
+static void test_a_claim_without_a_dependable_host_name_is_refused(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+	struct holder_of h;
+
+	snprintf(e->fake.hostname, sizeof(e->fake.hostname), "localhost");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EINVAL);
+	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_UNAVAILABLE);
+	assert_non_null(strstr(d.refusal.message, "this host's name is \"localhost\""));
+	assert_non_null(strstr(d.refusal.message, "host_name"));
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+	snprintf(e->fake.hostname, sizeof(e->fake.hostname), "(none)");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EINVAL);
+	/* the policy names the host */
+	assert_int_equal(tu_load_policy_text(e->ctx, "private_bridges = [ \"xenbr0\" ]\nhost_name = \"dom0-x\"\n"), 0);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	h = holder_of(e, POLICY_MAC);
+	assert_string_equal(h.host, "dom0-x");
+}
+
+static void test_same_uuid_outside_a_migration_is_refused(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+	char line[1024];
+
+	/* a config copied with its uuid= line */
+	fake_add_domain(&e->fake, 6, "web1-copy", UUID_WEB1, false);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_CONFLICT);
+	vifmac_refusal_format(&d.refusal, line, sizeof(line));
+	assert_non_null(strstr(line, "the domain's UUID " UUID_WEB1 " is not its own"));
+	assert_non_null(strstr(line, "domain web1-copy (domid 6) runs with the same UUID"));
+	assert_int_equal(claims_of(e, POLICY_MAC), 0);
+}
+
+/* The hand-over of xl migrate on one host, step by step (tools/xl/xl_migrate.c). */
+static void test_migration_hand_over_is_accepted_and_keeps_the_claim(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif src;
+	struct vifmac_decision d;
+	struct holder_of h;
+
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	e->fake.domains[0].paused = false; /* web1 runs */
+	/* the receiver: the same UUID, paused, named --incoming, its MAC from the stream; web1 still runs */
+	fake_add_domain(&e->fake, 6, "web1--incoming", UUID_WEB1, true);
+	fake_add_vif(&e->fake, 6, 0, POLICY_MAC, "xenbr0", "192.0.2.10", "vif");
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "vif5.0", 1); /* the source sends meanwhile */
+	assert_int_equal(online(e, "backend/vif/6/0", &d), 0);
+	h = holder_of(e, POLICY_MAC);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.domain, "web1"); /* the guest's own name, not xl's --incoming */
+	assert_string_equal(fake_get(&e->fake, "/local/domain/0/backend/vif/6/0/vifmac-owner"), UUID_WEB1);
+	/* the stream is through: the source is renamed, destroyed, its vif goes offline */
+	snprintf(e->fake.domains[0].name, sizeof(e->fake.domains[0].name), "web1--migratedaway");
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &src), 0);
+	fake_del_domain(&e->fake, 5);
+	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &src), 0);
+	/* the receiver is renamed web1 and unpaused: the claim is still there */
+	assert_int_equal(holder_of(e, POLICY_MAC).n, 1);
+}
+
+static void test_failed_migration_leaves_the_sources_claim(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif in;
+	struct vifmac_decision d;
+
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	e->fake.domains[0].paused = false;
+	fake_add_domain(&e->fake, 6, "web1--incoming", UUID_WEB1, true);
+	fake_add_vif(&e->fake, 6, 0, POLICY_MAC, "xenbr0", "192.0.2.10", "vif");
+	assert_int_equal(online(e, "backend/vif/6/0", &d), 0);
+	/* the stream broke: the receiver is destroyed, web1 runs on */
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/6/0", &in), 0);
+	fake_del_domain(&e->fake, 6);
+	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &in), 0);
+	assert_int_equal(holder_of(e, POLICY_MAC).n, 1);
+}
+
+static void test_offline_after_a_migration_to_another_host_keeps_that_hosts_claim(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif vif;
+	struct holder_of h;
+
+	/* a shared registry: dom0-b re-claimed web1's MAC when the guest arrived there */
+	leave_claim(e, POLICY_MAC, "web1", UUID_WEB1, "dom0-b");
+	fake_set(&e->fake, BE5 "/vifmac-owner", UUID_WEB1, 0);
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), 0);
+	fake_del_domain(&e->fake, 5);
+	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &vif), 0);
+	h = holder_of(e, POLICY_MAC);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.host, "dom0-b");
+}
+
+static void test_arriving_domain_is_not_refused_for_the_source_on_the_wire(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+
+	/* per-host registries: the source still runs on the other host and is learned on the uplink */
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "eth0", 1);
+	snprintf(e->fake.domains[0].name, sizeof(e->fake.domains[0].name), "web1--incoming");
+	fake_set(&e->fake, BE5 "/mac", POLICY_MAC, 0);
+	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
+	assert_int_equal(claims_of(e, POLICY_MAC), 1);
+	/* a domain of another name is refused for the same trace */
+	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
+	snprintf(e->fake.domains[0].name, sizeof(e->fake.domains[0].name), "web1");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_string_equal(d.refusal.holder.where, "fdb");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +733,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eagain_storm_is_retried_then_refused_and_claim_released, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_policy_refusal_claims_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_claim_of_this_host_is_taken_over_and_reported, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_claim_of_another_host_is_never_taken_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_vifs_racing_for_a_stale_claim_have_one_winner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_claim_without_a_dependable_host_name_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_uuid_outside_a_migration_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_hand_over_is_accepted_and_keeps_the_claim, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_migration_leaves_the_sources_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline_after_a_migration_to_another_host_keeps_that_hosts_claim,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arriving_domain_is_not_refused_for_the_source_on_the_wire, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mac_learned_on_a_foreign_port_is_refused_with_bridge_port_and_age,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fdb_entries_on_own_and_other_vif_ports_are_not_wire_evidence, setup,
