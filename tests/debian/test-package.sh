@@ -114,6 +114,15 @@ check "/etc/xen/vifmac.conf is a conffile" in_root sh -c \
 check "the default policy loads (all commented out)" in_root vifmac plan --help
 check "the hook is not switched on in xl.conf" in_root sh -c '! grep -qs "^[^#]*vif-vifmac" /etc/xen/xl.conf'
 check "/var/lib/vifmac is 0750 root:root" in_root sh -c '[ "$(stat -c %a:%U:%G /var/lib/vifmac)" = 750:root:root ]'
+check "the boot clean-up unit is installed and enabled" in_root sh -c \
+	'test -f /lib/systemd/system/vifmac-boot.service && test -L /etc/systemd/system/multi-user.target.wants/vifmac-boot.service'
+check "the boot unit runs vifmac gc before xendomains, after xen, and never fails the boot" in_root sh -c \
+	'u=/lib/systemd/system/vifmac-boot.service; grep -qx "Before=xendomains.service" $u &&
+	 grep -q "^After=.*xen.service" $u && grep -qx "ExecStart=-/usr/sbin/vifmac gc" $u && grep -qx "Type=oneshot" $u'
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify accepts the boot unit" sh -c \
+		"out=\$(systemd-analyze verify --man=no '$root/lib/systemd/system/vifmac-boot.service' 2>&1) && [ -z \"\$out\" ]"
+fi
 check "man pages installed" in_root sh -c 'ls /usr/share/man/man8/vifmac.8.gz /usr/share/man/man5/vifmac.conf.5.gz >/dev/null'
 check "README.Debian tells how to switch it on" in_root grep -q 'vif.default.script="vif-vifmac"' \
 	/usr/share/doc/vifmac/README.Debian

@@ -190,6 +190,37 @@ has "$tmp/gc" "^released 0 claims$"
 whois $MAC40
 check "vifmac gc keeps the migrated guest's claim (whois status $wrc)" test "$wrc" = 0
 
+# ------------------------------------------------------------------ the boot unit's vifmac gc
+case=boot-gc
+# a guest of this host that went without its offline (killed with dom0), and one of dom0-b
+domain 9 tmp1 $U4 1
+vif 9 0 00:16:3e:09:09:09 192.0.2.60
+link vif9.0
+hotplug vif-vifmac 9 0 online type_if=vif
+status_is 0
+xs rm /fakexs/domain/9
+POLICY=$tmp/policy-b.conf
+domain 10 far1 $U_OLD 1
+vif 10 0 00:16:3e:0a:0a:0a 192.0.2.61
+link vif10.0
+hotplug vif-vifmac 10 0 online type_if=vif
+status_is 0
+POLICY=$POLICY_A
+xs rm /fakexs/domain/10
+"$VIFMAC" list --json >"$tmp/before" 2>&1
+sleep 1.1
+vm gc >"$tmp/gc" 2>&1
+has "$tmp/gc" "^released 02:00:c0:00:02:3c: domain tmp1 \\(uuid $U4, devid 0\\) is not running$"
+has "$tmp/gc" "^released 1 claim$"
+"$VIFMAC" list --json >"$tmp/after" 2>&1
+check "gc released exactly tmp1's claim: the live ones and dom0-b's stay" test \
+	"$(python3 -c 'import json,sys
+b = {r["mac"] for r in json.load(open(sys.argv[1]))}
+a = {r["mac"] for r in json.load(open(sys.argv[2]))}
+print(" ".join(sorted(b - a)), len(a))' "$tmp/before" "$tmp/after")" = "02:00:c0:00:02:3c $(($(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/before") - 1))"
+whois 02:00:c0:00:02:3d
+has "$tmp/whois" "dom0-b"
+
 # ------------------------------------------------------------------ one UUID, two domains
 case=copied-uuid
 domain 8 db1-copy $U3 1
