@@ -1,6 +1,6 @@
 #!/usr/bin/bash
-# The end-to-end scenarios (issue 5's a-j, issue 6's k, issue 7's l), run
-# inside dom0 in one boot.
+# The end-to-end scenarios (issue 5's a-j, issue 6's k, issue 7's l, issue
+# 14's m-o in scenarios-lifecycle.sh), run inside dom0 in one boot.
 # Each prints one "@@E2E RESULT" line; tests/e2e/run turns them into the report.
 . /e2e/lib.sh
 
@@ -41,6 +41,7 @@ guest_cfg lima1 pv "bridge=xenpool,ip=203.0.113.21"
 guest_cfg lima2 pv "bridge=xenpool,ip=203.0.113.22"
 guest_cfg lima3 pv "bridge=xenpool,ip=203.0.113.23"
 guest_cfg juliet hvm "bridge=xenbr0,ip=192.0.2.50,model=e1000"
+. /e2e/scenarios-lifecycle.sh
 
 # ------------------------------------------------------------ a
 sc_a() {
@@ -360,7 +361,7 @@ sc_j() {
   fi
 }
 
-for s in a b c d e i k l g h f j; do
+for s in a b c d e i k l m n o g h f j; do
   want $s || continue
   sc_$s
   log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"
