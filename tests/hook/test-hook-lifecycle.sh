@@ -270,11 +270,27 @@ else
 	XS=$XS_A xs rm /fakexs/domain/21
 	on_a hotplug vif-vifmac 21 0 offline type_if=vif
 	status_is 0
+	XS=$XS_A xs rm $BE/21 # libxl removes the backend after the offline run
 	on_a ns_vm gc >"$tmp/gc" 2>&1
 	has "$tmp/gc" "^released 0 claims$"
 	ns env VIFMAC_CONFIG=$tmp/etcd-a.conf "$VIFMAC" whois 02:00:c0:00:02:32 >"$tmp/whois" 2>&1
 	has "$tmp/whois" "$U2"
 	has "$tmp/whois" "dom0-b"
+	# dom0-b crashes; its guest comes back with a new UUID: the take-over, on etcd
+	: >"$XS_B"
+	XS=$XS_B; domain 33 mail $U4 1; vif 33 0 00:16:3e:33:33:33 192.0.2.50
+	link vif33.0
+	on_b hotplug vif-vifmac 33 0 online type_if=vif
+	status_is 0
+	has "$LOG" "took over the claim of 02:00:c0:00:02:32 by domain mail \\(uuid $U2\\) vif 0, recorded by this host \\(dom0-b\\)"
+	ns env VIFMAC_CONFIG=$tmp/etcd-a.conf "$VIFMAC" whois 02:00:c0:00:02:32 >"$tmp/whois" 2>&1
+	has "$tmp/whois" "$U4"
+	# dom0-a sees the same stale-looking claim of dom0-b's: never taken over from there
+	XS=$XS_A; domain 22 mail-a $U1 1; vif 22 0 00:16:3e:22:22:22 192.0.2.50
+	link vif22.0
+	on_a hotplug vif-vifmac 22 0 online type_if=vif
+	status_failed
+	has "$tmp/err" "held in the registry by domain mail \\(uuid $U4\\) vif 0 on host dom0-b"
 	"$CLUSTER" stop "$tmp/cluster" >/dev/null 2>&1
 fi
 
