@@ -327,7 +327,7 @@ VIFMAC_EXPORT int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *r
 		return vifmac_set_error(ctx, -EOPNOTSUPP, "the system seam lacks what an audit reads");
 	r = vifmac_hostname(ctx, host, sizeof(host));
 	if (r < 0)
-		return vifmac_set_error(ctx, r, "cannot get this host's name: %s", strerror(-r));
+		return r; /* the context's error says why */
 	r = ctx->sys.list_domains(ctx->sys_data, &a.doms, &a.n_doms);
 	if (r < 0) {
 		vifmac_set_error(ctx, r, "cannot list the running domains (is this a Xen dom0?): %s", strerror(-r));
