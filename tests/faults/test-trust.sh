@@ -116,7 +116,30 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null || ! getent passwd nob
 	echo "SKIP: unprivileged checks need root and setpriv (util-linux)"
 else
 	chmod 0755 "$tmp"
-	as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+	# nobody runs a copy of the built program and its library from $tmp: the
+	# clone may live where nobody cannot reach (root's 0700 home). To prove the
+	# checks do not depend on where the clone is, nobody runs them with the
+	# source and build trees hidden under empty 0700 mounts.
+	N=$tmp/nobody
+	mkdir -p "$N/lib"
+	if grep -q 'libtool' "$VIFMAC" 2>/dev/null; then
+		cp "$(dirname "$VIFMAC")/.libs/vifmac" "$N/vifmac"
+	else
+		cp "$VIFMAC" "$N/vifmac"
+	fi
+	cp -P "$TOP_BUILDDIR"/lib/.libs/libvifmac.so* "$N/lib/" 2>/dev/null
+	cp "$TOP_SRCDIR/tests/data/domains/web1.cfg" "$N/web1.cfg"
+	chmod -R a+rX "$N"
+	as_nobody() {
+		unshare --mount -- sh -c 'mount -t tmpfs -o mode=0700 vifmac-hidden "$1" &&
+			{ [ "$2" = "$1" ] || mount -t tmpfs -o mode=0700 vifmac-hidden "$2"; } && shift 2 &&
+			exec env LD_LIBRARY_PATH="$0" setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"' \
+			"$N/lib" "$TOP_BUILDDIR" "$TOP_SRCDIR" "$@"
+	}
+	NVIFMAC=$N/vifmac
+	if as_nobody test -e "$VIFMAC"; then
+		fail "nobody's view hides the build tree (so what follows works from any clone location)"
+	else ok; fi
 	P=$tmp/policy.conf
 	printf 'private_bridges = [ "xenbr0" ]\nregistry = "sqlite:%s/lib/registry.db"\n' "$tmp" >"$P"
 	chmod 0644 "$P"
@@ -127,14 +150,14 @@ else
 	check "registry lock file is 0640" [ "$(stat -c %a "$tmp/lib/registry.db.lock")" = 640 ]
 	dump() { "$VIFMAC" --config "$P" list --json 2>&1; }
 	before=$(dump)
-	as_nobody "$VIFMAC" --config "$P" derive --bridge xenbr0 --ip 192.0.2.10 >"$tmp/out" 2>&1
+	as_nobody "$NVIFMAC" --config "$P" derive --bridge xenbr0 --ip 192.0.2.10 >"$tmp/out" 2>&1
 	check "nobody: derive works (policy only) [$(cat "$tmp/out")]" [ "$(cat "$tmp/out")" = 02:00:c0:00:02:0a ]
-	as_nobody "$VIFMAC" --config "$P" plan "$TOP_SRCDIR/tests/data/domains/web1.cfg" >/dev/null 2>&1
+	as_nobody "$NVIFMAC" --config "$P" plan "$N/web1.cfg" >/dev/null 2>&1
 	check "nobody: plan works" [ $? -eq 0 ]
 	for c in "list" "whois 02:00:c0:00:02:0a" "reserve 02:00:00:00:00:aa --note evil" "release 02:00:c0:00:02:0a" \
 		"gc" "export"; do
 		# shellcheck disable=SC2086
-		as_nobody "$VIFMAC" --config "$P" $c >"$tmp/out" 2>&1
+		as_nobody "$NVIFMAC" --config "$P" $c >"$tmp/out" 2>&1
 		rc=$?
 		check "nobody: $c is refused with exit 3 (got $rc: $(head -c 200 "$tmp/out"))" [ "$rc" -eq 3 ]
 	done
@@ -142,10 +165,10 @@ else
 	"$VIFMAC" --registry "sqlite:$tmp/src/r.db" reserve 02:00:00:00:00:bb --note evil >/dev/null 2>&1
 	"$VIFMAC" --registry "sqlite:$tmp/src/r.db" export >"$tmp/in.json" 2>/dev/null
 	chmod 0644 "$tmp/in.json"
-	as_nobody "$VIFMAC" --config "$P" import "$tmp/in.json" >"$tmp/out" 2>&1
+	as_nobody "$NVIFMAC" --config "$P" import "$tmp/in.json" >"$tmp/out" 2>&1
 	rc=$?
 	check "nobody: import is refused with exit 3 (got $rc: $(head -c 200 "$tmp/out"))" [ "$rc" -eq 3 ]
-	XENBUS_PATH=backend/vif/5/0 as_nobody "$VIFMAC" --config "$P" hotplug online >"$tmp/out" 2>&1
+	XENBUS_PATH=backend/vif/5/0 as_nobody "$NVIFMAC" --config "$P" hotplug online >"$tmp/out" 2>&1
 	rc=$?
 	check "nobody: hotplug online is refused (got $rc: $(head -c 200 "$tmp/out"))" [ "$rc" -ne 0 ]
 	check "nobody changed nothing" [ "$(dump)" = "$before" ]
@@ -153,13 +176,13 @@ else
 	# an admin who gives a group read access (0640 file, 0750 folder, group nogroup): reading is
 	# up to SQLite's WAL (it needs to write the -shm file); writing stays refused
 	chgrp -R "$(id -g nobody)" "$tmp/lib"
-	as_nobody "$VIFMAC" --config "$P" reserve 02:00:00:00:00:aa --note evil >"$tmp/out" 2>&1
+	as_nobody "$NVIFMAC" --config "$P" reserve 02:00:00:00:00:aa --note evil >"$tmp/out" 2>&1
 	rc=$?
 	check "group reader: reserve is refused with exit 3 (got $rc)" [ "$rc" -eq 3 ]
-	as_nobody "$VIFMAC" --config "$P" release 02:00:c0:00:02:0a >"$tmp/out" 2>&1
+	as_nobody "$NVIFMAC" --config "$P" release 02:00:c0:00:02:0a >"$tmp/out" 2>&1
 	rc=$?
 	check "group reader: release is refused with exit 3 (got $rc)" [ "$rc" -eq 3 ]
-	as_nobody "$VIFMAC" --config "$P" list >"$tmp/out" 2>&1
+	as_nobody "$NVIFMAC" --config "$P" list >"$tmp/out" 2>&1
 	echo "   (group reader: list exits $?: $(head -c 160 "$tmp/out"))"
 	check "group reader changed nothing" [ "$(dump)" = "$before" ]
 	chgrp -R root "$tmp/lib"
