@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the vifmac subcommands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vifmac-cli.h"
 
@@ -94,4 +98,64 @@ int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg)
 	if (r < 0)
 		return cli_fail(cli, r, "registry");
 	return 0;
+}
+
+int cli_replace_file(const char *path, mode_t mode, int (*print)(FILE *f, void *data), void *data)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path) + 1 : 0;
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd = -1, r;
+
+	/* The folder may belong to someone else (node-exporter's textfile folder):
+	 * a predictable temporary name there could be a planted symlink, so the
+	 * name is random and created with O_EXCL (mkostemp), and only rename()
+	 * touches @path, replacing whatever entry is there without following it.
+	 * The name starts with "." and does not end in ".prom", so node_exporter's
+	 * textfile collector never reads a half-written file. */
+	if (asprintf(&tmp, "%.*s.%s.XXXXXX", dirlen, path, base) < 0) {
+		tmp = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		goto out;
+	}
+	fd = -1;
+	r = print(f, data);
+	if (r < 0)
+		goto out;
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
+		r = errno ? -errno : -EIO;
+		goto out;
+	}
+	r = fclose(f);
+	f = NULL;
+	if (r != 0 || rename(tmp, path) < 0) {
+		r = -errno;
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	r = 0;
+out:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	return r;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "vifmac.h"
 
@@ -41,6 +42,12 @@ int cli_no_operands(int argc, char **argv);
 /* Opens the registry named by --registry or the policy. Returns 0, or the exit
  * status to return (the error has been printed). */
 int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg);
+
+/* Replaces @path at once with what @print writes (a negative errno from it
+ * aborts): a new file of @mode under a random name in @path's folder, synced,
+ * then renamed over @path. Symlinks planted in the folder are never followed.
+ * Returns 0 or a negative errno; on error @path is unchanged. */
+int cli_replace_file(const char *path, mode_t mode, int (*print)(FILE *f, void *data), void *data);
 
 /* cmd-policy.c */
 int cmd_derive(struct cli *cli, int argc, char **argv);

@@ -9,7 +9,9 @@
 #     read-only commands that need no registry, and can neither read nor
 #     change a registry in its 0750 folder (file 0640), nor claim;
 #  3. two admins at once: racing reserve / release / claim of one MAC, one
-#     wins cleanly and the others are refused, the registry stays whole.
+#     wins cleanly and the others are refused, the registry stays whole;
+#  4. files and folders other accounts can plant things in: symlinks in the
+#     textfile folder, a registry folder that is not root's, FIFOs.
 # Ends with "test-trust.sh: N checks, M failed".
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # make check runs .sh tests with sh
 set -u
@@ -222,6 +224,35 @@ wins=$(cat "$tmp"/mix.* | grep -c '^0$')
 check "reserve vs claim: exactly one of 8 wins ($wins)" [ "$wins" = 1 ]
 check "reserve vs claim: the others were refused as held (exit 1)" [ "$(cat "$tmp"/mix.* | grep -vc '^[01]$')" = 0 ]
 check "registry whole after the races" [ "$(sqlite3 "$tmp/race/registry.db" 'PRAGMA integrity_check')" = ok ]
+
+# ------------------------------------------------------------------ 4. files planted by others
+echo "== files and folders that other users can plant"
+FAKEXS_LIB=$TOP_BUILDDIR/tests/fake/.libs/libfakexs.so
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null || [ ! -f "$FAKEXS_LIB" ]; then
+	echo "SKIP: planted files need root, setpriv and $FAKEXS_LIB"
+else
+	# audit --prometheus into a textfile folder owned by another account
+	# (node-exporter's): it plants symlinks at every name it can guess
+	T=$tmp/textfile
+	mkdir -m 0755 "$T"
+	chown nobody "$T"
+	printf 'precious\n' >"$tmp/victim"
+	: >"$tmp/xs"
+	(
+		for name in "vifmac.prom.$BASHPID.tmp" "vifmac.prom.tmp" ".vifmac.prom.tmp"; do
+			setpriv --reuid=nobody --clear-groups ln -s "$tmp/victim" "$T/$name"
+		done
+		exec env LD_PRELOAD="$FAKEXS_LIB" FAKEXS_STATE="$tmp/xs" "$VIFMAC" --registry "sqlite:$tmp/audit/r.db" \
+			audit --prometheus "$T/vifmac.prom"
+	) >"$tmp/out" 2>&1
+	check "audit --prometheus runs (rc $?: $(head -c 200 "$tmp/out"))" grep -q '^audit: ok' "$tmp/out"
+	check "audit --prometheus: a planted symlink's target is untouched" [ "$(cat "$tmp/victim")" = precious ]
+	check "audit --prometheus: the textfile is a regular file of root's, mode 0644" \
+		[ "$(stat -c '%F %U %a' "$T/vifmac.prom")" = "regular file root 644" ]
+	check "audit --prometheus: it holds the metrics" grep -q '^vifmac_audit_status 0$' "$T/vifmac.prom"
+	check "audit --prometheus: no temporary file is left" \
+		[ "$(find "$T" -type f ! -name vifmac.prom | wc -l)" = 0 ]
+fi
 
 echo "$0: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
