@@ -252,6 +252,42 @@ else
 	check "audit --prometheus: it holds the metrics" grep -q '^vifmac_audit_status 0$' "$T/vifmac.prom"
 	check "audit --prometheus: no temporary file is left" \
 		[ "$(find "$T" -type f ! -name vifmac.prom | wc -l)" = 0 ]
+
+	# the registry folder and its files: what another account could plant
+	refused_registry() { # refused_registry WHAT DB EXPECTED-TEXT: root's list exits 3 naming it
+		printf 'precious\n' >"$tmp/victim"
+		"$VIFMAC" --registry "sqlite:$2" list >"$tmp/out" 2>&1
+		local rc=$?
+		check "$1: refused, exit 3 (got $rc: $(head -c 300 "$tmp/out"))" [ "$rc" -eq 3 ]
+		check "$1: the message names it" grep -qF -- "$3" "$tmp/out"
+		check "$1: the symlink's target is untouched" [ "$(cat "$tmp/victim")" = precious ]
+	}
+	G=$tmp/reg-nobody
+	mkdir -m 0750 "$G"
+	chown nobody "$G"
+	setpriv --reuid=nobody --clear-groups ln -s "$tmp/victim" "$G/registry.db.lock"
+	refused_registry "a registry folder owned by nobody (lock file planted)" "$G/registry.db" \
+		"unsafe folder $G (owner uid $(id -u nobody), mode 0750)"
+	G=$tmp/reg-group
+	mkdir -m 0770 "$G"
+	refused_registry "a group-writable registry folder" "$G/registry.db" "unsafe folder $G (owner uid 0, mode 0770)"
+	for f in registry.db registry.db.lock registry.db-wal registry.db-shm; do
+		G=$tmp/reg-link-$f
+		"$VIFMAC" --registry "sqlite:$G/registry.db" reserve 02:00:00:00:00:dd --note x >/dev/null 2>&1
+		rm -f "$G/$f"
+		ln -s "$tmp/victim" "$G/$f"
+		refused_registry "a symlink as $f" "$G/registry.db" "$G/$f"
+		rm -f "$G/$f"
+		mkfifo "$G/$f"
+		timeout 10 "$VIFMAC" --registry "sqlite:$G/registry.db" list >"$tmp/out" 2>&1
+		rc=$?
+		check "a FIFO as $f: refused, exit 3 (got $rc: $(head -c 300 "$tmp/out"))" [ "$rc" -eq 3 ]
+		check "a FIFO as $f: named as not a regular file" grep -qF "$G/$f is not a regular file" "$tmp/out"
+	done
+	G=$tmp/reg-owner
+	"$VIFMAC" --registry "sqlite:$G/registry.db" reserve 02:00:00:00:00:dd --note x >/dev/null 2>&1
+	chown nobody "$G/registry.db.lock"
+	refused_registry "a lock file owned by nobody" "$G/registry.db" "$G/registry.db.lock belongs to uid $(id -u nobody)"
 fi
 
 echo "$0: $checks checks, $failures failed"
