@@ -53,6 +53,8 @@ struct vifmac_etcd_options {
 	char *prefix;        /* key prefix, "/vifmac/" when NULL */
 	int timeout_ms;      /* a whole registry call, retries and failover included; 0: registry_timeout_ms */
 	int request_timeout_ms; /* one HTTP request to one endpoint */
+	char *proxy;         /* etcd_proxy: the only proxy used (none from the environment) */
+	int max_answer_mb;   /* a larger answer is refused; 0: 4 MiB */
 };
 
 struct vifmac_policy {
@@ -101,6 +103,12 @@ const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ct
  * -EINVAL @err says what is wrong.
  */
 int vifmac_etcd_endpoints_parse(const char *list, char ***ret_endpoints, size_t *ret_n, char *err, size_t errsize);
+/*
+ * Refuses credentials (etcd_user, etcd_cert) with plain http:// endpoints
+ * (@list as vifmac_etcd_endpoints_parse accepted it: one scheme for all).
+ * Returns 0, or -EINVAL with the reason in @err.
+ */
+int vifmac_etcd_transport_check(const char *list, const struct vifmac_etcd_options *o, char *err, size_t errsize);
 int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, size_t n_ranges);
 
 /* ---------------------------------------------------------------- conf files */

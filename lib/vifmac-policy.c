@@ -61,6 +61,7 @@ void vifmac_policy_free(struct vifmac_policy *p)
 	free(p->etcd.user);
 	free(p->etcd.password_file);
 	free(p->etcd.prefix);
+	free(p->etcd.proxy);
 	free(p);
 }
 
@@ -355,7 +356,7 @@ static const char *const known_keys[] = {
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
 	"wire_check", "bridge_pools", "pool_quarantine",
 	"etcd_cacert", "etcd_cert", "etcd_key", "etcd_user", "etcd_password_file", "etcd_prefix", "etcd_timeout_ms",
-	"etcd_request_timeout_ms",
+	"etcd_request_timeout_ms", "etcd_proxy", "etcd_max_answer_mb",
 };
 
 static int check_keys(struct loader *l)
@@ -391,14 +392,15 @@ static int load_etcd_path(struct loader *l, const char *key, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int load_etcd_ms(struct loader *l, const char *key, long min, int *ret)
+/* A number from @min to @max (@unit names it in the message); @ret untouched when unset. */
+static int load_etcd_number(struct loader *l, const char *key, long min, long max, const char *unit, int *ret)
 {
 	long t;
 
 	if (!vifmac_conf_index_find(&l->idx, key))
 		return 0;
-	if (xlu_cfg_get_long(l->cfg, key, &t, 1) != 0 || t < min || t > 30000)
-		return fail(l, key, -1, "%s must be a number of milliseconds from %ld to 30000", key, min);
+	if (xlu_cfg_get_long(l->cfg, key, &t, 1) != 0 || t < min || t > max)
+		return fail(l, key, -1, "%s must be a number of %s from %ld to %ld", key, unit, min, max);
 	*ret = (int)t;
 	return 0;
 }
@@ -444,14 +446,29 @@ static int load_etcd(struct loader *l)
 		if (!o->prefix)
 			return -ENOMEM;
 	}
-	if ((r = load_etcd_ms(l, "etcd_timeout_ms", 100, &o->timeout_ms)) < 0 ||
-	    (r = load_etcd_ms(l, "etcd_request_timeout_ms", 50, &o->request_timeout_ms)) < 0)
+	if ((r = load_etcd_number(l, "etcd_timeout_ms", 100, 30000, "milliseconds", &o->timeout_ms)) < 0 ||
+	    (r = load_etcd_number(l, "etcd_request_timeout_ms", 50, 30000, "milliseconds", &o->request_timeout_ms)) < 0)
 		return r;
 	if (o->timeout_ms && o->request_timeout_ms > o->timeout_ms)
 		return fail(l, "etcd_request_timeout_ms", -1,
 			    "etcd_request_timeout_ms (%d) is longer than etcd_timeout_ms (%d)", o->request_timeout_ms,
 			    o->timeout_ms);
-	return 0;
+	r = get_string(l, "etcd_proxy", &s);
+	if (r < 0)
+		return r;
+	if (s) {
+		/* scheme://HOST:PORT, no user info (it would be a credential in the policy's clear text) */
+		size_t scheme = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 :
+				strncmp(s, "socks5h://", 10) == 0 ? 10 : strncmp(s, "socks5://", 9) == 0 ? 9 : 0;
+
+		if (!scheme || !s[scheme] || strpbrk(s + scheme, "/?@ \t\n\r\"\\"))
+			return fail(l, "etcd_proxy", -1,
+				    "etcd_proxy: \"%s\" is not http[s]://HOST:PORT or socks5[h]://HOST:PORT", s);
+		o->proxy = strdup(s);
+		if (!o->proxy)
+			return -ENOMEM;
+	}
+	return load_etcd_number(l, "etcd_max_answer_mb", 1, 256, "MiB", &o->max_answer_mb);
 }
 
 static int load_all(struct loader *l)
@@ -545,6 +562,12 @@ static int load_all(struct loader *l)
 	r = load_etcd(l);
 	if (r < 0)
 		return r;
+	if (p->registry && strncmp(p->registry, "etcd:", 5) == 0) {
+		char err[256];
+
+		if (vifmac_etcd_transport_check(p->registry + 5, &p->etcd, err, sizeof(err)) < 0)
+			return fail(l, "registry", -1, "registry: \"%s\": %s", p->registry, err);
+	}
 	r = get_string(l, "chain_script", &s);
 	if (r < 0)
 		return r;
@@ -759,6 +782,8 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return p->etcd.password_file;
 	if (strcmp(key, "etcd_prefix") == 0)
 		return p->etcd.prefix ? p->etcd.prefix : "/vifmac/";
+	if (strcmp(key, "etcd_proxy") == 0)
+		return p->etcd.proxy;
 	return NULL;
 }
 
