@@ -1902,7 +1902,7 @@ static int read_password(struct etcd_registry *e, const char *path)
 
 	if (r < 0)
 		return vifmac_set_error(e->ctx, r == -ENOENT ? -ENOENT : -EACCES,
-					"registry %s: cannot read etcd_password_file %s: %s", e->url, path, strerror(-r));
+					"registry %s: cannot read etcd_password_file %s: %s", e->url, path, vifmac_read_file_strerror(r));
 	data[strcspn(data, "\r\n")] = '\0';
 	e->password = data;
 	return 0;

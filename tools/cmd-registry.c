@@ -2,12 +2,15 @@
 /* vifmac list, whois, reserve, release, gc, export and import: the registry for the admin. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vifmac-cli.h"
 
@@ -863,7 +866,34 @@ static const struct jvalue *jget(const struct jvalue *obj, const char *key)
 	return NULL;
 }
 
-/* Reads a whole stream. */
+/* Opens @path for reading if it is a regular file (else NULL, errno EINVAL): a FIFO does not block. */
+static FILE *open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	FILE *f;
+
+	int err;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if ((f = fdopen(fd, "r")))
+		return f;
+	else
+		err = errno;
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+/* An export takes about 0.4 KiB per record: 64 MiB hold some 150,000; larger is refused before parsing. */
+#define IMPORT_MAX_BYTES (64u << 20)
+
+/* Reads a whole stream of at most IMPORT_MAX_BYTES (else NULL, errno EFBIG). */
 static char *slurp(FILE *f)
 {
 	size_t len = 0, size = 65536;
@@ -875,6 +905,11 @@ static char *slurp(FILE *f)
 		len += n;
 		if (n == 0)
 			break;
+		if (len >= IMPORT_MAX_BYTES) {
+			free(buf);
+			errno = EFBIG;
+			return NULL;
+		}
 		if (len + 1 == size) {
 			char *p = realloc(buf, size * 2);
 
@@ -1043,14 +1078,18 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		path = argv[optind];
-	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	f = strcmp(path, "-") == 0 ? stdin : open_regular(path);
 	if (!f) {
-		cli_error("import: cannot open %s: %m", path);
+		cli_error("import: cannot open %s: %s", path, errno == EINVAL ? "not a regular file" : strerror(errno));
 		return EXIT_USAGE;
 	}
 	text = slurp(f);
 	if (f != stdin)
 		fclose(f);
+	if (!text && errno == EFBIG) {
+		cli_error("import: %s is larger than %u MiB: split the export", path, IMPORT_MAX_BYTES >> 20);
+		return EXIT_USAGE;
+	}
 	if (!text) {
 		cli_error("import: cannot read %s: %m", path);
 		return EXIT_SYSTEM;
