@@ -12,13 +12,46 @@
 
 #include "vifmac-cli.h"
 
+/* @format with @args, control bytes shown as \xNN but for a final newline. */
+static int print_escaped(FILE *f, const char *format, va_list args)
+{
+	char *text;
+	int n = vasprintf(&text, format, args);
+
+	if (n < 0)
+		return -1;
+	/* text from the registry (notes, imported or etcd records) or xenstore
+	 * must not move a terminal's cursor, set its title or forge lines */
+	for (int i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if ((c < 0x20 && !(c == '\n' && i == n - 1)) || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	free(text);
+	return n;
+}
+
+int cli_printf(FILE *f, const char *format, ...)
+{
+	va_list args;
+	int n;
+
+	va_start(args, format);
+	n = print_escaped(f, format, args);
+	va_end(args);
+	return n;
+}
+
 void cli_error(const char *format, ...)
 {
 	va_list args;
 
 	fputs("vifmac: ", stderr);
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	print_escaped(stderr, format, args);
 	va_end(args);
 	fputc('\n', stderr);
 }

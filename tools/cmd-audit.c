@@ -138,7 +138,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		       counts.vifs, counts.links, counts.fdb_entries, counts.neighbours, counts.claims);
 	} else {
 		for (size_t i = 0; i < fs.n; i++)
-			printf("%-8s %-14s %s\n", fs.v[i].severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL" : "WARNING",
+			cli_printf(stdout, "%-8s %-14s %s\n", fs.v[i].severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL" : "WARNING",
 			       fs.v[i].kind, fs.v[i].message);
 		printf("audit: %s (%zu findings; checked %zu vifs, %zu links, %zu FDB entries, %zu neighbours, %zu registry records)\n",
 		       severity_name((enum vifmac_severity)r), fs.n, counts.vifs, counts.links, counts.fdb_entries,

@@ -77,19 +77,19 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	else if (strcmp(command, "offline") == 0 || strcmp(command, "remove") == 0)
 		online = false;
 	else {
-		printf("vif-vifmac: unknown command \"%s\"\n", command);
+		cli_printf(stdout, "vif-vifmac: unknown command \"%s\"\n", command);
 		return EXIT_USAGE;
 	}
 	/* as vif-common.sh: online/offline serve vifs, add/remove serve taps */
 	if (strcmp(type_if, "vif") != 0 && strcmp(type_if, "tap") != 0) {
-		printf("vif-vifmac: unknown type_if=%s\n", type_if);
+		cli_printf(stdout, "vif-vifmac: unknown type_if=%s\n", type_if);
 		return EXIT_USAGE;
 	}
 	if ((command[0] == 'o') != (strcmp(type_if, "vif") == 0))
 		return chain(cli, NULL); /* not ours to handle; the network script decides */
 	if (strcmp(type_if, "tap") == 0) {
 		if (tap_xenbus_path(getenv("INTERFACE"), path, sizeof(path)) < 0) {
-			printf("vif-vifmac: INTERFACE=\"%s\" is not vif<domid>.<devid>-emu\n",
+			cli_printf(stdout, "vif-vifmac: INTERFACE=\"%s\" is not vif<domid>.<devid>-emu\n",
 			       getenv("INTERFACE") ? getenv("INTERFACE") : "");
 			return EXIT_USAGE;
 		}
@@ -102,11 +102,11 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	if (r < 0) {
 		if (!online) {
 			/* the backend is already gone: nothing we can do, nothing to block */
-			fprintf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
+			cli_printf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
 				vifmac_ctx_last_error(cli->ctx));
 			return chain(cli, NULL);
 		}
-		printf("vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
+		cli_printf(stdout, "vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
 		return cli_exit_for(r) == EXIT_REFUSED ? EXIT_USAGE : cli_exit_for(r);
 	}
 	if (!online && strcmp(type_if, "tap") == 0)
@@ -114,21 +114,21 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	r = vifmac_registry_open(cli->ctx, cli->registry ? cli->registry : vifmac_ctx_registry_url(cli->ctx), &reg);
 	if (r < 0) {
 		if (!online) {
-			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
+			cli_printf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
 				vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
 			return chain(cli, vif.bridge);
 		}
-		printf("vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
+		cli_printf(stdout, "vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
 		       vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
 		return EXIT_SYSTEM;
 	}
 	if (!online) {
 		r = vifmac_hotplug_offline(cli->ctx, reg, &vif);
 		if (r < 0)
-			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: cannot release the claim: %s\n", vif.domid,
+			cli_printf(stderr, "vif-vifmac: offline domain %u vif %d: cannot release the claim: %s\n", vif.domid,
 				vif.devid, vifmac_ctx_last_error(cli->ctx));
 		else
-			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: released %d claim(s)\n", vif.domid,
+			cli_printf(stderr, "vif-vifmac: offline domain %u vif %d: released %d claim(s)\n", vif.domid,
 				vif.devid, r);
 		vifmac_registry_close(reg);
 		return chain(cli, vif.bridge);
@@ -136,15 +136,15 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	r = vifmac_hotplug_online(cli->ctx, reg, &vif, vifmac_hotplug_mode_for(&vif), &d);
 	vifmac_registry_close(reg);
 	if (r < 0) {
-		printf("vif-vifmac: %s: %s\n", vifmac_refusal_kind_name(d.refusal.kind),
+		cli_printf(stdout, "vif-vifmac: %s: %s\n", vifmac_refusal_kind_name(d.refusal.kind),
 		       vifmac_refusal_format(&d.refusal, line, sizeof(line)));
 		rc = exit_for_kind(d.refusal.kind);
 		return rc;
 	}
 	if (d.warning[0])
-		fprintf(stderr, "vif-vifmac: warning: domain %u vif %d: %s (wire_check = \"warn\")\n", vif.domid,
+		cli_printf(stderr, "vif-vifmac: warning: domain %u vif %d: %s (wire_check = \"warn\")\n", vif.domid,
 			vif.devid, d.warning);
-	fprintf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
+	cli_printf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
 		vif.dom.name[0] ? vif.dom.name : "?", vif.domid, vif.devid, vif.bridge,
 		vifmac_hotplug_mode_for(&vif) == VIFMAC_HOTPLUG_REWRITE ? "assigned" : "verified",
 		vifmac_mac_format(&d.mac, mac), vifmac_rule_name(d.rule), d.evidence);
@@ -217,7 +217,7 @@ int cmd_network_attach(struct cli *cli, int argc, char **argv)
 			xlargv[n++] = argv[i];
 	xlargv[n++] = macarg;
 	xlargv[n] = NULL;
-	fprintf(stderr, "vifmac: %s gets %s [%s: %s]\n", vif.domain, mac, vifmac_rule_name(d.rule), d.evidence);
+	cli_printf(stderr, "vifmac: %s gets %s [%s: %s]\n", vif.domain, mac, vifmac_rule_name(d.rule), d.evidence);
 	fflush(NULL);
 	execvp(xlargv[0], xlargv);
 	cli_error("cannot run %s: %s", xlargv[0], strerror(errno));

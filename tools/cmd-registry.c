@@ -71,10 +71,10 @@ static void text_record(FILE *f, const struct vifmac_record *rec)
 	vifmac_mac_format(&rec->mac, mac);
 	iso_time(rec->created, since);
 	if (rec->state == VIFMAC_STATE_RESERVED) {
-		fprintf(f, "%s reserved: %s (host %s, since %s)\n", mac, dash(rec->note), dash(rec->host), since);
+		cli_printf(f, "%s reserved: %s (host %s, since %s)\n", mac, dash(rec->note), dash(rec->host), since);
 		return;
 	}
-	fprintf(f, "%s domain %s uuid %s devid %d bridge %s ip %s host %s since %s scope %s source %s\n", mac,
+	cli_printf(f, "%s domain %s uuid %s devid %d bridge %s ip %s host %s since %s scope %s source %s\n", mac,
 		dash(rec->domain), dash(rec->uuid), rec->devid, dash(rec->bridge), dash(rec->ip), dash(rec->host),
 		since, rec->scope_key, dash(rec->source));
 }
@@ -110,7 +110,8 @@ static int print_table_row(void *data, const struct vifmac_record *rec)
 		snprintf(devid, sizeof(devid), "%d", rec->devid);
 	else
 		snprintf(devid, sizeof(devid), "-");
-	printf("%-17s  %-8s  %-8s  %-16s  %5s  %-10s  %-15s  %-12s  %-20s  %s\n", vifmac_mac_format(&rec->mac, mac),
+	cli_printf(stdout, "%-17s  %-8s  %-8s  %-16s  %5s  %-10s  %-15s  %-12s  %-20s  %s\n",
+		   vifmac_mac_format(&rec->mac, mac),
 	       rec->scope_key, state_name(rec->state), dash(rec->domain), devid, dash(rec->bridge), dash(rec->ip),
 	       dash(rec->host), iso_time(rec->created, since), rec->note);
 	return 0;
@@ -313,7 +314,7 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
 	} else if (r < 0) {
 		r = cli_fail(cli, r, "reserve");
 	} else {
-		printf("reserved %s: %s\n", vifmac_mac_format(&mac, buf), note);
+		cli_printf(stdout, "reserved %s: %s\n", vifmac_mac_format(&mac, buf), note);
 	}
 	vifmac_registry_close(reg);
 	return r;
@@ -435,9 +436,9 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 			continue; /* gone meanwhile */
 		released++;
 		if (rec->state == VIFMAC_STATE_RESERVED)
-			printf("released %s: reservation \"%s\"\n", buf, rec->note);
+			cli_printf(stdout, "released %s: reservation \"%s\"\n", buf, rec->note);
 		else
-			printf("released %s: domain %s (uuid %s, devid %d) on host %s\n", buf, dash(rec->domain),
+			cli_printf(stdout, "released %s: domain %s (uuid %s, devid %d) on host %s\n", buf, dash(rec->domain),
 			       rec->uuid, rec->devid, dash(rec->host));
 	}
 	r = EXIT_OK;
@@ -459,7 +460,8 @@ static int print_gc(void *data, const struct vifmac_record *rec)
 	const bool *dry_run = data;
 	char mac[VIFMAC_MAC_STRLEN];
 
-	printf("%s %s: domain %s (uuid %s, devid %d) is not running\n", *dry_run ? "would release" : "released",
+	cli_printf(stdout, "%s %s: domain %s (uuid %s, devid %d) is not running\n",
+		   *dry_run ? "would release" : "released",
 	       vifmac_mac_format(&rec->mac, mac), dash(rec->domain), rec->uuid, rec->devid);
 	return 0;
 }

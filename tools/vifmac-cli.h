@@ -28,8 +28,12 @@ struct cli {
 /* A subcommand: argv[0] is its name; getopt state is reset before the call. */
 typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
 
-/* Errors and warnings for the admin: "vifmac: <msg>" on stderr. */
+/* Errors and warnings for the admin: "vifmac: <msg>" on stderr, control bytes escaped (cli_printf). */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* Human output holding text from the registry, xenstore or files: printf, but
+ * every control byte (below 0x20, and DEL) but a final newline is written as
+ * \xNN, so no ESC sequence or line break of theirs reaches a terminal or a log. */
+int cli_printf(FILE *f, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a negative errno from the library to an exit status. */
 int cli_exit_for(int err);
 /* Prints a library failure ("vifmac: <what>: <last error or strerror>") and returns the exit status. */
