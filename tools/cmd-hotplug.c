@@ -42,6 +42,22 @@ static int chain(struct cli *cli, const char *bridge)
 	return EXIT_OK;
 }
 
+/*
+ * The last line of a refusal: the short form the hook writes to
+ * <backend>/hotplug-error, which the guest can read. The line before it,
+ * for xl, the log and syslog, may name another domain, its UUID and IP;
+ * this one names only the kind and this vif's own MAC.
+ */
+static void guest_line(const char *kind, int devid, const struct vifmac_mac *mac)
+{
+	char buf[VIFMAC_MAC_STRLEN], what[48] = "";
+
+	if (devid >= 0)
+		snprintf(what, sizeof(what), " vif %d%s%s%s", devid, mac ? " (" : "", mac ? vifmac_mac_format(mac, buf) : "",
+			 mac ? ")" : "");
+	printf("guest: vif-vifmac: %s:%s refused; the reason is in dom0's xen-hotplug.log\n", kind, what);
+}
+
 static int exit_for_kind(enum vifmac_refusal_kind kind)
 {
 	switch (kind) {
@@ -107,6 +123,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 			return chain(cli, NULL);
 		}
 		cli_printf(stdout, "vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
+		guest_line("input", -1, NULL);
 		return cli_exit_for(r) == EXIT_REFUSED ? EXIT_USAGE : cli_exit_for(r);
 	}
 	if (!online && strcmp(type_if, "tap") == 0)
@@ -120,6 +137,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		}
 		cli_printf(stdout, "vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
 		       vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
+		guest_line("unavailable", vif.devid, NULL);
 		return EXIT_SYSTEM;
 	}
 	if (!online) {
@@ -138,6 +156,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	if (r < 0) {
 		cli_printf(stdout, "vif-vifmac: %s: %s\n", vifmac_refusal_kind_name(d.refusal.kind),
 		       vifmac_refusal_format(&d.refusal, line, sizeof(line)));
+		guest_line(vifmac_refusal_kind_name(d.refusal.kind), vif.devid, d.refusal.has_mac ? &d.refusal.mac : NULL);
 		rc = exit_for_kind(d.refusal.kind);
 		return rc;
 	}

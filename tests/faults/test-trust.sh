@@ -86,8 +86,10 @@ for out in "${hostile[@]}"; do
 		if [ "$cmd" = online ]; then
 			check "online refusal $n exits 1 (got $rc)" [ "$rc" -eq 1 ]
 			check "online refusal $n: the admin sees the text verbatim" grep -qF -- "${out%%$'\n'*}" "$tmp/stderr"
-			check "online refusal $n: fatal() got it as one argument, verbatim" \
-				grep -qF -- "fatal:${out%%$'\n'*}" "$tmp/log"
+			check "online refusal $n: log() got it as one argument, verbatim" \
+				grep -qF -- "log:err:${out%%$'\n'*}" "$tmp/log"
+			check "online refusal $n: fatal() (hotplug-error, the guest can read it) got only the short form" \
+				grep -qxF -- "fatal:vif-vifmac: refused; the reason is in dom0's xen-hotplug.log" "$tmp/log"
 			check "online refusal $n: nothing chained" bash -c "! grep -q '^chained:' '$tmp/log'"
 		else
 			check "offline $n: never blocked (rc $rc)" [ "$rc" -eq 0 ]
@@ -95,6 +97,20 @@ for out in "${hostile[@]}"; do
 		fi
 	done
 done
+# a refusal with its short form ("guest: ..." last): the whole line for the admin
+# and the logs, only the short one for hotplug-error
+: >"$tmp/log"
+full="vif-vifmac: conflict: 02:00:c0:00:02:0a for vif 0 of web2 (domid 7) is already claimed: held by domain web1 (uuid 6f1e) ip 192.0.2.10"
+TRUST_LOG=$tmp/log VIFMAC=$tmp/fake-vifmac FAKE_OUT="$full
+guest: vif-vifmac: conflict: vif 0 (02:00:c0:00:02:0a) refused" FAKE_RC=1 XENBUS_PATH=backend/vif/7/0 \
+	vif=vif7.0 "$S/vif-vifmac" online type_if=vif </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
+check "short form: the admin sees the whole line" grep -qxF -- "$full" "$tmp/stderr"
+check "short form: the admin does not see the guest line" bash -c "! grep -q '^guest:' '$tmp/stderr'"
+check "short form: the log has the whole line" grep -qxF -- "log:err:$full" "$tmp/log"
+check "short form: hotplug-error gets only the short form" \
+	grep -qxF -- "fatal:vif-vifmac: conflict: vif 0 (02:00:c0:00:02:0a) refused" "$tmp/log"
+check "short form: the holder never reaches hotplug-error" bash -c "! grep '^fatal:' '$tmp/log' | grep -q web1"
+
 # the chain name: from the policy, but never evaluated either
 for chain in "\$(touch $M.11)" "\`touch $M.12\`" "x;touch $M.13" "../../../../bin/sh -c 'touch $M.14'"; do
 	: >"$tmp/log"
