@@ -46,7 +46,8 @@ VIFMAC_EXPORT struct vifmac_ctx *vifmac_ctx_new(void)
 	ctx->refcount = 1;
 	ctx->log_fn = log_stderr;
 	ctx->log_priority = VIFMAC_LOG_ERR;
-	env = getenv("VIFMAC_LOG");
+	/* secure_getenv: NULL when run set-uid, set-gid or with file capabilities */
+	env = secure_getenv("VIFMAC_LOG");
 	if (env && *env)
 		ctx->log_priority = log_priority_parse(env);
 	ctx->policy = vifmac_policy_new_default();

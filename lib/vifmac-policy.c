@@ -671,7 +671,7 @@ VIFMAC_EXPORT int vifmac_ctx_load_policy(struct vifmac_ctx *ctx, const char *pat
 
 	vifmac_clear_error(ctx);
 	if (!path)
-		path = getenv("VIFMAC_CONFIG");
+		path = secure_getenv("VIFMAC_CONFIG");
 	if (!path || !*path)
 		path = VIFMAC_DEFAULT_CONFIG;
 	l.path = path;

@@ -104,14 +104,14 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	if ((command[0] == 'o') != (strcmp(type_if, "vif") == 0))
 		return chain(cli, NULL); /* not ours to handle; the network script decides */
 	if (strcmp(type_if, "tap") == 0) {
-		if (tap_xenbus_path(getenv("INTERFACE"), path, sizeof(path)) < 0) {
+		if (tap_xenbus_path(secure_getenv("INTERFACE"), path, sizeof(path)) < 0) {
 			cli_printf(stdout, "vif-vifmac: INTERFACE=\"%s\" is not vif<domid>.<devid>-emu\n",
-			       getenv("INTERFACE") ? getenv("INTERFACE") : "");
+			       secure_getenv("INTERFACE") ? secure_getenv("INTERFACE") : "");
 			return EXIT_USAGE;
 		}
 		xenbus_path = path;
 	} else {
-		xenbus_path = getenv("XENBUS_PATH");
+		xenbus_path = secure_getenv("XENBUS_PATH");
 	}
 
 	r = vifmac_hotplug_read(cli->ctx, xenbus_path, &vif);
@@ -176,7 +176,7 @@ int cmd_network_attach(struct cli *cli, int argc, char **argv)
 	struct vifmac_mac given;
 	struct vifmac_decision d;
 	char mac[VIFMAC_MAC_STRLEN], macarg[32], line[1024];
-	const char *xl = getenv("VIFMAC_XL");
+	const char *xl = secure_getenv("VIFMAC_XL");
 	char **xlargv;
 	int n = 0, r;
 

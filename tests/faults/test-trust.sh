@@ -35,6 +35,17 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok; else fail "$what"; fi
 }
 
+# copy_program FILE LIBDIR: the built program (not libtool's wrapper script) as
+# FILE, and libvifmac.so* into LIBDIR
+copy_program() {
+	if grep -q 'libtool' "$VIFMAC" 2>/dev/null; then
+		cp "$(dirname "$VIFMAC")/.libs/vifmac" "$1"
+	else
+		cp "$VIFMAC" "$1"
+	fi
+	cp -P "$TOP_BUILDDIR"/lib/.libs/libvifmac.so* "$2/" 2>/dev/null
+}
+
 # ------------------------------------------------------------------ 1. the hook
 echo "== the hook passes hostile values as data"
 check "static check of hook/vif-vifmac.in (no eval, no unquoted expansion)" \
@@ -140,12 +151,7 @@ else
 	# source and build trees hidden under empty 0700 mounts.
 	N=$tmp/nobody
 	mkdir -p "$N/lib"
-	if grep -q 'libtool' "$VIFMAC" 2>/dev/null; then
-		cp "$(dirname "$VIFMAC")/.libs/vifmac" "$N/vifmac"
-	else
-		cp "$VIFMAC" "$N/vifmac"
-	fi
-	cp -P "$TOP_BUILDDIR"/lib/.libs/libvifmac.so* "$N/lib/" 2>/dev/null
+	copy_program "$N/vifmac" "$N/lib"
 	cp "$TOP_SRCDIR/tests/data/domains/web1.cfg" "$N/web1.cfg"
 	chmod -R a+rX "$N"
 	as_nobody() {
@@ -304,6 +310,41 @@ else
 	"$VIFMAC" --registry "sqlite:$G/registry.db" reserve 02:00:00:00:00:dd --note x >/dev/null 2>&1
 	chown nobody "$G/registry.db.lock"
 	refused_registry "a lock file owned by nobody" "$G/registry.db" "$G/registry.db.lock belongs to uid $(id -u nobody)"
+fi
+
+# ------------------------------------------------------------------ 5. the environment
+# Run set-gid (AT_SECURE), vifmac ignores its own variables (secure_getenv): a
+# set-gid copy of the program, and its library where the loader of a secure
+# program looks (an overlay on the system's library folder, in a mount
+# namespace of its own: LD_LIBRARY_PATH does not count for such programs).
+echo "== the environment of a set-uid/set-gid caller"
+L=/usr/lib/x86_64-linux-gnu
+if [ "$(id -u)" != 0 ] || [ ! -d "$L" ] || ! grep -qw overlay /proc/filesystems || ! unshare --mount true 2>/dev/null ||
+	! getent group nogroup >/dev/null; then
+	echo "SKIP: the set-gid checks need root, $L, overlayfs and a mount namespace"
+else
+	O=$tmp/overlay
+	mkdir -p "$O/up" "$O/work"
+	copy_program "$O/up/vifmac-setgid-test" "$O/up"
+	chgrp nogroup "$O/up/vifmac-setgid-test"
+	chmod 2755 "$O/up/vifmac-setgid-test"
+	as_setgid() { # as_setgid CMD...: with the overlay, "vifmac" being the set-gid copy
+		unshare --mount -- sh -c 'mount -t overlay vifmac-test -o "lowerdir=$0,upperdir=$1/up,workdir=$1/work" "$0" &&
+			shift && exec "$@"' "$L" "$O" "$@"
+	}
+	as_setgid env VIFMAC_CONFIG=/nonexistent/vifmac.conf VIFMAC_LOG=debug "$L/vifmac-setgid-test" \
+		derive --bridge xenbr0 --ip 192.0.2.10 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	want=$(env -u VIFMAC_CONFIG "$VIFMAC" derive --bridge xenbr0 --ip 192.0.2.10 2>&1)
+	check "set-gid: VIFMAC_CONFIG is ignored, the default policy applies (rc $rc: $(head -c 200 "$tmp/err"))" \
+		[ "$(cat "$tmp/out" "$tmp/err")" = "$want" ]
+	check "set-gid: VIFMAC_LOG is ignored (no debug lines)" [ ! -s "$tmp/err" ]
+	# the control: the same copy, not set-gid, honours both
+	chmod 0755 "$O/up/vifmac-setgid-test"
+	as_setgid env VIFMAC_CONFIG=/nonexistent/vifmac.conf "$L/vifmac-setgid-test" \
+		derive --bridge xenbr0 --ip 192.0.2.10 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "control: without set-gid, VIFMAC_CONFIG is read (rc $rc)" grep -q "/nonexistent/vifmac.conf" "$tmp/err"
 fi
 
 echo "$0: $checks checks, $failures failed"
