@@ -1979,6 +1979,8 @@ static int etcd_open(struct vifmac_registry *reg, const char *location)
 	/* "" is no proxy at all: libcurl would otherwise take http_proxy,
 	 * https_proxy and ALL_PROXY from whatever environment libxl gave us */
 	curl_easy_setopt(e->curl, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	/* and no_proxy / NO_PROXY cannot take etcd_proxy away either */
+	curl_easy_setopt(e->curl, CURLOPT_NOPROXY, "");
 	e->max_answer = (size_t)(o->max_answer_mb > 0 ? o->max_answer_mb : DEFAULT_MAX_ANSWER_MB) << 20;
 	if (o->cacert)
 		curl_easy_setopt(e->curl, CURLOPT_CAINFO, o->cacert);
