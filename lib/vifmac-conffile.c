@@ -20,7 +20,9 @@
 
 int vifmac_read_file(const char *path, char **ret_data, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO (or a device) in a file's place is refused below,
+	 * rather than blocking the hook forever in open() */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
@@ -65,6 +67,15 @@ out:
 	free(buf);
 	close(fd);
 	return r;
+}
+
+const char *vifmac_read_file_strerror(int err)
+{
+	if (err == -EINVAL)
+		return "not a regular file";
+	if (err == -EFBIG)
+		return "larger than 4 MiB";
+	return strerror(-err);
 }
 
 static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, int line)

@@ -46,7 +46,8 @@ VIFMAC_EXPORT struct vifmac_ctx *vifmac_ctx_new(void)
 	ctx->refcount = 1;
 	ctx->log_fn = log_stderr;
 	ctx->log_priority = VIFMAC_LOG_ERR;
-	env = getenv("VIFMAC_LOG");
+	/* secure_getenv: NULL when run set-uid, set-gid or with file capabilities */
+	env = secure_getenv("VIFMAC_LOG");
 	if (env && *env)
 		ctx->log_priority = log_priority_parse(env);
 	ctx->policy = vifmac_policy_new_default();
@@ -213,4 +214,76 @@ const char *vifmac_split_pair(const char *s, char *key, size_t keysize)
 	memcpy(key, s, n);
 	key[n] = '\0';
 	return eq + 1;
+}
+
+struct dup_order {
+	const char *base;
+	size_t size;
+	int (*cmp)(const void *a, const void *b);
+};
+
+static int dup_cmp(const void *a, const void *b, void *data)
+{
+	const struct dup_order *d = data;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = d->cmp(d->base + i * d->size, d->base + j * d->size);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+int vifmac_first_duplicate(const void *base, size_t n, size_t size, int (*cmp)(const void *a, const void *b),
+			   size_t *ret_dup, size_t *ret_first)
+{
+	struct dup_order d = { base, size, cmp };
+	size_t *order, run = 0, dup = SIZE_MAX, first = 0;
+
+	if (n < 2)
+		return 0;
+	order = malloc(n * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	/* equal items end up next to each other, each run in the order given:
+	 * the second of a run is the first item that repeats an earlier one */
+	qsort_r(order, n, sizeof(*order), dup_cmp, &d);
+	for (size_t k = 1; k < n; k++) {
+		if (cmp(d.base + order[run] * size, d.base + order[k] * size) != 0) {
+			run = k;
+			continue;
+		}
+		if (k == run + 1 && order[k] < dup) {
+			dup = order[k];
+			first = order[run];
+		}
+	}
+	free(order);
+	if (dup == SIZE_MAX)
+		return 0;
+	*ret_dup = dup;
+	*ret_first = first;
+	return 1;
+}
+
+int vifmac_first_shared(const void *a, size_t na, const void *b, size_t nb, size_t size,
+			int (*cmp)(const void *x, const void *y), size_t *ret_b, size_t *ret_a)
+{
+	char *both = malloc((na + nb) * size + 1);
+	size_t dup, first;
+	int r;
+
+	if (!both)
+		return -ENOMEM;
+	/* @a first: a repeat found in the two joined is then the first item of @b that @a holds */
+	if (na)
+		memcpy(both, a, na * size);
+	if (nb)
+		memcpy(both + na * size, b, nb * size);
+	r = vifmac_first_duplicate(both, na + nb, size, cmp, &dup, &first);
+	free(both);
+	if (r <= 0)
+		return r;
+	*ret_b = dup - na;
+	*ret_a = first;
+	return 1;
 }

@@ -56,7 +56,7 @@ VIFMAC_EXPORT int vifmac_domcfg_read(struct vifmac_ctx *ctx, const char *path, s
 	vifmac_clear_error(ctx);
 	r = vifmac_read_file(path, &data, &len);
 	if (r < 0) {
-		vifmac_set_error(ctx, r, "%s: cannot read domain config: %s", path, strerror(-r));
+		vifmac_set_error(ctx, r, "%s: cannot read domain config: %s", path, vifmac_read_file_strerror(r));
 		goto out;
 	}
 	if (memchr(data, '\0', len)) {

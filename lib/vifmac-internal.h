@@ -53,6 +53,8 @@ struct vifmac_etcd_options {
 	char *prefix;        /* key prefix, "/vifmac/" when NULL */
 	int timeout_ms;      /* a whole registry call, retries and failover included; 0: registry_timeout_ms */
 	int request_timeout_ms; /* one HTTP request to one endpoint */
+	char *proxy;         /* etcd_proxy: the only proxy used (none from the environment) */
+	int max_answer_mb;   /* a larger answer is refused; 0: 4 MiB */
 };
 
 struct vifmac_policy {
@@ -102,6 +104,12 @@ const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ct
  * -EINVAL @err says what is wrong.
  */
 int vifmac_etcd_endpoints_parse(const char *list, char ***ret_endpoints, size_t *ret_n, char *err, size_t errsize);
+/*
+ * Refuses credentials (etcd_user, etcd_cert) with plain http:// endpoints
+ * (@list as vifmac_etcd_endpoints_parse accepted it: one scheme for all).
+ * Returns 0, or -EINVAL with the reason in @err.
+ */
+int vifmac_etcd_transport_check(const char *list, const struct vifmac_etcd_options *o, char *err, size_t errsize);
 int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, size_t n_ranges);
 
 /* ---------------------------------------------------------------- conf files */
@@ -130,6 +138,8 @@ const struct vifmac_conf_key *vifmac_conf_index_find(const struct vifmac_conf_in
 int vifmac_conf_index_line(const struct vifmac_conf_index *idx, const char *name, int item);
 /* Reads a whole file into a NUL-terminated buffer. */
 int vifmac_read_file(const char *path, char **ret_data, size_t *ret_len);
+/* What vifmac_read_file()'s error means, for a message ("not a regular file", ...). */
+const char *vifmac_read_file_strerror(int err);
 
 /* ---------------------------------------------------------------- context */
 
@@ -223,6 +233,21 @@ static inline void vifmac_mac_from_u64(uint64_t v, struct vifmac_mac *m)
 
 /* strlcpy semantics; returns true when @src fitted. */
 bool vifmac_strscpy(char *dst, const char *src, size_t size);
+/*
+ * The first of @n items (of @size bytes at @base) equal under @cmp to an
+ * earlier one, found in n log n (a policy list or a pool file may hold
+ * hundreds of thousands). Returns 1 with its index in @ret_dup and the
+ * earlier one's in @ret_first, 0 when all differ (outputs untouched), -ENOMEM.
+ */
+int vifmac_first_duplicate(const void *base, size_t n, size_t size, int (*cmp)(const void *a, const void *b),
+			   size_t *ret_dup, size_t *ret_first);
+/*
+ * The first item of @b (in its order) equal to an item of @a, where neither
+ * array repeats itself: n log n. Returns 1 with the indexes in @ret_b and
+ * @ret_a, 0 when none (outputs untouched), -ENOMEM.
+ */
+int vifmac_first_shared(const void *a, size_t na, const void *b, size_t nb, size_t size,
+			int (*cmp)(const void *x, const void *y), size_t *ret_b, size_t *ret_a);
 /* splits "key=value"; @key gets up to @keysize-1 bytes; returns the value or NULL when no '=' */
 const char *vifmac_split_pair(const char *s, char *key, size_t keysize);
 /* hex prefix "02:00" or "02:00:0a" into @ret (2 or 3 bytes); -EINVAL otherwise */

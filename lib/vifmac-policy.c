@@ -62,6 +62,7 @@ void vifmac_policy_free(struct vifmac_policy *p)
 	free(p->etcd.user);
 	free(p->etcd.password_file);
 	free(p->etcd.prefix);
+	free(p->etcd.proxy);
 	free(p);
 }
 
@@ -143,10 +144,34 @@ static int check_prefix(struct loader *l, const char *key, int item, const char 
 	return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* For structs that start with their bridge name (char bridge[64]). */
+static int cmp_names_inline(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The first entry of a BRIDGE=... list whose bridge an earlier one names: 1 (and fail() said so), 0, -ENOMEM. */
+static int bridge_listed_twice(struct loader *l, const char *key, const void *entries, size_t n, size_t size,
+			       const char *what)
+{
+	size_t dup, first;
+	int r = vifmac_first_duplicate(entries, n, size, cmp_names_inline, &dup, &first);
+
+	if (r <= 0)
+		return r;
+	return fail(l, key, (int)dup, "%s: bridge \"%s\" %s", key, (const char *)entries + dup * size, what);
+}
+
 static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, size_t *ret_n)
 {
 	XLU_ConfigList *list;
 	int n, r = get_list(l, key, &list, &n);
+	size_t dup, first;
 	char **v;
 
 	if (r < 0)
@@ -161,20 +186,36 @@ static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, si
 			strv_free(v, (size_t)i);
 			return fail(l, key, i, "%s: \"%s\" is not a bridge name", key, b);
 		}
-		for (int j = 0; j < i; j++)
-			if (strcmp(v[j], b) == 0) {
-				strv_free(v, (size_t)i);
-				return fail(l, key, i, "%s: bridge \"%s\" is listed twice", key, b);
-			}
 		v[i] = strdup(b);
 		if (!v[i]) {
 			strv_free(v, (size_t)i);
 			return -ENOMEM;
 		}
 	}
+	r = vifmac_first_duplicate(v, (size_t)n, sizeof(*v), cmp_names, &dup, &first);
+	if (r != 0) {
+		if (r > 0)
+			r = fail(l, key, (int)dup, "%s: bridge \"%s\" is listed twice", key, v[dup]);
+		strv_free(v, (size_t)n);
+		return r;
+	}
 	*ret_v = v;
 	*ret_n = (size_t)n;
 	return 0;
+}
+
+/* No bridge in both lists. */
+static int check_public_not_private(struct loader *l)
+{
+	struct vifmac_policy *p = l->p;
+	size_t pub, priv;
+	int r = vifmac_first_shared(p->private_bridges, p->n_private, p->public_bridges, p->n_public,
+				    sizeof(char *), cmp_names, &pub, &priv);
+
+	if (r <= 0)
+		return r;
+	return fail(l, "public_bridges", (int)pub, "bridge \"%s\" is in both public_bridges and private_bridges (line %d)",
+		    p->public_bridges[pub], vifmac_conf_index_line(&l->idx, "private_bridges", (int)priv));
 }
 
 static int load_enum(struct loader *l, const char *key, const char *const *names, size_t n, int *ret)
@@ -215,16 +256,13 @@ static int load_bridge_prefixes(struct loader *l)
 			return fail(l, "bridge_prefixes", i, "bridge_prefixes: \"%s\" is not BRIDGE=PREFIX", item);
 		if (!bridge_name_ok(bp->bridge))
 			return fail(l, "bridge_prefixes", i, "bridge_prefixes: \"%s\" is not a bridge name", bp->bridge);
-		for (int j = 0; j < i; j++)
-			if (strcmp(p->bridge_prefixes[j].bridge, bp->bridge) == 0)
-				return fail(l, "bridge_prefixes", i, "bridge_prefixes: bridge \"%s\" has two prefixes",
-					    bp->bridge);
 		r = check_prefix(l, "bridge_prefixes", i, val, bp->prefix, &bp->len);
 		if (r < 0)
 			return r;
 		p->n_bridge_prefixes++;
 	}
-	return 0;
+	return bridge_listed_twice(l, "bridge_prefixes", p->bridge_prefixes, p->n_bridge_prefixes,
+				   sizeof(*p->bridge_prefixes), "has two prefixes");
 }
 
 static int load_bridge_chains(struct loader *l)
@@ -249,14 +287,12 @@ static int load_bridge_chains(struct loader *l)
 			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" is not a script name", val);
 		if (strstr(val, "vif-vifmac"))
 			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" would call vif-vifmac again", val);
-		for (int j = 0; j < i; j++)
-			if (strcmp(p->bridge_chains[j].bridge, bc->bridge) == 0)
-				return fail(l, "bridge_chain", i, "bridge_chain: bridge \"%s\" is listed twice", bc->bridge);
 		if (!vifmac_strscpy(bc->script, val, sizeof(bc->script)))
 			return fail(l, "bridge_chain", i, "bridge_chain: script name too long");
 		p->n_bridge_chains++;
 	}
-	return 0;
+	return bridge_listed_twice(l, "bridge_chain", p->bridge_chains, p->n_bridge_chains, sizeof(*p->bridge_chains),
+				   "is listed twice");
 }
 
 static bool pool_name_ok(const char *s, size_t n)
@@ -289,9 +325,6 @@ static int load_bridge_pools(struct loader *l)
 
 		if (!val || !*val || !bridge_name_ok(bp->bridge))
 			return fail(l, "bridge_pools", i, "bridge_pools: \"%s\" is not BRIDGE=POOL[,POOL...]", item);
-		for (int j = 0; j < i; j++)
-			if (strcmp(p->bridge_pools[j].bridge, bp->bridge) == 0)
-				return fail(l, "bridge_pools", i, "bridge_pools: bridge \"%s\" is listed twice", bp->bridge);
 		if (vifmac_ctx_bridge_class_of(p, bp->bridge) != VIFMAC_BRIDGE_PUBLIC)
 			return fail(l, "bridge_pools", i,
 				    "bridge_pools: bridge \"%s\" is not public: pools serve public bridges (public_bridges)",
@@ -316,7 +349,8 @@ static int load_bridge_pools(struct loader *l)
 			c = comma + 1;
 		}
 	}
-	return 0;
+	return bridge_listed_twice(l, "bridge_pools", p->bridge_pools, p->n_bridge_pools, sizeof(*p->bridge_pools),
+				   "is listed twice");
 }
 
 /* "24h", "90m", "3600s", "2d", "0" */
@@ -356,7 +390,7 @@ static const char *const known_keys[] = {
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
 	"wire_check", "bridge_pools", "pool_quarantine", "host_name",
 	"etcd_cacert", "etcd_cert", "etcd_key", "etcd_user", "etcd_password_file", "etcd_prefix", "etcd_timeout_ms",
-	"etcd_request_timeout_ms",
+	"etcd_request_timeout_ms", "etcd_proxy", "etcd_max_answer_mb",
 };
 
 static int check_keys(struct loader *l)
@@ -392,14 +426,15 @@ static int load_etcd_path(struct loader *l, const char *key, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int load_etcd_ms(struct loader *l, const char *key, long min, int *ret)
+/* A number from @min to @max (@unit names it in the message); @ret untouched when unset. */
+static int load_etcd_number(struct loader *l, const char *key, long min, long max, const char *unit, int *ret)
 {
 	long t;
 
 	if (!vifmac_conf_index_find(&l->idx, key))
 		return 0;
-	if (xlu_cfg_get_long(l->cfg, key, &t, 1) != 0 || t < min || t > 30000)
-		return fail(l, key, -1, "%s must be a number of milliseconds from %ld to 30000", key, min);
+	if (xlu_cfg_get_long(l->cfg, key, &t, 1) != 0 || t < min || t > max)
+		return fail(l, key, -1, "%s must be a number of %s from %ld to %ld", key, unit, min, max);
 	*ret = (int)t;
 	return 0;
 }
@@ -445,14 +480,29 @@ static int load_etcd(struct loader *l)
 		if (!o->prefix)
 			return -ENOMEM;
 	}
-	if ((r = load_etcd_ms(l, "etcd_timeout_ms", 100, &o->timeout_ms)) < 0 ||
-	    (r = load_etcd_ms(l, "etcd_request_timeout_ms", 50, &o->request_timeout_ms)) < 0)
+	if ((r = load_etcd_number(l, "etcd_timeout_ms", 100, 30000, "milliseconds", &o->timeout_ms)) < 0 ||
+	    (r = load_etcd_number(l, "etcd_request_timeout_ms", 50, 30000, "milliseconds", &o->request_timeout_ms)) < 0)
 		return r;
 	if (o->timeout_ms && o->request_timeout_ms > o->timeout_ms)
 		return fail(l, "etcd_request_timeout_ms", -1,
 			    "etcd_request_timeout_ms (%d) is longer than etcd_timeout_ms (%d)", o->request_timeout_ms,
 			    o->timeout_ms);
-	return 0;
+	r = get_string(l, "etcd_proxy", &s);
+	if (r < 0)
+		return r;
+	if (s) {
+		/* scheme://HOST:PORT, no user info (it would be a credential in the policy's clear text) */
+		size_t scheme = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 :
+				strncmp(s, "socks5h://", 10) == 0 ? 10 : strncmp(s, "socks5://", 9) == 0 ? 9 : 0;
+
+		if (!scheme || !s[scheme] || strpbrk(s + scheme, "/?@ \t\n\r\"\\"))
+			return fail(l, "etcd_proxy", -1,
+				    "etcd_proxy: \"%s\" is not http[s]://HOST:PORT or socks5[h]://HOST:PORT", s);
+		o->proxy = strdup(s);
+		if (!o->proxy)
+			return -ENOMEM;
+	}
+	return load_etcd_number(l, "etcd_max_answer_mb", 1, 256, "MiB", &o->max_answer_mb);
 }
 
 static int load_all(struct loader *l)
@@ -483,12 +533,9 @@ static int load_all(struct loader *l)
 	r = load_bridge_list(l, "public_bridges", &p->public_bridges, &p->n_public);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < p->n_public; i++)
-		for (size_t j = 0; j < p->n_private; j++)
-			if (strcmp(p->public_bridges[i], p->private_bridges[j]) == 0)
-				return fail(l, "public_bridges", (int)i,
-					    "bridge \"%s\" is in both public_bridges and private_bridges (line %d)",
-					    p->public_bridges[i], vifmac_conf_index_line(&l->idx, "private_bridges", (int)j));
+	r = check_public_not_private(l);
+	if (r < 0)
+		return r;
 	v = (int)p->unlisted;
 	r = load_enum(l, "unlisted_bridges", classes, ARRAY_SIZE(classes), &v);
 	if (r < 0)
@@ -561,6 +608,12 @@ static int load_all(struct loader *l)
 		p->host_name = strdup(s);
 		if (!p->host_name)
 			return -ENOMEM;
+	}
+	if (p->registry && strncmp(p->registry, "etcd:", 5) == 0) {
+		char err[256];
+
+		if (vifmac_etcd_transport_check(p->registry + 5, &p->etcd, err, sizeof(err)) < 0)
+			return fail(l, "registry", -1, "registry: \"%s\": %s", p->registry, err);
 	}
 	r = get_string(l, "chain_script", &s);
 	if (r < 0)
@@ -635,14 +688,14 @@ VIFMAC_EXPORT int vifmac_ctx_load_policy(struct vifmac_ctx *ctx, const char *pat
 
 	vifmac_clear_error(ctx);
 	if (!path)
-		path = getenv("VIFMAC_CONFIG");
+		path = secure_getenv("VIFMAC_CONFIG");
 	if (!path || !*path)
 		path = VIFMAC_DEFAULT_CONFIG;
 	l.path = path;
 
 	r = vifmac_read_file(path, &data, &len);
 	if (r < 0) {
-		vifmac_set_error(ctx, r, "%s: cannot read policy file: %s", path, strerror(-r));
+		vifmac_set_error(ctx, r, "%s: cannot read policy file: %s", path, vifmac_read_file_strerror(r));
 		goto out;
 	}
 	if (memchr(data, '\0', len)) {
@@ -778,6 +831,8 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return p->host_name;
 	if (strcmp(key, "etcd_prefix") == 0)
 		return p->etcd.prefix ? p->etcd.prefix : "/vifmac/";
+	if (strcmp(key, "etcd_proxy") == 0)
+		return p->etcd.proxy;
 	return NULL;
 }
 

@@ -88,20 +88,43 @@ static int check_mac(struct reader *rd, const struct vifmac_mac *m, int line)
 	return 0;
 }
 
+static int cmp_entry_mac(const void *a, const void *b)
+{
+	return memcmp(((const struct vifmac_pool_entry *)a)->mac.b, ((const struct vifmac_pool_entry *)b)->mac.b, 6);
+}
+
+static int cmp_entry_ip(const void *a, const void *b)
+{
+	return memcmp(((const struct vifmac_pool_entry *)a)->ip.b, ((const struct vifmac_pool_entry *)b)->ip.b, 4);
+}
+
+/* Once every line is read: the first MAC (or, in a table, IPv4 address) given twice, in n log n. */
+static int check_repeats(struct reader *rd)
+{
+	struct vifmac_pool_source *src = rd->src;
+	size_t mac_dup = 0, mac_first = 0, ip_dup = 0, ip_first = 0;
+	char buf[VIFMAC_MAC_STRLEN], ip[VIFMAC_IPV4_STRLEN];
+	int m, i = 0;
+
+	m = vifmac_first_duplicate(src->entries, src->n, sizeof(*src->entries), cmp_entry_mac, &mac_dup, &mac_first);
+	if (m >= 0 && src->kind == VIFMAC_POOL_TABLE)
+		i = vifmac_first_duplicate(src->entries, src->n, sizeof(*src->entries), cmp_entry_ip, &ip_dup, &ip_first);
+	if (m < 0 || i < 0)
+		return -ENOMEM;
+	if (i > 0 && (m == 0 || ip_dup < mac_dup))
+		return line_error(rd, src->entries[ip_dup].line, "%s is given twice (first at line %d)",
+				  vifmac_ipv4_format(&src->entries[ip_dup].ip, ip), src->entries[ip_first].line);
+	if (m > 0)
+		return line_error(rd, src->entries[mac_dup].line, "%s is given twice (first at line %d)",
+				  vifmac_mac_format(&src->entries[mac_dup].mac, buf), src->entries[mac_first].line);
+	return 0;
+}
+
 static int add_entry(struct reader *rd, const struct vifmac_pool_entry *e)
 {
 	struct vifmac_pool_source *src = rd->src;
 	struct vifmac_pool_entry *ne;
-	char buf[VIFMAC_MAC_STRLEN], ip[VIFMAC_IPV4_STRLEN];
 
-	for (size_t i = 0; i < src->n; i++) {
-		if (vifmac_mac_equal(&src->entries[i].mac, &e->mac))
-			return line_error(rd, e->line, "%s is given twice (first at line %d)",
-					  vifmac_mac_format(&e->mac, buf), src->entries[i].line);
-		if (src->kind == VIFMAC_POOL_TABLE && memcmp(src->entries[i].ip.b, e->ip.b, 4) == 0)
-			return line_error(rd, e->line, "%s is given twice (first at line %d)",
-					  vifmac_ipv4_format(&e->ip, ip), src->entries[i].line);
-	}
 	ne = realloc(src->entries, (src->n + 1) * sizeof(*ne));
 	if (!ne)
 		return -ENOMEM;
@@ -330,7 +353,7 @@ VIFMAC_EXPORT int vifmac_pool_source_read(struct vifmac_ctx *ctx, const char *pa
 	}
 	r = vifmac_read_file(path, &data, &len);
 	if (r < 0) {
-		vifmac_set_error(ctx, r, "cannot read pool file %s: %s", path, strerror(-r));
+		vifmac_set_error(ctx, r, "cannot read pool file %s: %s", path, vifmac_read_file_strerror(r));
 		goto out;
 	}
 	if (memchr(data, '\0', len)) {
@@ -366,6 +389,9 @@ VIFMAC_EXPORT int vifmac_pool_source_read(struct vifmac_ctx *ctx, const char *pa
 		if (r < 0)
 			goto out;
 	}
+	r = check_repeats(&rd);
+	if (r < 0)
+		goto out;
 	/* a CSV header alone sets the kind but gives no address: no pool either */
 	if (!rd.kind_known || (rd.src->kind != VIFMAC_POOL_RANGE && rd.src->n == 0)) {
 		r = vifmac_set_error(ctx, -EINVAL, "%s: no pool in it (no table line, range or recycled address)", path);
@@ -393,6 +419,20 @@ static int line_of(const struct vifmac_pool_source *src, const struct vifmac_mac
 	return 0;
 }
 
+/* Two sources with entries: the first MAC of @x that @y holds too, in n log n. */
+static int entries_overlap(struct vifmac_ctx *ctx, const struct vifmac_pool_source *x,
+			   const struct vifmac_pool_source *y)
+{
+	char buf[VIFMAC_MAC_STRLEN];
+	size_t i, j;
+	int r = vifmac_first_shared(y->entries, y->n, x->entries, x->n, sizeof(*x->entries), cmp_entry_mac, &i, &j);
+
+	if (r <= 0)
+		return r;
+	return vifmac_set_error(ctx, -EEXIST, "%s:%d and %s:%d overlap: both hold %s", x->path, x->entries[i].line,
+				y->path, y->entries[j].line, vifmac_mac_format(&x->entries[i].mac, buf));
+}
+
 VIFMAC_EXPORT int vifmac_pool_sources_overlap(struct vifmac_ctx *ctx, const struct vifmac_pool_source *a,
 					      const struct vifmac_pool_source *b)
 {
@@ -415,6 +455,8 @@ VIFMAC_EXPORT int vifmac_pool_sources_overlap(struct vifmac_ctx *ctx, const stru
 		y = a;
 	}
 	/* x has entries */
+	if (y->kind != VIFMAC_POOL_RANGE)
+		return entries_overlap(ctx, x, y);
 	for (size_t i = 0; i < x->n; i++) {
 		int line = line_of(y, &x->entries[i].mac);
 

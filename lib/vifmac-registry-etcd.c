@@ -131,7 +131,7 @@ static int etcd_dl_load(struct vifmac_ctx *ctx, const char *url)
 #define DEFAULT_PREFIX "/vifmac/"
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_REQUEST_TIMEOUT_MS 1500
-#define MAX_RESPONSE (64u << 20)
+#define DEFAULT_MAX_ANSWER_MB 4
 #define MAX_ATTEMPTS 64
 
 /* ---------------------------------------------------------------- endpoints */
@@ -162,7 +162,15 @@ int vifmac_etcd_endpoints_parse(const char *list, char ***ret_endpoints, size_t 
 			host = p + 8;
 		else if (strncmp(p, "http://", 7) == 0)
 			host = p + 7;
-		else {
+		else
+			host = NULL;
+		if (host && n > 0 && (host - p == 8) != (strncmp(list, "https://", 8) == 0)) {
+			/* a plain member after TLS ones would be the fallback that leaks */
+			snprintf(err, errsize, "endpoint \"%.*s\" mixes http:// and https:// in one list", (int)len, p);
+			r = -EINVAL;
+			break;
+		}
+		if (!host) {
 			snprintf(err, errsize, "endpoint \"%.*s\" is not http(s)://HOST:PORT", (int)len, p);
 			r = -EINVAL;
 			break;
@@ -220,6 +228,15 @@ int vifmac_etcd_endpoints_parse(const char *list, char ***ret_endpoints, size_t 
 	if (ret_n)
 		*ret_n = n;
 	return 0;
+}
+
+int vifmac_etcd_transport_check(const char *list, const struct vifmac_etcd_options *o, char *err, size_t errsize)
+{
+	if (strncmp(list, "http://", 7) != 0 || (!o->user && !o->cert))
+		return 0;
+	snprintf(err, errsize, "credentials (%s) are never sent over plain http://: use https:// endpoints",
+		 o->user && o->cert ? "etcd_user, etcd_cert" : o->user ? "etcd_user" : "etcd_cert");
+	return -EINVAL;
 }
 
 /* ---------------------------------------------------------------- small things */
@@ -340,10 +357,28 @@ static char *b64_decode(const char *s, size_t *ret_len)
 	return out;
 }
 
-static int64_t json_int64_of(json_object *o)
+/* An int64 of an answer: the gateway writes them as strings of digits; a number is fine too. */
+static bool json_int64_get(json_object *o, int64_t *ret)
 {
-	/* the gateway writes int64 as strings; json-c parses either */
-	return o ? json_object_get_int64(o) : 0;
+	const char *t;
+	char *end;
+	long long v;
+
+	if (json_object_is_type(o, json_type_int)) {
+		*ret = json_object_get_int64(o);
+		return true;
+	}
+	if (!json_object_is_type(o, json_type_string))
+		return false;
+	t = json_object_get_string(o);
+	if (!t || !isdigit((unsigned char)t[0]))
+		return false;
+	errno = 0;
+	v = strtoll(t, &end, 10);
+	if (errno || *end)
+		return false;
+	*ret = v;
+	return true;
 }
 
 /* ---------------------------------------------------------------- the backend's state */
@@ -361,6 +396,7 @@ struct etcd_registry {
 	char *token;         /* auth token, when a user is set */
 	char *user, *password;
 	int64_t deadline;    /* of the registry call under way (CLOCK_MONOTONIC ms) */
+	size_t max_answer;   /* bytes: a larger answer is refused, never buffered */
 	char **last_errors;  /* per endpoint, of the call under way */
 	struct sbuf errors;  /* errors_of()'s text */
 };
@@ -408,14 +444,23 @@ static const char *errors_of(struct etcd_registry *e)
 
 /* ---------------------------------------------------------------- HTTP */
 
+/* An answer as it arrives, up to a bound (a member or a proxy may send without end). */
+struct answer_buf {
+	struct sbuf b;
+	size_t max;
+	bool too_big;
+};
+
 static size_t on_body(char *p, size_t size, size_t n, void *data)
 {
-	struct sbuf *b = data;
+	struct answer_buf *a = data;
 
-	if (b->len + size * n > MAX_RESPONSE)
+	if (a->b.len + size * n > a->max) {
+		a->too_big = true;
 		return 0;
-	sb_addn(b, p, size * n);
-	return b->oom ? 0 : size * n;
+	}
+	sb_addn(&a->b, p, size * n);
+	return a->b.oom ? 0 : size * n;
 }
 
 enum outcome {
@@ -437,9 +482,10 @@ static enum outcome classify_error(struct etcd_registry *e, const char *endpoint
 	char buf[384];
 
 	if (body && json_object_is_type(body, json_type_object)) {
-		if (json_object_object_get_ex(body, "message", &m) || json_object_object_get_ex(body, "error", &m))
+		if ((json_object_object_get_ex(body, "message", &m) || json_object_object_get_ex(body, "error", &m)) &&
+		    json_object_is_type(m, json_type_string))
 			msg = json_object_get_string(m);
-		if (json_object_object_get_ex(body, "code", &c))
+		if (json_object_object_get_ex(body, "code", &c) && json_object_is_type(c, json_type_int))
 			code = json_object_get_int(c);
 	}
 	snprintf(buf, sizeof(buf), "HTTP %ld%s%s", status, msg ? ": " : "", msg ? msg : "");
@@ -470,7 +516,8 @@ static enum outcome classify_error(struct etcd_registry *e, const char *endpoint
 static enum outcome post_one(struct etcd_registry *e, const char *endpoint, const char *path, const char *body,
 			     json_object **ret, int *ret_err)
 {
-	struct sbuf resp = { 0 };
+	struct answer_buf answer = { .max = e->max_answer };
+	struct sbuf resp;
 	char url[1024], errbuf[CURL_ERROR_SIZE] = "";
 	int64_t left = e->deadline - mono_ms();
 	long timeout = left < e->request_timeout_ms ? (long)left : e->request_timeout_ms;
@@ -487,10 +534,20 @@ static enum outcome post_one(struct etcd_registry *e, const char *endpoint, cons
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, timeout);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &answer);
 	curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, errbuf);
 	cc = curl_easy_perform(e->curl);
 	curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, NULL);
+	resp = answer.b;
+	if (answer.too_big) {
+		/* another member would send the same: refused at once, not retried until the deadline */
+		snprintf(errbuf, sizeof(errbuf), "an answer larger than %zu MiB (etcd_max_answer_mb)",
+			 e->max_answer >> 20);
+		note_error(e, endpoint, errbuf);
+		free(resp.data);
+		*ret_err = -EFBIG;
+		return OUT_FATAL;
+	}
 	if (cc != CURLE_OK) {
 		note_error(e, endpoint, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		free(resp.data);
@@ -604,6 +661,9 @@ timeout:
 fatal:
 	if (err == -EACCES)
 		return vifmac_set_error(e->ctx, err, "registry %s: access refused (%s)", e->url, errors_of(e));
+	if (err == -EFBIG)
+		return vifmac_set_error(e->ctx, -EIO, "registry %s: refused an oversized answer (%s)", e->url,
+					errors_of(e));
 	if (err == -E2BIG)
 		return vifmac_set_error(e->ctx, err,
 					"registry %s: the transaction is larger than the cluster allows "
@@ -633,6 +693,17 @@ static void set_auth_header(struct etcd_registry *e)
 	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->headers);
 }
 
+/* A token fit for "Authorization: TOKEN": 1-4096 printable ASCII bytes (no CR, LF, NUL, DEL). */
+static bool token_is_safe(const char *t)
+{
+	size_t n = 0;
+
+	for (; t && t[n]; n++)
+		if (t[n] < 0x20 || t[n] > 0x7e)
+			return false;
+	return n > 0 && n <= 4096;
+}
+
 /*
  * Gets a token for the user from @endpoint. Returns 0, or -EHOSTUNREACH
  * (that endpoint cannot answer: try another), or another -errno in @ret_err.
@@ -656,10 +727,16 @@ static int authenticate(struct etcd_registry *e, const char *endpoint, int *ret_
 		*ret_err = out == OUT_AUTH ? -EACCES : err;
 		return *ret_err;
 	}
-	if (!json_object_object_get_ex(resp, "token", &t) || !json_object_get_string(t)) {
+	if (!json_object_object_get_ex(resp, "token", &t) || !json_object_is_type(t, json_type_string)) {
 		note_error(e, endpoint, "authentication answered without a token (is auth enabled?)");
 		json_object_put(resp);
 		return *ret_err = -EACCES;
+	}
+	if (!token_is_safe(json_object_get_string(t))) {
+		/* it goes into a request header: CR/LF would add headers of the sender's choice */
+		note_error(e, endpoint, "authentication answered a token that is not printable ASCII (CR/LF?)");
+		json_object_put(resp);
+		return *ret_err = -EPROTO;
 	}
 	e->token = strdup(json_object_get_string(t));
 	json_object_put(resp);
@@ -870,16 +947,17 @@ static int record_parse(struct etcd_registry *e, const char *key, const char *va
 	     json_text(o, "uuid", rec->uuid, sizeof(rec->uuid)) &&
 	     json_text(o, "bridge", rec->bridge, sizeof(rec->bridge)) && json_text(o, "ip", rec->ip, sizeof(rec->ip)) &&
 	     json_text(o, "host", rec->host, sizeof(rec->host)) && json_text(o, "note", rec->note, sizeof(rec->note)) &&
-	     json_text(o, "source", rec->source, sizeof(rec->source)) && json_object_object_get_ex(o, "devid", &v);
+	     json_text(o, "source", rec->source, sizeof(rec->source)) && json_object_object_get_ex(o, "devid", &v) &&
+	     json_object_is_type(v, json_type_int);
 	if (ok) {
 		rec->devid = json_object_get_int(v);
 		rec->state = strcmp(state, "reserved") == 0 ? VIFMAC_STATE_RESERVED : VIFMAC_STATE_ACTIVE;
 		ok = strcmp(state, "reserved") == 0 || strcmp(state, "active") == 0;
 	}
 	if (ok && json_object_object_get_ex(o, "created", &v))
-		rec->created = json_object_get_int64(v);
+		ok = json_int64_get(v, &rec->created);
 	if (ok && json_object_object_get_ex(o, "updated", &v))
-		rec->updated = json_object_get_int64(v);
+		ok = json_int64_get(v, &rec->updated);
 	json_object_put(o);
 	if (!ok)
 		return vifmac_set_error(e->ctx, -EIO, "registry %s is corrupt: key %s holds no vifmac record", e->url,
@@ -1023,7 +1101,9 @@ static int snapshot_parse(struct etcd_registry *e, struct snapshot *s, json_obje
 	if (!json_object_object_get_ex(answer, "header", &header) ||
 	    !json_object_object_get_ex(header, "revision", &rev) || n != s->n_prefixes)
 		return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer without the ranges asked for", e->url);
-	s->rev = json_int64_of(rev);
+	if (!json_int64_get(rev, &s->rev))
+		return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer whose revision is not a number",
+					e->url);
 	for (size_t i = 0; i < n; i++) {
 		json_object *rr, *kvs;
 		size_t m;
@@ -1052,10 +1132,17 @@ static int snapshot_parse(struct etcd_registry *e, struct snapshot *s, json_obje
 							e->url);
 			x->key = b64_decode(json_object_get_string(k), NULL);
 			x->value = val ? b64_decode(json_object_get_string(val), NULL) : strdup("");
-			x->mod = json_object_object_get_ex(kv, "mod_revision", &mod) ? json_int64_of(mod) : 0;
-			if (!x->key || !x->value) {
+			if (json_object_object_get_ex(kv, "mod_revision", &mod) && !json_int64_get(mod, &x->mod))
+				x->mod = -1; /* refused below, once the strings are freed */
+			if (!x->key || !x->value || x->mod < 0) {
+				bool bad_mod = x->mod < 0;
+
 				free(x->key);
 				free(x->value);
+				if (bad_mod)
+					return vifmac_set_error(e->ctx, -EPROTO,
+								"registry %s: a key-value whose mod_revision is not a number",
+								e->url);
 				if (errno == ENOMEM)
 					return -ENOMEM;
 				return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a key or value that is not base64",
@@ -1393,7 +1480,17 @@ static int run(struct etcd_registry *e, struct snapshot *s, bool assume_empty, p
 		json_object_put(txn);
 		if (r < 0)
 			break;
-		succeeded = json_object_object_get_ex(answer, "succeeded", &ok) && json_object_get_boolean(ok);
+		/* etcd leaves "succeeded" out when false; anything but a JSON boolean is not etcd's */
+		ok = NULL;
+		json_object_object_get_ex(answer, "succeeded", &ok);
+		if (ok && !json_object_is_type(ok, json_type_boolean)) {
+			json_object_put(answer);
+			r = vifmac_set_error(e->ctx, -EPROTO,
+					     "registry %s: a transaction answer whose \"succeeded\" is not true or false; "
+					     "nothing is known to be recorded", e->url);
+			break;
+		}
+		succeeded = ok && json_object_get_boolean(ok);
 		if (succeeded) {
 			json_object_put(answer);
 			r = 0;
@@ -1635,10 +1732,15 @@ static int cmp_records(const void *a, const void *b)
 	return c ? c : strcmp(x->scope_key, y->scope_key);
 }
 
-/*
- * Reads @prefixes (one revision) and calls @fn for each record, once each,
- * ordered by MAC and scope.
- */
+/* By MAC and scope, then by content: copies that differ (a torn index) give the same pick in any order read. */
+static int cmp_records_whole(const void *a, const void *b)
+{
+	int c = cmp_records(a, b);
+
+	/* records come from vifmac_record_init + strscpy: every byte is set */
+	return c ? c : memcmp(a, b, sizeof(struct vifmac_record));
+}
+
 /* Adds @n prefixes to the ranges @s reads. */
 static int snapshot_set_prefixes(struct snapshot *s, const char *const *prefixes, size_t n)
 {
@@ -1668,21 +1770,18 @@ static int snapshot_records(struct etcd_registry *e, const struct snapshot *s, s
 	recs = calloc(s->n_kvs, sizeof(*recs));
 	if (!recs)
 		return -ENOMEM;
-	for (size_t i = 0; i < s->n_kvs && r == 0; i++) {
-		bool dup = false;
-
-		r = record_parse(e, s->kvs[i].key, s->kvs[i].value, &recs[n_recs]);
-		for (size_t j = 0; r == 0 && j < n_recs && !dup; j++)
-			dup = same_key(&recs[j], &recs[n_recs]);
-		if (r == 0 && !dup)
-			n_recs++;
-	}
+	for (size_t i = 0; i < s->n_kvs && r == 0; i++)
+		r = record_parse(e, s->kvs[i].key, s->kvs[i].value, &recs[i]);
 	if (r < 0) {
 		free(recs);
 		return r;
 	}
-	if (n_recs > 1)
-		qsort(recs, n_recs, sizeof(*recs), cmp_records);
+	/* sorted, the copies of one record (its index keys) are neighbours: one
+	 * pass keeps one of each, n log n instead of comparing every pair */
+	qsort(recs, s->n_kvs, sizeof(*recs), cmp_records_whole);
+	for (size_t i = 0; i < s->n_kvs; i++)
+		if (n_recs == 0 || !same_key(&recs[n_recs - 1], &recs[i]))
+			recs[n_recs++] = recs[i];
 	*ret_recs = recs;
 	*ret_n = n_recs;
 	return 0;
@@ -1853,7 +1952,7 @@ static int read_password(struct etcd_registry *e, const char *path)
 
 	if (r < 0)
 		return vifmac_set_error(e->ctx, r == -ENOENT ? -ENOENT : -EACCES,
-					"registry %s: cannot read etcd_password_file %s: %s", e->url, path, strerror(-r));
+					"registry %s: cannot read etcd_password_file %s: %s", e->url, path, vifmac_read_file_strerror(r));
 	data[strcspn(data, "\r\n")] = '\0';
 	e->password = data;
 	return 0;
@@ -1896,6 +1995,8 @@ static int etcd_open(struct vifmac_registry *reg, const char *location)
 		goto fail;
 	}
 	r = vifmac_etcd_endpoints_parse(location, &e->endpoints, &e->n_endpoints, err, sizeof(err));
+	if (r == 0)
+		r = vifmac_etcd_transport_check(location, o, err, sizeof(err));
 	if (r < 0) {
 		if (r == -EINVAL)
 			vifmac_set_error(reg->ctx, r, "registry %s: %s", reg->url, err);
@@ -1925,6 +2026,12 @@ static int etcd_open(struct vifmac_registry *reg, const char *location)
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e->curl, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* "" is no proxy at all: libcurl would otherwise take http_proxy,
+	 * https_proxy and ALL_PROXY from whatever environment libxl gave us */
+	curl_easy_setopt(e->curl, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	/* and no_proxy / NO_PROXY cannot take etcd_proxy away either */
+	curl_easy_setopt(e->curl, CURLOPT_NOPROXY, "");
+	e->max_answer = (size_t)(o->max_answer_mb > 0 ? o->max_answer_mb : DEFAULT_MAX_ANSWER_MB) << 20;
 	if (o->cacert)
 		curl_easy_setopt(e->curl, CURLOPT_CAINFO, o->cacert);
 	if (o->cert) {

@@ -868,7 +868,44 @@ static int sqlite_lookup_domain(struct vifmac_registry *reg, const char *domain,
 
 /* ---------------------------------------------------------------- open / close */
 
-/* Creates the folders of @path that are missing, 0750. */
+/* Root's files, or the caller's own (a user's registry in their home). */
+static bool owner_is_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* Refuses a file that is not a regular file of a trusted owner (@st from fstat or lstat). */
+static int check_own_file(struct sqlite_registry *s, const char *path, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return vifmac_set_error(s->ctx, -EACCES, "registry %s: %s is not a regular file", s->path, path);
+	if (!owner_is_trusted(st->st_uid))
+		return vifmac_set_error(s->ctx, -EACCES, "registry %s: %s belongs to uid %u, not root", s->path,
+					path, (unsigned)st->st_uid);
+	return 0;
+}
+
+/* SQLite creates and follows "<db>-wal" and "<db>-shm" itself: refuse planted ones first. */
+static int check_sqlite_side_files(struct sqlite_registry *s)
+{
+	static const char *const suffixes[] = { "-wal", "-shm" };
+	struct stat st;
+	char *side;
+	int r = 0;
+
+	for (size_t i = 0; i < 2 && r == 0; i++) {
+		if (asprintf(&side, "%s%s", s->path, suffixes[i]) < 0)
+			return -ENOMEM;
+		if (lstat(side, &st) == 0)
+			r = check_own_file(s, side, &st);
+		else if (errno != ENOENT)
+			r = vifmac_set_error(s->ctx, -errno, "registry %s: cannot stat %s: %m", s->path, side);
+		free(side);
+	}
+	return r;
+}
+
+/* Creates the folders of @path that are missing, 0750; an existing one must be root's, 0755 at most. */
 static int make_parents(struct sqlite_registry *s)
 {
 	char *dir = strdup(s->path);
@@ -885,6 +922,13 @@ static int make_parents(struct sqlite_registry *s)
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			r = vifmac_set_error(s->ctx, -ENOTDIR, "registry %s: %s is not a folder", s->path, dir);
+		/* whoever may write the folder may replace the registry's files,
+		 * or plant a symlink where the lock file is about to be created */
+		else if (!owner_is_trusted(st.st_uid) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+			r = vifmac_set_error(s->ctx, -EACCES,
+					     "registry %s: unsafe folder %s (owner uid %u, mode %04o): it must be "
+					     "root's and not writable by group or others",
+					     s->path, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	for (char *p = dir + 1;; p++) {
@@ -906,11 +950,16 @@ out:
 	return r;
 }
 
-/* Opens (creating, 0640) @path for writing, as a check that the registry is writable. */
+/* Opens (creating, 0640) @path for writing, as a check that the registry is
+ * writable; never through a symlink, and only a regular file of ours. */
 static int touch_file(struct sqlite_registry *s, const char *path, int *ret_fd)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0640);
+	struct stat st;
+	int r;
 
+	if (fd < 0 && errno == ELOOP)
+		return vifmac_set_error(s->ctx, -EACCES, "registry %s: %s is a symbolic link", s->path, path);
 	if (fd < 0) {
 		int err = errno;
 
@@ -920,6 +969,12 @@ static int touch_file(struct sqlite_registry *s, const char *path, int *ret_fd)
 						strerror(err));
 		return vifmac_set_error(s->ctx, -err, "registry %s: cannot open %s: %s", s->path, path,
 					strerror(err));
+	}
+	r = fstat(fd, &st) < 0 ? vifmac_set_error(s->ctx, -errno, "registry %s: cannot stat %s: %m", s->path, path)
+				: check_own_file(s, path, &st);
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	if (ret_fd)
 		*ret_fd = fd;
@@ -1088,8 +1143,11 @@ static int sqlite_open(struct vifmac_registry *reg, const char *path)
 	r = touch_file(s, s->lock_path, &s->lock_fd);
 	if (r < 0)
 		goto fail;
+	r = check_sqlite_side_files(s);
+	if (r < 0)
+		goto fail;
 
-	rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE, NULL);
+	rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_fail(s, rc, "open");
 		goto fail;

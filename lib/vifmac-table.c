@@ -41,14 +41,6 @@ static int table_line(struct vifmac_ctx *ctx, struct vifmac_table *t, char *line
 	if (vifmac_mac_is_multicast(&e.mac))
 		return vifmac_set_error(ctx, -EINVAL, "%s:%d: %s is a multicast address", t->path, lineno,
 					vifmac_mac_format(&e.mac, buf));
-	for (size_t i = 0; i < t->n; i++) {
-		if (memcmp(t->entries[i].ip.b, e.ip.b, 4) == 0)
-			return vifmac_set_error(ctx, -EINVAL, "%s:%d: %s is listed twice (first at line %d)", t->path,
-						lineno, ip_s, t->entries[i].line);
-		if (vifmac_mac_equal(&t->entries[i].mac, &e.mac))
-			return vifmac_set_error(ctx, -EINVAL, "%s:%d: MAC %s is given twice (first at line %d)", t->path,
-						lineno, vifmac_mac_format(&e.mac, buf), t->entries[i].line);
-	}
 	if (vifmac_mac_is_xen_random(&e.mac))
 		warn(ctx, "%s:%d: %s is inside Xen's random range 00:16:3e:00-7f, which libxl hands out", t->path,
 		     lineno, vifmac_mac_format(&e.mac, buf));
@@ -60,6 +52,38 @@ static int table_line(struct vifmac_ctx *ctx, struct vifmac_table *t, char *line
 		t->entries = ne;
 		ne[t->n++] = e;
 	}
+	return 0;
+}
+
+static int cmp_entry_ip(const void *a, const void *b)
+{
+	return memcmp(((const struct vifmac_table_entry *)a)->ip.b, ((const struct vifmac_table_entry *)b)->ip.b, 4);
+}
+
+static int cmp_entry_mac(const void *a, const void *b)
+{
+	return memcmp(((const struct vifmac_table_entry *)a)->mac.b, ((const struct vifmac_table_entry *)b)->mac.b, 6);
+}
+
+/* Once every line is read: the first address or MAC given twice, in n log n. */
+static int check_repeats(struct vifmac_ctx *ctx, const struct vifmac_table *t)
+{
+	size_t ip_dup = 0, ip_first = 0, mac_dup = 0, mac_first = 0;
+	char buf[VIFMAC_MAC_STRLEN], ip[VIFMAC_IPV4_STRLEN];
+	int i = vifmac_first_duplicate(t->entries, t->n, sizeof(*t->entries), cmp_entry_ip, &ip_dup, &ip_first);
+	int m = i < 0 ? 0 : vifmac_first_duplicate(t->entries, t->n, sizeof(*t->entries), cmp_entry_mac, &mac_dup,
+						   &mac_first);
+
+	if (i < 0 || m < 0)
+		return -ENOMEM;
+	if (i > 0 && (m == 0 || ip_dup <= mac_dup))
+		return vifmac_set_error(ctx, -EINVAL, "%s:%d: %s is listed twice (first at line %d)", t->path,
+					t->entries[ip_dup].line, vifmac_ipv4_format(&t->entries[ip_dup].ip, ip),
+					t->entries[ip_first].line);
+	if (m > 0)
+		return vifmac_set_error(ctx, -EINVAL, "%s:%d: MAC %s is given twice (first at line %d)", t->path,
+					t->entries[mac_dup].line, vifmac_mac_format(&t->entries[mac_dup].mac, buf),
+					t->entries[mac_first].line);
 	return 0;
 }
 
@@ -79,7 +103,7 @@ int vifmac_table_load(struct vifmac_ctx *ctx, const char *path, struct vifmac_ta
 	}
 	r = vifmac_read_file(path, &data, &len);
 	if (r < 0) {
-		vifmac_set_error(ctx, r, "cannot read %s: %s", path, strerror(-r));
+		vifmac_set_error(ctx, r, "cannot read %s: %s", path, vifmac_read_file_strerror(r));
 		goto out;
 	}
 	if (memchr(data, '\0', len)) {
@@ -94,6 +118,9 @@ int vifmac_table_load(struct vifmac_ctx *ctx, const char *path, struct vifmac_ta
 		if (r < 0)
 			goto out;
 	}
+	r = check_repeats(ctx, t);
+	if (r < 0)
+		goto out;
 	*ret_table = t;
 	t = NULL;
 	r = 0;

@@ -1,12 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the vifmac subcommands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vifmac-cli.h"
+
+/* @format with @args, control bytes shown as \xNN but for a final newline. */
+static int print_escaped(FILE *f, const char *format, va_list args)
+{
+	char *text;
+	int n = vasprintf(&text, format, args);
+
+	if (n < 0)
+		return -1;
+	/* text from the registry (notes, imported or etcd records) or xenstore
+	 * must not move a terminal's cursor, set its title or forge lines */
+	for (int i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if ((c < 0x20 && !(c == '\n' && i == n - 1)) || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	free(text);
+	return n;
+}
+
+int cli_printf(FILE *f, const char *format, ...)
+{
+	va_list args;
+	int n;
+
+	va_start(args, format);
+	n = print_escaped(f, format, args);
+	va_end(args);
+	return n;
+}
 
 void cli_error(const char *format, ...)
 {
@@ -14,7 +51,7 @@ void cli_error(const char *format, ...)
 
 	fputs("vifmac: ", stderr);
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	print_escaped(stderr, format, args);
 	va_end(args);
 	fputc('\n', stderr);
 }
@@ -94,4 +131,64 @@ int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg)
 	if (r < 0)
 		return cli_fail(cli, r, "registry");
 	return 0;
+}
+
+int cli_replace_file(const char *path, mode_t mode, int (*print)(FILE *f, void *data), void *data)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path) + 1 : 0;
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd = -1, r;
+
+	/* The folder may belong to someone else (node-exporter's textfile folder):
+	 * a predictable temporary name there could be a planted symlink, so the
+	 * name is random and created with O_EXCL (mkostemp), and only rename()
+	 * touches @path, replacing whatever entry is there without following it.
+	 * The name starts with "." and does not end in ".prom", so node_exporter's
+	 * textfile collector never reads a half-written file. */
+	if (asprintf(&tmp, "%.*s.%s.XXXXXX", dirlen, path, base) < 0) {
+		tmp = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		goto out;
+	}
+	fd = -1;
+	r = print(f, data);
+	if (r < 0)
+		goto out;
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
+		r = errno ? -errno : -EIO;
+		goto out;
+	}
+	r = fclose(f);
+	f = NULL;
+	if (r != 0 || rename(tmp, path) < 0) {
+		r = -errno;
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	r = 0;
+out:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	return r;
 }

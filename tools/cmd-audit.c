@@ -38,33 +38,28 @@ static const char *severity_name(enum vifmac_severity s)
 static const char *const kinds[] = { "duplicate-vif", "dom0-link",      "foreign-use",
 				     "duplicate-port", "outside-policy", "stale-claim" };
 
-/* The node_exporter textfile, written to FILE.tmp and renamed, so a scrape never sees half of it. */
-static int write_prometheus(const char *path, const struct findings *fs, int status,
-			    const struct vifmac_audit_counts *c)
+struct prometheus_text {
+	const struct findings *fs;
+	int status;
+	const struct vifmac_audit_counts *c;
+};
+
+/* The node_exporter textfile's content (cli_replace_file makes it appear at once). */
+static int print_prometheus(FILE *f, void *data)
 {
-	char *tmp;
-	FILE *f;
+	const struct prometheus_text *t = data;
 
-	if (asprintf(&tmp, "%s.%d.tmp", path, (int)getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
-	if (!f) {
-		int r = -errno;
-
-		free(tmp);
-		return r;
-	}
 	fprintf(f, "# HELP vifmac_audit_status Worst finding of the last audit: 0 ok, 1 warning, 2 critical.\n"
 		   "# TYPE vifmac_audit_status gauge\n"
 		   "vifmac_audit_status %d\n"
 		   "# HELP vifmac_audit_findings Findings of the last audit, by kind.\n"
 		   "# TYPE vifmac_audit_findings gauge\n",
-		status);
+		t->status);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		size_t n = 0;
 
-		for (size_t i = 0; i < fs->n; i++)
-			n += strcmp(fs->v[i].kind, kinds[k]) == 0;
+		for (size_t i = 0; i < t->fs->n; i++)
+			n += strcmp(t->fs->v[i].kind, kinds[k]) == 0;
 		fprintf(f, "vifmac_audit_findings{kind=\"%s\"} %zu\n", kinds[k], n);
 	}
 	fprintf(f, "# HELP vifmac_audit_checked What the last audit looked at.\n"
@@ -77,15 +72,7 @@ static int write_prometheus(const char *path, const struct findings *fs, int sta
 		   "# HELP vifmac_audit_last_run_timestamp_seconds When the last audit ran.\n"
 		   "# TYPE vifmac_audit_last_run_timestamp_seconds gauge\n"
 		   "vifmac_audit_last_run_timestamp_seconds %lld\n",
-		c->vifs, c->links, c->fdb_entries, c->neighbours, c->claims, (long long)time(NULL));
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		int r = -errno;
-
-		unlink(tmp);
-		free(tmp);
-		return r;
-	}
-	free(tmp);
+		t->c->vifs, t->c->links, t->c->fdb_entries, t->c->neighbours, t->c->claims, (long long)time(NULL));
 	return 0;
 }
 
@@ -151,14 +138,15 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		       counts.vifs, counts.links, counts.fdb_entries, counts.neighbours, counts.claims);
 	} else {
 		for (size_t i = 0; i < fs.n; i++)
-			printf("%-8s %-14s %s\n", fs.v[i].severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL" : "WARNING",
+			cli_printf(stdout, "%-8s %-14s %s\n", fs.v[i].severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL" : "WARNING",
 			       fs.v[i].kind, fs.v[i].message);
 		printf("audit: %s (%zu findings; checked %zu vifs, %zu links, %zu FDB entries, %zu neighbours, %zu registry records)\n",
 		       severity_name((enum vifmac_severity)r), fs.n, counts.vifs, counts.links, counts.fdb_entries,
 		       counts.neighbours, counts.claims);
 	}
 	if (prom) {
-		int w = write_prometheus(prom, &fs, r, &counts);
+		struct prometheus_text t = { &fs, r, &counts };
+		int w = cli_replace_file(prom, 0644, print_prometheus, &t);
 
 		if (w < 0) {
 			cli_error("audit: cannot write %s: %s", prom, strerror(-w));

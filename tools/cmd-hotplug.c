@@ -43,6 +43,22 @@ static int chain(struct cli *cli, const char *bridge)
 	return EXIT_OK;
 }
 
+/*
+ * The last line of a refusal: the short form the hook writes to
+ * <backend>/hotplug-error, which the guest can read. The line before it,
+ * for xl, the log and syslog, may name another domain, its UUID and IP;
+ * this one names only the kind and this vif's own MAC.
+ */
+static void guest_line(const char *kind, int devid, const struct vifmac_mac *mac)
+{
+	char buf[VIFMAC_MAC_STRLEN], what[48] = "";
+
+	if (devid >= 0)
+		snprintf(what, sizeof(what), " vif %d%s%s%s", devid, mac ? " (" : "", mac ? vifmac_mac_format(mac, buf) : "",
+			 mac ? ")" : "");
+	printf("guest: vif-vifmac: %s:%s refused; the reason is in dom0's xen-hotplug.log\n", kind, what);
+}
+
 static int exit_for_kind(enum vifmac_refusal_kind kind)
 {
 	switch (kind) {
@@ -78,36 +94,37 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	else if (strcmp(command, "offline") == 0 || strcmp(command, "remove") == 0)
 		online = false;
 	else {
-		printf("vif-vifmac: unknown command \"%s\"\n", command);
+		cli_printf(stdout, "vif-vifmac: unknown command \"%s\"\n", command);
 		return EXIT_USAGE;
 	}
 	/* as vif-common.sh: online/offline serve vifs, add/remove serve taps */
 	if (strcmp(type_if, "vif") != 0 && strcmp(type_if, "tap") != 0) {
-		printf("vif-vifmac: unknown type_if=%s\n", type_if);
+		cli_printf(stdout, "vif-vifmac: unknown type_if=%s\n", type_if);
 		return EXIT_USAGE;
 	}
 	if ((command[0] == 'o') != (strcmp(type_if, "vif") == 0))
 		return chain(cli, NULL); /* not ours to handle; the network script decides */
 	if (strcmp(type_if, "tap") == 0) {
-		if (tap_xenbus_path(getenv("INTERFACE"), path, sizeof(path)) < 0) {
-			printf("vif-vifmac: INTERFACE=\"%s\" is not vif<domid>.<devid>-emu\n",
-			       getenv("INTERFACE") ? getenv("INTERFACE") : "");
+		if (tap_xenbus_path(secure_getenv("INTERFACE"), path, sizeof(path)) < 0) {
+			cli_printf(stdout, "vif-vifmac: INTERFACE=\"%s\" is not vif<domid>.<devid>-emu\n",
+			       secure_getenv("INTERFACE") ? secure_getenv("INTERFACE") : "");
 			return EXIT_USAGE;
 		}
 		xenbus_path = path;
 	} else {
-		xenbus_path = getenv("XENBUS_PATH");
+		xenbus_path = secure_getenv("XENBUS_PATH");
 	}
 
 	r = vifmac_hotplug_read(cli->ctx, xenbus_path, &vif);
 	if (r < 0) {
 		if (!online) {
 			/* the backend is already gone: nothing we can do, nothing to block */
-			fprintf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
+			cli_printf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
 				vifmac_ctx_last_error(cli->ctx));
 			return chain(cli, NULL);
 		}
-		printf("vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
+		cli_printf(stdout, "vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
+		guest_line("input", -1, NULL);
 		return cli_exit_for(r) == EXIT_REFUSED ? EXIT_USAGE : cli_exit_for(r);
 	}
 	if (!online && strcmp(type_if, "tap") == 0)
@@ -115,21 +132,22 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	r = vifmac_registry_open(cli->ctx, cli->registry ? cli->registry : vifmac_ctx_registry_url(cli->ctx), &reg);
 	if (r < 0) {
 		if (!online) {
-			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
+			cli_printf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
 				vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
 			return chain(cli, vif.bridge);
 		}
-		printf("vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
+		cli_printf(stdout, "vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
 		       vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
+		guest_line("unavailable", vif.devid, NULL);
 		return EXIT_SYSTEM;
 	}
 	if (!online) {
 		r = vifmac_hotplug_offline(cli->ctx, reg, &vif);
 		if (r < 0)
-			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: cannot release the claim: %s\n", vif.domid,
+			cli_printf(stderr, "vif-vifmac: offline domain %u vif %d: cannot release the claim: %s\n", vif.domid,
 				vif.devid, vifmac_ctx_last_error(cli->ctx));
 		else
-			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: released %d claim(s)\n", vif.domid,
+			cli_printf(stderr, "vif-vifmac: offline domain %u vif %d: released %d claim(s)\n", vif.domid,
 				vif.devid, r);
 		vifmac_registry_close(reg);
 		return chain(cli, vif.bridge);
@@ -137,20 +155,21 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 	r = vifmac_hotplug_online(cli->ctx, reg, &vif, vifmac_hotplug_mode_for(&vif), &d);
 	vifmac_registry_close(reg);
 	if (r < 0) {
-		printf("vif-vifmac: %s: %s\n", vifmac_refusal_kind_name(d.refusal.kind),
+		cli_printf(stdout, "vif-vifmac: %s: %s\n", vifmac_refusal_kind_name(d.refusal.kind),
 		       vifmac_refusal_format(&d.refusal, line, sizeof(line)));
+		guest_line(vifmac_refusal_kind_name(d.refusal.kind), vif.devid, d.refusal.has_mac ? &d.refusal.mac : NULL);
 		rc = exit_for_kind(d.refusal.kind);
 		return rc;
 	}
 	if (d.warning[0]) {
 		/* what was let through or taken over goes to the hotplug log and to syslog */
-		fprintf(stderr, "vif-vifmac: warning: domain %u vif %d: %s\n", vif.domid, vif.devid, d.warning);
+		cli_printf(stderr, "vif-vifmac: warning: domain %u vif %d: %s\n", vif.domid, vif.devid, d.warning);
 		openlog("vif-vifmac", LOG_PID, LOG_DAEMON);
 		syslog(LOG_WARNING, "domain %s (%u) vif %d: %s", vif.dom.name[0] ? vif.dom.name : "?", vif.domid,
 		       vif.devid, d.warning);
 		closelog();
 	}
-	fprintf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
+	cli_printf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
 		vif.dom.name[0] ? vif.dom.name : "?", vif.domid, vif.devid, vif.bridge,
 		vifmac_hotplug_mode_for(&vif) == VIFMAC_HOTPLUG_REWRITE ? "assigned" : "verified",
 		vifmac_mac_format(&d.mac, mac), vifmac_rule_name(d.rule), d.evidence);
@@ -163,7 +182,7 @@ int cmd_network_attach(struct cli *cli, int argc, char **argv)
 	struct vifmac_mac given;
 	struct vifmac_decision d;
 	char mac[VIFMAC_MAC_STRLEN], macarg[32], line[1024];
-	const char *xl = getenv("VIFMAC_XL");
+	const char *xl = secure_getenv("VIFMAC_XL");
 	char **xlargv;
 	int n = 0, r;
 
@@ -223,7 +242,7 @@ int cmd_network_attach(struct cli *cli, int argc, char **argv)
 			xlargv[n++] = argv[i];
 	xlargv[n++] = macarg;
 	xlargv[n] = NULL;
-	fprintf(stderr, "vifmac: %s gets %s [%s: %s]\n", vif.domain, mac, vifmac_rule_name(d.rule), d.evidence);
+	cli_printf(stderr, "vifmac: %s gets %s [%s: %s]\n", vif.domain, mac, vifmac_rule_name(d.rule), d.evidence);
 	fflush(NULL);
 	execvp(xlargv[0], xlargv);
 	cli_error("cannot run %s: %s", xlargv[0], strerror(errno));

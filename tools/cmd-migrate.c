@@ -58,7 +58,8 @@ static int report_conflict(void *data, const struct vifmac_record *rec, const st
 
 	describe(a, sizeof(a), rec);
 	describe(b, sizeof(b), holder);
-	printf("conflict: %s (scope %s) of %s is held in %s by %s (scope %s)\n", vifmac_mac_format(&rec->mac, mac),
+	cli_printf(stdout, "conflict: %s (scope %s) of %s is held in %s by %s (scope %s)\n",
+		   vifmac_mac_format(&rec->mac, mac),
 	       rec->scope_key, a, rep->to, b, holder->scope_key);
 	rep->n++;
 	return 0;

@@ -2,12 +2,15 @@
 /* vifmac list, whois, reserve, release, gc, export and import: the registry for the admin. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vifmac-cli.h"
 
@@ -68,10 +71,10 @@ static void text_record(FILE *f, const struct vifmac_record *rec)
 	vifmac_mac_format(&rec->mac, mac);
 	iso_time(rec->created, since);
 	if (rec->state == VIFMAC_STATE_RESERVED) {
-		fprintf(f, "%s reserved: %s (host %s, since %s)\n", mac, dash(rec->note), dash(rec->host), since);
+		cli_printf(f, "%s reserved: %s (host %s, since %s)\n", mac, dash(rec->note), dash(rec->host), since);
 		return;
 	}
-	fprintf(f, "%s domain %s uuid %s devid %d bridge %s ip %s host %s since %s scope %s source %s\n", mac,
+	cli_printf(f, "%s domain %s uuid %s devid %d bridge %s ip %s host %s since %s scope %s source %s\n", mac,
 		dash(rec->domain), dash(rec->uuid), rec->devid, dash(rec->bridge), dash(rec->ip), dash(rec->host),
 		since, rec->scope_key, dash(rec->source));
 }
@@ -107,7 +110,8 @@ static int print_table_row(void *data, const struct vifmac_record *rec)
 		snprintf(devid, sizeof(devid), "%d", rec->devid);
 	else
 		snprintf(devid, sizeof(devid), "-");
-	printf("%-17s  %-8s  %-8s  %-16s  %5s  %-10s  %-15s  %-12s  %-20s  %s\n", vifmac_mac_format(&rec->mac, mac),
+	cli_printf(stdout, "%-17s  %-8s  %-8s  %-16s  %5s  %-10s  %-15s  %-12s  %-20s  %s\n",
+		   vifmac_mac_format(&rec->mac, mac),
 	       rec->scope_key, state_name(rec->state), dash(rec->domain), devid, dash(rec->bridge), dash(rec->ip),
 	       dash(rec->host), iso_time(rec->created, since), rec->note);
 	return 0;
@@ -310,7 +314,7 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
 	} else if (r < 0) {
 		r = cli_fail(cli, r, "reserve");
 	} else {
-		printf("reserved %s: %s\n", vifmac_mac_format(&mac, buf), note);
+		cli_printf(stdout, "reserved %s: %s\n", vifmac_mac_format(&mac, buf), note);
 	}
 	vifmac_registry_close(reg);
 	return r;
@@ -432,9 +436,9 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 			continue; /* gone meanwhile */
 		released++;
 		if (rec->state == VIFMAC_STATE_RESERVED)
-			printf("released %s: reservation \"%s\"\n", buf, rec->note);
+			cli_printf(stdout, "released %s: reservation \"%s\"\n", buf, rec->note);
 		else
-			printf("released %s: domain %s (uuid %s, devid %d) on host %s\n", buf, dash(rec->domain),
+			cli_printf(stdout, "released %s: domain %s (uuid %s, devid %d) on host %s\n", buf, dash(rec->domain),
 			       rec->uuid, rec->devid, dash(rec->host));
 	}
 	r = EXIT_OK;
@@ -461,10 +465,10 @@ static int print_gc(void *data, const struct vifmac_record *rec)
 	const struct gc_print *g = data;
 	char mac[VIFMAC_MAC_STRLEN];
 
-	printf("%s %s: domain %s (uuid %s, devid %d) ", g->dry_run ? "would release" : "released",
+	cli_printf(stdout, "%s %s: domain %s (uuid %s, devid %d) ", g->dry_run ? "would release" : "released",
 	       vifmac_mac_format(&rec->mac, mac), dash(rec->domain), rec->uuid, rec->devid);
 	if (g->host)
-		printf("claimed on host %s\n", rec->host);
+		cli_printf(stdout, "claimed on host %s\n", rec->host);
 	else
 		printf("is not running\n");
 	return 0;
@@ -885,7 +889,34 @@ static const struct jvalue *jget(const struct jvalue *obj, const char *key)
 	return NULL;
 }
 
-/* Reads a whole stream. */
+/* Opens @path for reading if it is a regular file (else NULL, errno EINVAL): a FIFO does not block. */
+static FILE *open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	FILE *f;
+
+	int err;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if ((f = fdopen(fd, "r")))
+		return f;
+	else
+		err = errno;
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+/* An export takes about 0.4 KiB per record: 64 MiB hold some 150,000; larger is refused before parsing. */
+#define IMPORT_MAX_BYTES (64u << 20)
+
+/* Reads a whole stream of at most IMPORT_MAX_BYTES (else NULL, errno EFBIG). */
 static char *slurp(FILE *f)
 {
 	size_t len = 0, size = 65536;
@@ -897,6 +928,11 @@ static char *slurp(FILE *f)
 		len += n;
 		if (n == 0)
 			break;
+		if (len >= IMPORT_MAX_BYTES) {
+			free(buf);
+			errno = EFBIG;
+			return NULL;
+		}
 		if (len + 1 == size) {
 			char *p = realloc(buf, size * 2);
 
@@ -1065,14 +1101,18 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		path = argv[optind];
-	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	f = strcmp(path, "-") == 0 ? stdin : open_regular(path);
 	if (!f) {
-		cli_error("import: cannot open %s: %m", path);
+		cli_error("import: cannot open %s: %s", path, errno == EINVAL ? "not a regular file" : strerror(errno));
 		return EXIT_USAGE;
 	}
 	text = slurp(f);
 	if (f != stdin)
 		fclose(f);
+	if (!text && errno == EFBIG) {
+		cli_error("import: %s is larger than %u MiB: split the export", path, IMPORT_MAX_BYTES >> 20);
+		return EXIT_USAGE;
+	}
 	if (!text) {
 		cli_error("import: cannot read %s: %m", path);
 		return EXIT_SYSTEM;

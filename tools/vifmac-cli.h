@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "vifmac.h"
 
@@ -27,8 +28,12 @@ struct cli {
 /* A subcommand: argv[0] is its name; getopt state is reset before the call. */
 typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
 
-/* Errors and warnings for the admin: "vifmac: <msg>" on stderr. */
+/* Errors and warnings for the admin: "vifmac: <msg>" on stderr, control bytes escaped (cli_printf). */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* Human output holding text from the registry, xenstore or files: printf, but
+ * every control byte (below 0x20, and DEL) but a final newline is written as
+ * \xNN, so no ESC sequence or line break of theirs reaches a terminal or a log. */
+int cli_printf(FILE *f, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a negative errno from the library to an exit status. */
 int cli_exit_for(int err);
 /* Prints a library failure ("vifmac: <what>: <last error or strerror>") and returns the exit status. */
@@ -41,6 +46,12 @@ int cli_no_operands(int argc, char **argv);
 /* Opens the registry named by --registry or the policy. Returns 0, or the exit
  * status to return (the error has been printed). */
 int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg);
+
+/* Replaces @path at once with what @print writes (a negative errno from it
+ * aborts): a new file of @mode under a random name in @path's folder, synced,
+ * then renamed over @path. Symlinks planted in the folder are never followed.
+ * Returns 0 or a negative errno; on error @path is unchanged. */
+int cli_replace_file(const char *path, mode_t mode, int (*print)(FILE *f, void *data), void *data);
 
 /* cmd-policy.c */
 int cmd_derive(struct cli *cli, int argc, char **argv);

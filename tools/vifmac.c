@@ -100,7 +100,7 @@ static int take_global_options(struct cli *cli, int argc, char **argv)
 
 static int load_policy(struct cli *cli)
 {
-	const char *path = cli->config ? cli->config : getenv("VIFMAC_CONFIG");
+	const char *path = cli->config ? cli->config : secure_getenv("VIFMAC_CONFIG");
 	int r;
 
 	if (path && !*path)

@@ -145,6 +145,44 @@ fi
 run_cmd 0 v gc --help
 has out "Usage: vifmac gc"
 
+# ---------------------------------------------------------------- text from the registry reaches terminals escaped
+# a note and a domain name holding ESC sequences (a title change, a colour, a
+# cursor move) and line breaks: human output shows them as \xNN, one line each
+E=$(mktemp -d "$tmp/esc.XXXXXX")
+RE="sqlite:$E/r.db"
+esc=$(printf '\033')
+run_cmd 0 "$VIFMAC" --registry "$RE" reserve 02:00:00:00:00:e1 --note "$(printf 'router\033]0;pwned\007\nFAKE 02:00:00:00:00:ff line')"
+lacks out "$esc"
+lines out 1
+run_cmd 0 "$REGTOOL" "$RE" claim 02:00:00:00:00:e2 '*' "$(printf 'web\033[31mred\033[2J')" $UUID_A 0 xenbr0 192.0.2.30
+for c in list "whois 02:00:00:00:00:e1" "whois 02:00:00:00:00:e2" "whois 192.0.2.30"; do
+	# shellcheck disable=SC2086
+	run_cmd 0 "$VIFMAC" --registry "$RE" $c
+	lacks out "$esc"
+	lacks out '^FAKE'
+done
+run_cmd 0 "$VIFMAC" --registry "$RE" list
+lines out 3
+has out 'router\\x1b\]0;pwned\\x07\\x0aFAKE 02:00:00:00:00:ff line'
+has out 'web\\x1b\[31mred\\x1b\[2J'
+run_cmd 1 "$VIFMAC" --registry "$RE" reserve 02:00:00:00:00:e1 --note again
+lacks err "$esc"
+one_line err
+has err 'already reserved: router\\x1b'
+run_cmd 1 "$VIFMAC" --registry "$RE" reserve 02:00:00:00:00:e2 --note again
+lacks err "$esc"
+has err 'held by domain web\\x1b\[31m'
+# JSON keeps the text, escaped the JSON way
+run_cmd 0 "$VIFMAC" --registry "$RE" list --json
+has out '"note": "router\\u001b\]0;pwned\\u0007\\nFAKE'
+# and an import brings such text in: shown escaped too
+run_cmd 0 "$VIFMAC" --registry "$RE" export
+cp "$tmp/out" "$E/export.json"
+run_cmd 0 "$VIFMAC" --registry "sqlite:$E/r2.db" import "$E/export.json"
+run_cmd 0 "$VIFMAC" --registry "sqlite:$E/r2.db" list
+lacks out "$esc"
+lines out 3
+
 # ---------------------------------------------------------------- failures
 run_cmd 2 "$VIFMAC" --registry "consul://127.0.0.1:8500" list
 has err "unknown URL scheme"

@@ -113,26 +113,9 @@ run_cmd 2 "$VIFMAC" migrate-registry --from "$S" --to "$S"
 # object reaches its array calls (tests/fuzz/fuzz-etcd-answer.c)
 wrong_member() { # BODY: serve BODY to every POST on a free loopback port, written to $tmp/port
 	rm -f "$tmp/port"
-	python3 -c '
-import http.server, sys
-body = sys.argv[1].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[2], "w").write(str(srv.server_address[1]))
-srv.serve_forever()
-' "$1" "$tmp/port.tmp" &
+	python3 "$TOP_SRCDIR/tests/etcd/hostile-gateway.py" body "$tmp/port" "$tmp/member.log" "$1" &
 	wrong_pid=$!
-	for _ in $(seq 50); do [ -s "$tmp/port.tmp" ] && break; sleep 0.1; done
-	mv "$tmp/port.tmp" "$tmp/port"
+	for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 }
 for body in '{"header":{"revision":"3"},"responses":{"response_range":{}}}' \
 	'{"header":{"revision":"3"},"responses":[{"response_range":{"kvs":{"key":"eA=="}}}]}' \
