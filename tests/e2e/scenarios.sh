@@ -1,8 +1,9 @@
 #!/usr/bin/bash
-# The end-to-end scenarios (issue 5's a-j, issue 6's k, issue 7's l), run
-# inside dom0 in one boot.
+# The end-to-end scenarios (issue 5's a-j, issue 6's k, issue 7's l, issue
+# 16's s in xl-diff.sh), run inside dom0 in one boot.
 # Each prints one "@@E2E RESULT" line; tests/e2e/run turns them into the report.
 . /e2e/lib.sh
+. /e2e/xl-diff.sh
 
 MAC_A=02:00:c0:00:02:0a      # 192.0.2.10 on a private bridge
 MAC_C=02:00:c0:00:02:28      # 192.0.2.40
@@ -360,7 +361,7 @@ sc_j() {
   fi
 }
 
-for s in a b c d e i k l g h f j; do
+for s in a b c d e i k l g h f s j; do
   want $s || continue
   sc_$s
   log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"
