@@ -78,7 +78,7 @@ const char *vifmac_read_file_strerror(int err)
 	return strerror(-err);
 }
 
-static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, int line)
+static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, int line, bool add)
 {
 	struct vifmac_conf_key *nk = realloc(idx->keys, (idx->n + 1) * sizeof(*nk));
 
@@ -90,6 +90,7 @@ static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, 
 		len = sizeof(nk[idx->n].name) - 1;
 	memcpy(nk[idx->n].name, name, len);
 	nk[idx->n].line = line;
+	nk[idx->n].add = add;
 	idx->n++;
 	return 0;
 }
@@ -103,6 +104,43 @@ static int item_add(struct vifmac_conf_key *k, int line)
 	k->item_lines = ni;
 	ni[k->n_items++] = line;
 	return 0;
+}
+
+int vifmac_xlu_open(struct vifmac_xlu *x, const char *source)
+{
+	memset(x, 0, sizeof(*x));
+	x->report_f = open_memstream(&x->report, &x->report_len);
+	x->xc = x->report_f ? xlu_cfg_init(x->report_f, source) : NULL;
+	if (!x->xc) {
+		vifmac_xlu_close(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *vifmac_xlu_report(struct vifmac_xlu *x, const char *skip)
+{
+	char *msg, *nl;
+
+	fflush(x->report_f);
+	if (!x->report || !*x->report)
+		return NULL;
+	msg = skip ? strstr(x->report, skip) : NULL;
+	msg = msg ? msg + strlen(skip) : x->report;
+	nl = strchr(msg, '\n');
+	if (nl)
+		*nl = '\0';
+	return msg;
+}
+
+void vifmac_xlu_close(struct vifmac_xlu *x)
+{
+	if (x->xc)
+		xlu_cfg_destroy(x->xc);
+	if (x->report_f)
+		fclose(x->report_f);
+	free(x->report);
+	memset(x, 0, sizeof(*x));
 }
 
 int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_index *ret_idx)
@@ -161,7 +199,7 @@ int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_ind
 			while (j < len && (data[j] == ' ' || data[j] == '\t'))
 				j++;
 			if (j < len && (data[j] == '=' || (data[j] == '+' && j + 1 < len && data[j + 1] == '='))) {
-				r = key_add(&idx, data + start, i - start, line);
+				r = key_add(&idx, data + start, i - start, line, data[j] == '+');
 				if (r < 0)
 					goto fail;
 			}
@@ -201,10 +239,23 @@ const struct vifmac_conf_key *vifmac_conf_index_find(const struct vifmac_conf_in
 int vifmac_conf_index_line(const struct vifmac_conf_index *idx, const char *name, int item)
 {
 	const struct vifmac_conf_key *k = vifmac_conf_index_find(idx, name);
+	size_t first = 0, n = 0;
 
 	if (!k)
 		return 0;
-	if (item >= 0 && (size_t)item < k->n_items)
-		return k->item_lines[item];
+	if (item < 0)
+		return k->line;
+	/* "key += [...]" appends to the list before it (libxlutil's
+	 * xlu__cfg_concat_vals): items run from the last plain '=' on */
+	for (size_t i = 0; i < idx->n; i++)
+		if (strcmp(idx->keys[i].name, name) == 0 && !idx->keys[i].add)
+			first = i;
+	for (size_t i = first; i < idx->n && &idx->keys[i] <= k; i++) {
+		if (strcmp(idx->keys[i].name, name) != 0)
+			continue;
+		if ((size_t)item < n + idx->keys[i].n_items)
+			return idx->keys[i].item_lines[(size_t)item - n];
+		n += idx->keys[i].n_items;
+	}
 	return k->line;
 }

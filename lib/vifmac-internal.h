@@ -3,6 +3,7 @@
 #ifndef VIFMAC_INTERNAL_H
 #define VIFMAC_INTERNAL_H
 
+#include <libxlutil.h>
 #include <stdio.h>
 #include <syslog.h>
 
@@ -122,6 +123,7 @@ int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, si
 struct vifmac_conf_key {
 	char name[64];
 	int line;
+	bool add;        /* "key += value" */
 	int *item_lines; /* for list values: the line of each item */
 	size_t n_items;
 };
@@ -134,12 +136,37 @@ struct vifmac_conf_index {
 int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_index *ret_idx);
 void vifmac_conf_index_dispose(struct vifmac_conf_index *idx);
 const struct vifmac_conf_key *vifmac_conf_index_find(const struct vifmac_conf_index *idx, const char *name);
-/* The line of @name's @item'th list item, else of the key, else 0. */
+/* The line of @name's @item'th list item ("key += [...]" chains followed), else of the key, else 0. */
 int vifmac_conf_index_line(const struct vifmac_conf_index *idx, const char *name, int item);
+/* A libxlutil config whose report (its error messages) goes to memory. */
+struct vifmac_xlu {
+	XLU_Config *xc;
+	FILE *report_f;
+	char *report;
+	size_t report_len;
+};
+/* Returns 0 or -ENOMEM; @source names the text in libxlutil's messages. */
+int vifmac_xlu_open(struct vifmac_xlu *x, const char *source);
+/* The first line libxlutil reported after @skip (a prefix to drop when present), or NULL. */
+const char *vifmac_xlu_report(struct vifmac_xlu *x, const char *skip);
+void vifmac_xlu_close(struct vifmac_xlu *x);
 /* Reads a whole file into a NUL-terminated buffer. */
 int vifmac_read_file(const char *path, char **ret_data, size_t *ret_len);
 /* What vifmac_read_file()'s error means, for a message ("not a regular file", ...). */
 const char *vifmac_read_file_strerror(int err);
+
+/* ---------------------------------------------------------------- vif specs */
+
+/* vifmac_vifspec_parse, and on -EINVAL @err says which item and what xl does with it. */
+int vifmac_vifspec_parse_explained(const char *s, char *err, size_t errsize, struct vifmac_vifspec **ret_spec);
+/*
+ * The values xl refuses (devid, mtu, rate: xl exits), ignores (type) or keeps
+ * but nothing can use (a bridge name with white space, an empty one).
+ * Returns 0, or -EINVAL with @err saying why; -ENOMEM.
+ */
+int vifmac_vifspec_check_values(const struct vifmac_vifspec *spec, char *err, size_t errsize);
+/* A bridge name vif-bridge can use (not empty, no white space, <= 15 bytes); @what names it in @err. */
+int vifmac_bridge_name_check(const char *v, const char *what, char *err, size_t errsize);
 
 /* ---------------------------------------------------------------- context */
 

@@ -102,9 +102,9 @@ int vifmac_iplist_first_ipv4(const char *list, struct vifmac_ipv4 *ret_ip, char 
 /* ---------------------------------------------------------------- vif specs */
 
 /*
- * A vif spec as xl writes it: "key=value,key=value,...". The parser keeps
- * every pair in order so that a spec can be written back with one value
- * changed (vifmac xl-args).
+ * A vif spec as xl writes it: "key=value,key=value,...", and the bare items
+ * "trusted" and "untrusted". The parser keeps every item in order so that a
+ * spec can be written back with one value changed (vifmac xl-args).
  */
 struct vifmac_vifspec;
 
@@ -113,13 +113,16 @@ struct vifmac_vifspec;
  * @s: the spec (one item of a domain config's vif = [ ... ] list)
  * @ret_spec: the parsed spec, owned by the caller (vifmac_vifspec_free); untouched on error
  *
- * Returns: 0; -EINVAL when an item has no '=', an empty key, or a key appears twice;
- * -ENOMEM.
+ * Items are split as xl splits them (',' separated, leading spaces skipped,
+ * empty items ignored).
+ *
+ * Returns: 0; -EINVAL when an item is neither key=value with a key xl knows
+ * nor "trusted"/"untrusted", or a key appears twice; -ENOMEM.
  */
 int vifmac_vifspec_parse(const char *s, struct vifmac_vifspec **ret_spec);
 /** vifmac_vifspec_free: frees @spec; NULL is allowed. */
 void vifmac_vifspec_free(struct vifmac_vifspec *spec);
-/** vifmac_vifspec_get: the value of @key, owned by @spec, or NULL when absent. */
+/** vifmac_vifspec_get: the value of @key, owned by @spec ("" for a bare "trusted"), or NULL when absent. */
 const char *vifmac_vifspec_get(const struct vifmac_vifspec *spec, const char *key);
 /** vifmac_vifspec_set: sets @key (appended when absent). Returns 0 or -ENOMEM. */
 int vifmac_vifspec_set(struct vifmac_vifspec *spec, const char *key, const char *value);
@@ -308,32 +311,62 @@ const char *vifmac_refusal_kind_name(enum vifmac_refusal_kind k);
 /* ---------------------------------------------------------------- domain configs */
 
 /*
- * An xl domain configuration file, read with libxlutil: its name, uuid,
- * type and vif list, each vif parsed as a vif spec.
+ * An xl domain configuration file, read as xl 4.17 reads it (libxlutil for
+ * the file, xl's rules for type= and each vif spec, xl.conf's vif.default.*
+ * for what a vif leaves out): its name, uuid, type and vif list. Where xl
+ * would warn and go on, vifmac refuses (vifmac(8), "XL COMPATIBILITY").
  */
 struct vifmac_domcfg;
 
 /**
- * vifmac_domcfg_read:
+ * vifmac_domcfg_read_xl:
  * @ctx: the context (errors in vifmac_ctx_last_error(), "file:line: ...")
  * @path: the xl config file
+ * @xl_conf: xl's global config; NULL means $VIFMAC_XL_CONF (secure_getenv),
+ *           else /etc/xen/xl.conf, which may be missing as it may for xl; "" means none
  * @ret_cfg: owned by the caller (vifmac_domcfg_free); untouched on error
  *
- * Returns: 0; -ENOENT; -EINVAL for a syntax error or a malformed vif spec; -ENOMEM.
+ * Returns: 0; -ENOENT (@path, or an @xl_conf given but missing); -EINVAL for a
+ * syntax error (either file), a type xl refuses, a malformed vif spec or value,
+ * two vifs with one devid; -ENOMEM.
  */
+int vifmac_domcfg_read_xl(struct vifmac_ctx *ctx, const char *path, const char *xl_conf,
+			  struct vifmac_domcfg **ret_cfg);
+/** vifmac_domcfg_read: vifmac_domcfg_read_xl() with @xl_conf NULL. */
 int vifmac_domcfg_read(struct vifmac_ctx *ctx, const char *path, struct vifmac_domcfg **ret_cfg);
 void vifmac_domcfg_free(struct vifmac_domcfg *cfg);
 /** vifmac_domcfg_name: name= of the config, or NULL; owned by @cfg. */
 const char *vifmac_domcfg_name(const struct vifmac_domcfg *cfg);
 /** vifmac_domcfg_uuid: uuid= of the config, or NULL; owned by @cfg. */
 const char *vifmac_domcfg_uuid(const struct vifmac_domcfg *cfg);
-/** vifmac_domcfg_is_hvm: type = "hvm" or builder = "hvm". */
+/** vifmac_domcfg_type: "pv", "pvh" or "hvm", from type= or builder= as xl matches them (a prefix). Static. */
+const char *vifmac_domcfg_type(const struct vifmac_domcfg *cfg);
+/** vifmac_domcfg_is_hvm: the type is "hvm". */
 bool vifmac_domcfg_is_hvm(const struct vifmac_domcfg *cfg);
 size_t vifmac_domcfg_vif_count(const struct vifmac_domcfg *cfg);
 /** vifmac_domcfg_vif: the @i'th vif spec, owned by @cfg (it may be changed with vifmac_vifspec_set). */
 struct vifmac_vifspec *vifmac_domcfg_vif(const struct vifmac_domcfg *cfg, size_t i);
 /** vifmac_domcfg_vif_line: the line of the config file where the @i'th vif spec starts. */
 int vifmac_domcfg_vif_line(const struct vifmac_domcfg *cfg, size_t i);
+/** vifmac_domcfg_vif_devid: the @i'th vif's devid= as xl sets it (else its position in the list); -1 past the end. */
+int vifmac_domcfg_vif_devid(const struct vifmac_domcfg *cfg, size_t i);
+/**
+ * vifmac_domcfg_vif_get: the value of @key for the @i'th vif as xl hands it
+ * to libxl: the spec's, else for bridge, script, gatewaydev and backend
+ * xl.conf's vif.default.* (or defaultbridge, vifscript); NULL when neither.
+ * Owned by @cfg.
+ */
+const char *vifmac_domcfg_vif_get(const struct vifmac_domcfg *cfg, size_t i, const char *key);
+/** vifmac_domcfg_vif_bridge: vifmac_domcfg_vif_get() of "bridge", else libxl's default "xenbr0". */
+const char *vifmac_domcfg_vif_bridge(const struct vifmac_domcfg *cfg, size_t i);
+/**
+ * vifmac_domcfg_vif_mac:
+ * @ret_mac: the @i'th vif's mac=; untouched on error
+ *
+ * Returns: 0; -ENOENT without mac= or with 00:00:00:00:00:00 (libxl's "unset":
+ * it generates a MAC then).
+ */
+int vifmac_domcfg_vif_mac(const struct vifmac_domcfg *cfg, size_t i, struct vifmac_mac *ret_mac);
 
 /* ---------------------------------------------------------------- registry */
 

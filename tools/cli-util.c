@@ -85,6 +85,23 @@ int cli_fail(struct cli *cli, int err, const char *what)
 	return cli_exit_for(err);
 }
 
+void cli_xl_string(FILE *f, const char *s)
+{
+	/* the escapes xlu__cfgl_dequote knows; its \x and octal ones are broken in 4.17 (nothing is stored) */
+	static const char raw[] = "\\'\"\a\b\f\n\r\t\v", esc[] = "\\'\"abfnrtv";
+
+	fputc('\'', f);
+	for (const char *p = s; *p; p++) {
+		const char *e = strchr(raw, *p);
+
+		if (e)
+			fprintf(f, "\\%c", esc[e - raw]);
+		else
+			fputc(*p, f);
+	}
+	fputc('\'', f);
+}
+
 void cli_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -124,10 +124,10 @@ static void plan_free(struct plan *p)
 	free(p->decisions);
 }
 
-/* Reads @path and decides every vif; returns 0 or an exit status (error printed). */
-static int plan_make(struct cli *cli, const char *path, struct plan *p)
+/* Reads @path (with xl's global config @xl_conf) and decides every vif; returns 0 or an exit status (error printed). */
+static int plan_make(struct cli *cli, const char *path, const char *xl_conf, struct plan *p)
 {
-	int r = vifmac_domcfg_read(cli->ctx, path, &p->cfg);
+	int r = vifmac_domcfg_read_xl(cli->ctx, path, xl_conf, &p->cfg);
 
 	if (r < 0)
 		return cli_fail(cli, r, NULL);
@@ -140,31 +140,15 @@ static int plan_make(struct cli *cli, const char *path, struct plan *p)
 		return EXIT_SYSTEM;
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		struct vifmac_vifspec *spec = vifmac_domcfg_vif(p->cfg, i);
 		struct vifmac_vif *v = &p->vifs[i];
-		const char *mac = vifmac_vifspec_get(spec, "mac");
-		const char *devid = vifmac_vifspec_get(spec, "devid");
 
-		v->bridge = vifmac_vifspec_get(spec, "bridge");
-		if (!v->bridge)
-			v->bridge = "xenbr0"; /* libxl's default */
-		v->ip = vifmac_vifspec_get(spec, "ip");
+		v->bridge = vifmac_domcfg_vif_bridge(p->cfg, i);
+		v->ip = vifmac_domcfg_vif_get(p->cfg, i, "ip");
 		v->domain = vifmac_domcfg_name(p->cfg);
 		v->uuid = vifmac_domcfg_uuid(p->cfg);
-		v->devid = (int)i;
-		if (devid && parse_devid(devid, &v->devid) < 0) {
-			cli_error("%s:%d: vif #%zu: devid=%s is not a device number", path,
-				  vifmac_domcfg_vif_line(p->cfg, i), i, devid);
-			return EXIT_USAGE;
-		}
-		if (mac) {
-			if (vifmac_mac_parse(mac, &p->macs[i]) < 0) {
-				cli_error("%s:%d: vif #%zu: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)", path,
-					  vifmac_domcfg_vif_line(p->cfg, i), i, mac);
-				return EXIT_USAGE;
-			}
+		v->devid = vifmac_domcfg_vif_devid(p->cfg, i);
+		if (vifmac_domcfg_vif_mac(p->cfg, i, &p->macs[i]) == 0)
 			v->mac = &p->macs[i];
-		}
 	}
 	vifmac_decide_domain(cli->ctx, p->vifs, p->n, p->decisions);
 	for (size_t i = 0; i < p->n; i++) {
@@ -196,8 +180,7 @@ static void plan_print_json(const struct plan *p, const char *path)
 		cli_json_string(stdout, name);
 	else
 		printf("null");
-	printf(",\"type\":\"%s\",\"ok\":%s,\"vifs\":[", vifmac_domcfg_is_hvm(p->cfg) ? "hvm" : "pv",
-	       p->rc == 0 ? "true" : "false");
+	printf(",\"type\":\"%s\",\"ok\":%s,\"vifs\":[", vifmac_domcfg_type(p->cfg), p->rc == 0 ? "true" : "false");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct vifmac_decision *d = &p->decisions[i];
 		const struct vifmac_vif *v = &p->vifs[i];
@@ -211,6 +194,11 @@ static void plan_print_json(const struct plan *p, const char *path)
 		printf(",\"ip\":");
 		if (v->ip)
 			cli_json_string(stdout, v->ip);
+		else
+			printf("null");
+		printf(",\"mac_given\":");
+		if (v->mac)
+			printf("\"%s\"", vifmac_mac_format(v->mac, buf));
 		else
 			printf("null");
 		if (d->refusal.kind == VIFMAC_REFUSAL_NONE) {
@@ -233,7 +221,9 @@ static void plan_print_text(const struct plan *p, const char *path)
 	const char *name = vifmac_domcfg_name(p->cfg);
 
 	printf("domain %s (%s, %s guest)\n", name ? name : "(no name)", path,
-	       vifmac_domcfg_is_hvm(p->cfg) ? "HVM" : "PV");
+	       vifmac_domcfg_is_hvm(p->cfg)			  ? "HVM" :
+	       strcmp(vifmac_domcfg_type(p->cfg), "pvh") == 0 ? "PVH" :
+								  "PV");
 	if (p->n == 0)
 		printf("  no vifs\n");
 	for (size_t i = 0; i < p->n; i++) {
@@ -268,25 +258,31 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "xl-conf", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct plan p = { 0 };
-	const char *path;
+	const char *path, *xl_conf = NULL;
 	bool json = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "jx:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
+		case 'x':
+			xl_conf = optarg;
+			break;
 		case 'h':
-			printf("Usage: vifmac plan DOMAIN.cfg [--json]\n"
+			printf("Usage: vifmac plan DOMAIN.cfg [--json] [--xl-conf FILE]\n"
 			       "\n"
 			       "Reads an xl domain config and prints each vif's decision: the MAC, the\n"
 			       "rule and its evidence, and the IPv6 link-local address the MAC gives\n"
-			       "the guest — or why it is refused. Exit 1 when any vif is refused.\n");
+			       "the guest — or why it is refused. Exit 1 when any vif is refused.\n"
+			       "A vif without bridge= is on xl.conf's vif.default.bridge: --xl-conf\n"
+			       "(default $VIFMAC_XL_CONF, else /etc/xen/xl.conf; \"\" for none).\n");
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
@@ -295,7 +291,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	rc = one_config_arg("plan", argc, argv, &path);
 	if (rc)
 		return rc;
-	rc = plan_make(cli, path, &p);
+	rc = plan_make(cli, path, xl_conf, &p);
 	if (rc == 0) {
 		if (json)
 			plan_print_json(&p, path);
@@ -310,20 +306,24 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 int cmd_xl_args(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "xl-conf", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct plan p = { 0 };
-	const char *path;
+	const char *path, *xl_conf = NULL;
 	char *out = NULL;
 	size_t out_len = 0;
 	FILE *f = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "x:h", opts, NULL)) >= 0) {
 		switch (c) {
+		case 'x':
+			xl_conf = optarg;
+			break;
 		case 'h':
-			printf("Usage: vifmac xl-args DOMAIN.cfg\n"
+			printf("Usage: vifmac xl-args DOMAIN.cfg [--xl-conf FILE]\n"
 			       "\n"
 			       "Prints the config's vif=[...] setting with each vif's mac= filled in:\n"
 			       "  xl create DOMAIN.cfg \"$(vifmac xl-args DOMAIN.cfg)\"\n"
@@ -337,7 +337,7 @@ int cmd_xl_args(struct cli *cli, int argc, char **argv)
 	rc = one_config_arg("xl-args", argc, argv, &path);
 	if (rc)
 		return rc;
-	rc = plan_make(cli, path, &p);
+	rc = plan_make(cli, path, xl_conf, &p);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < p.n; i++) {
@@ -360,7 +360,6 @@ int cmd_xl_args(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < p.n; i++) {
 		struct vifmac_vifspec *spec = vifmac_domcfg_vif(p.cfg, i);
 		char buf[VIFMAC_MAC_STRLEN], *s;
-		char q;
 
 		if (vifmac_vifspec_set(spec, "mac", vifmac_mac_format(&p.decisions[i].mac, buf)) < 0 ||
 		    !(s = vifmac_vifspec_format(spec))) {
@@ -368,15 +367,8 @@ int cmd_xl_args(struct cli *cli, int argc, char **argv)
 			rc = EXIT_SYSTEM;
 			goto out;
 		}
-		q = strchr(s, '\'') ? '"' : '\'';
-		if (strchr(s, '\'') && strchr(s, '"')) {
-			cli_error("%s:%d: vif #%zu holds both quote characters: it cannot be written back", path,
-				  vifmac_domcfg_vif_line(p.cfg, i), i);
-			free(s);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		fprintf(f, "%s%c%s%c", i ? "," : "", q, s, q);
+		fputs(i ? "," : "", f);
+		cli_xl_string(f, s);
 		free(s);
 	}
 	fputs("]", f);

@@ -38,6 +38,13 @@ int cli_printf(FILE *f, const char *format, ...) __attribute__((format(printf, 2
 int cli_exit_for(int err);
 /* Prints a library failure ("vifmac: <what>: <last error or strerror>") and returns the exit status. */
 int cli_fail(struct cli *cli, int err, const char *what);
+/*
+ * Writes @s to @f as an xl config string in single quotes that libxlutil's
+ * lexer reads back as @s: backslash, both quotes and control characters
+ * escaped (a raw newline would end the statement; libxlutil reads "\\b" as
+ * a backspace).
+ */
+void cli_xl_string(FILE *f, const char *s);
 /* Writes @s as a JSON string literal (with quotes) to @f. */
 void cli_json_string(FILE *f, const char *s);
 /* After getopt: 0 when no operand follows the options, else EXIT_USAGE naming

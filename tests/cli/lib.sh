@@ -9,8 +9,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vifmac-cli-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 checks=0
 failures=0
-# never pick up the host's own policy
+# never pick up the host's own policy, nor its xl.conf ("" = none)
 unset VIFMAC_CONFIG
+export VIFMAC_XL_CONF=
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -51,7 +51,7 @@ run 2 $C plan "$D/domains/bad-mac.cfg"
 one_line err
 has err "bad-mac.cfg:6: vif #1: mac=00:16:3e:zz:00:01 is not a MAC address"
 run 2 $C plan "$D/domains/bad-spec.cfg"
-has err "bad-spec.cfg:2: vif #0 \"bridge=xenbr0,ip192.0.2.10\": every item must be key=value"
+has err "bad-spec.cfg:2: vif #0 \"bridge=xenbr0,ip192.0.2.10\": item \"ip192.0.2.10\": xl ignores it"
 run 2 $C plan "$D/domains/syntax.cfg"
 one_line err
 has err "syntax.cfg:3: config parsing error"

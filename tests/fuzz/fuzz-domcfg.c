@@ -13,6 +13,7 @@ static struct vifmac_ctx *policy_ctx;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	setenv("VIFMAC_XL_CONF", "", 1); /* never the host's xl.conf */
 	policy_ctx = fuzz_ctx_new();
 	/* the README's example policy (public table and all); defaults when absent */
 	(void)vifmac_ctx_load_policy(policy_ctx, FUZZ_DATA_DIR "/example.conf");
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)vifmac_domcfg_name(cfg);
 	(void)vifmac_domcfg_uuid(cfg);
-	(void)vifmac_domcfg_is_hvm(cfg);
+	FUZZ_ASSERT(vifmac_domcfg_is_hvm(cfg) == (strcmp(vifmac_domcfg_type(cfg), "hvm") == 0));
 	n = vifmac_domcfg_vif_count(cfg);
 	FUZZ_ASSERT(vifmac_domcfg_vif(cfg, n) == NULL);
 	if (n > 0) {
@@ -47,17 +48,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_ASSERT(vifs && macs && ds);
 		for (size_t i = 0; i < n; i++) {
-			struct vifmac_vifspec *spec = vifmac_domcfg_vif(cfg, i);
-			const char *b = vifmac_vifspec_get(spec, "bridge"), *m = vifmac_vifspec_get(spec, "mac");
-
-			FUZZ_ASSERT(spec);
+			FUZZ_ASSERT(vifmac_domcfg_vif(cfg, i));
 			FUZZ_ASSERT(vifmac_domcfg_vif_line(cfg, i) >= 1);
-			vifs[i].bridge = b && *b ? b : "xenbr0";
-			vifs[i].ip = vifmac_vifspec_get(spec, "ip");
+			vifs[i].bridge = vifmac_domcfg_vif_bridge(cfg, i);
+			FUZZ_ASSERT(*vifs[i].bridge);
+			vifs[i].ip = vifmac_domcfg_vif_get(cfg, i, "ip");
 			vifs[i].domain = vifmac_domcfg_name(cfg);
 			vifs[i].uuid = vifmac_domcfg_uuid(cfg);
-			vifs[i].devid = (int)i;
-			if (m && vifmac_mac_parse(m, &macs[i]) == 0)
+			vifs[i].devid = vifmac_domcfg_vif_devid(cfg, i);
+			FUZZ_ASSERT(vifs[i].devid >= 0 && vifs[i].devid <= 65535);
+			/* devids are unique in a config that was read */
+			for (size_t j = 0; j < i; j++)
+				FUZZ_ASSERT(vifs[j].devid != vifs[i].devid);
+			if (vifmac_domcfg_vif_mac(cfg, i, &macs[i]) == 0)
 				vifs[i].mac = &macs[i];
 		}
 		r = vifmac_decide_domain(policy_ctx, vifs, n, ds);
