@@ -731,7 +731,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot give vif %d of %s its MAC %s: %s", vif->devid,
 			      dom, want, why);
 	}
-	return 0;
+	return vifmac_hotplug_enforce(ctx, reg, vif, d);
 }
 
 VIFMAC_EXPORT int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_registry *reg,
@@ -740,6 +740,7 @@ VIFMAC_EXPORT int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_r
 	const char *uuid = vif->claim_uuid[0] ? vif->claim_uuid : vif->dom.uuid;
 
 	vifmac_clear_error(ctx);
+	vifmac_hotplug_unenforce(ctx, vif);
 	if (!uuid[0])
 		return 0; /* never claimed, and the domain is gone: nothing of ours to release */
 	return vifmac_registry_release(reg, NULL, uuid, vif->devid);

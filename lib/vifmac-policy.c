@@ -61,6 +61,8 @@ void vifmac_policy_free(struct vifmac_policy *p)
 	free(p->etcd.user);
 	free(p->etcd.password_file);
 	free(p->etcd.prefix);
+	strv_free(p->enforce_exempt_bridges, p->n_enforce_exempt_bridges);
+	strv_free(p->enforce_exempt_domains, p->n_enforce_exempt_domains);
 	free(p);
 }
 
@@ -142,7 +144,12 @@ static int check_prefix(struct loader *l, const char *key, int item, const char 
 	return 0;
 }
 
-static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, size_t *ret_n)
+/*
+ * A list of names, each accepted by @ok (@what says what it must be), none
+ * twice: bridges, exempt domains.
+ */
+static int load_name_list(struct loader *l, const char *key, bool (*ok)(const char *), const char *what,
+			  char ***ret_v, size_t *ret_n)
 {
 	XLU_ConfigList *list;
 	int n, r = get_list(l, key, &list, &n);
@@ -156,15 +163,14 @@ static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, si
 	for (int i = 0; i < n; i++) {
 		const char *b = xlu_cfg_get_listitem(list, i);
 
-		if (!bridge_name_ok(b)) {
+		if (!ok(b)) {
 			strv_free(v, (size_t)i);
-			return fail(l, key, i, "%s: \"%s\" is not a bridge name", key, b);
+			return fail(l, key, i, "%s: \"%s\" is not %s", key, b, what);
 		}
-		for (int j = 0; j < i; j++)
-			if (strcmp(v[j], b) == 0) {
-				strv_free(v, (size_t)i);
-				return fail(l, key, i, "%s: bridge \"%s\" is listed twice", key, b);
-			}
+		if (vifmac_strv_has(v, (size_t)i, b)) {
+			strv_free(v, (size_t)i);
+			return fail(l, key, i, "%s: \"%s\" is listed twice", key, b);
+		}
 		v[i] = strdup(b);
 		if (!v[i]) {
 			strv_free(v, (size_t)i);
@@ -174,6 +180,11 @@ static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, si
 	*ret_v = v;
 	*ret_n = (size_t)n;
 	return 0;
+}
+
+static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, size_t *ret_n)
+{
+	return load_name_list(l, key, bridge_name_ok, "a bridge name", ret_v, ret_n);
 }
 
 static int load_enum(struct loader *l, const char *key, const char *const *names, size_t n, int *ret)
@@ -354,6 +365,7 @@ static const char *const known_keys[] = {
 	"prefix", "private_bridges", "public_bridges", "unlisted_bridges", "bridge_prefixes", "public_table",
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
 	"wire_check", "bridge_pools", "pool_quarantine",
+	"enforce", "enforce_failure", "enforce_exempt_bridges", "enforce_exempt_domains",
 	"etcd_cacert", "etcd_cert", "etcd_key", "etcd_user", "etcd_password_file", "etcd_prefix", "etcd_timeout_ms",
 	"etcd_request_timeout_ms",
 };
@@ -454,6 +466,37 @@ static int load_etcd(struct loader *l)
 	return 0;
 }
 
+/* A domain name (as xl's name=) or a UUID. */
+static bool domain_name_ok(const char *s)
+{
+	return *s && strlen(s) <= 127 && !strpbrk(s, " \t\n\"'/");
+}
+
+/* enforce, enforce_failure and the exemptions (per-vif filtering, vifmac-enforce.c). */
+static int load_enforce(struct loader *l)
+{
+	static const char *const modes[] = { "mac", "off" };
+	static const char *const failures[] = { "refuse", "warn" };
+	struct vifmac_policy *p = l->p;
+	int v, r;
+
+	v = (int)p->enforce;
+	r = load_enum(l, "enforce", modes, ARRAY_SIZE(modes), &v);
+	if (r < 0)
+		return r;
+	p->enforce = (enum vifmac_enforce_mode)v;
+	v = (int)p->enforce_failure;
+	r = load_enum(l, "enforce_failure", failures, ARRAY_SIZE(failures), &v);
+	if (r < 0)
+		return r;
+	p->enforce_failure = (enum vifmac_enforce_failure)v;
+	r = load_bridge_list(l, "enforce_exempt_bridges", &p->enforce_exempt_bridges, &p->n_enforce_exempt_bridges);
+	if (r < 0)
+		return r;
+	return load_name_list(l, "enforce_exempt_domains", domain_name_ok, "a domain name or UUID",
+			      &p->enforce_exempt_domains, &p->n_enforce_exempt_domains);
+}
+
 static int load_all(struct loader *l)
 {
 	static const char *const classes[] = { "private", "public", "refuse" };
@@ -543,6 +586,9 @@ static int load_all(struct loader *l)
 		p->registry_timeout_ms = (int)t;
 	}
 	r = load_etcd(l);
+	if (r < 0)
+		return r;
+	r = load_enforce(l);
 	if (r < 0)
 		return r;
 	r = get_string(l, "chain_script", &s);
@@ -691,7 +737,7 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_path(const struct vifmac_ctx *ctx)
 	return ctx->policy->path;
 }
 
-static bool strv_has(char *const *v, size_t n, const char *s)
+bool vifmac_strv_has(char *const *v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i], s) == 0)
@@ -706,9 +752,9 @@ VIFMAC_EXPORT enum vifmac_bridge_class vifmac_ctx_bridge_class(const struct vifm
 
 enum vifmac_bridge_class vifmac_ctx_bridge_class_of(const struct vifmac_policy *p, const char *bridge)
 {
-	if (strv_has(p->private_bridges, p->n_private, bridge))
+	if (vifmac_strv_has(p->private_bridges, p->n_private, bridge))
 		return VIFMAC_BRIDGE_PRIVATE;
-	if (strv_has(p->public_bridges, p->n_public, bridge))
+	if (vifmac_strv_has(p->public_bridges, p->n_public, bridge))
 		return VIFMAC_BRIDGE_PUBLIC;
 	return p->unlisted;
 }
@@ -745,6 +791,10 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return scopes[p->scope];
 	if (strcmp(key, "wire_check") == 0)
 		return (const char *const[]){ "refuse", "warn", "off" }[p->wire_check];
+	if (strcmp(key, "enforce") == 0)
+		return (const char *const[]){ "mac", "off" }[p->enforce];
+	if (strcmp(key, "enforce_failure") == 0)
+		return (const char *const[]){ "refuse", "warn" }[p->enforce_failure];
 	if (strcmp(key, "public_table") == 0)
 		return p->public_table ? p->public_table->path : NULL;
 	if (strcmp(key, "etcd_cacert") == 0)

@@ -642,6 +642,13 @@ struct vifmac_neigh_entry {
 	char state[16]; /* "reachable", "stale", "delay", "probe", "permanent", "noarp" */
 };
 
+/* An interface vifmac filters: frames from it must carry @mac (vifmac_enforce_list()). */
+struct vifmac_enforce_entry {
+	char ifname[64];
+	struct vifmac_mac mac;
+	uint64_t dropped; /* frames dropped so far (every rule of the interface) */
+};
+
 /*
  * Everything outside the process that a unit test cannot have. Production
  * fills it with libxenstore and the kernel; tests with fakes. Unset members
@@ -674,6 +681,14 @@ struct vifmac_sys_ops {
 	/* the FDB entries of one MAC on every bridge (what a check needs, without a full dump); optional */
 	int (*find_fdb)(void *data, const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries,
 			size_t *ret_n);
+	/*
+	 * Per-vif filtering (nftables, table bridge vifmac): hold @ifname to
+	 * @mac, replacing any rules @ifname had, in one atomic step; remove
+	 * @ifname's rules (0 when it had none); list every filtered interface.
+	 */
+	int (*enforce_add)(void *data, const char *ifname, const struct vifmac_mac *mac);
+	int (*enforce_remove)(void *data, const char *ifname);
+	int (*enforce_list)(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
 };
 
 /**
@@ -683,6 +698,68 @@ struct vifmac_sys_ops {
 void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data);
 /** vifmac_ctx_get_sys: the seam in use (owned by @ctx) and its data in @ret_data when not NULL. */
 const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data);
+
+/* ---------------------------------------------------------------- enforcement */
+
+/*
+ * Holding a running guest to its MAC: nftables rules on the bridge
+ * (table bridge vifmac) drop what a vif port sends from another MAC, ARP
+ * with another sender hardware address, and IPv6 neighbour discovery with
+ * another link-layer address option. vifmac_hotplug_online() installs them
+ * and vifmac_hotplug_offline() removes them; these calls are the pieces.
+ */
+
+enum vifmac_enforce_mode { VIFMAC_ENFORCE_MAC = 0, VIFMAC_ENFORCE_OFF };
+enum vifmac_enforce_failure { VIFMAC_ENFORCE_FAILURE_REFUSE = 0, VIFMAC_ENFORCE_FAILURE_WARN };
+
+/**
+ * vifmac_enforce_applies:
+ * @ctx: the context and its policy (enforce, enforce_exempt_bridges, enforce_exempt_domains)
+ * @bridge: the vif's bridge, or NULL
+ * @domain: the domain's name, or NULL (a migrating "NAME--incoming" counts as NAME)
+ * @uuid: the domain's UUID, or NULL
+ * @why: when not NULL, receives why a vif is not filtered ("" when it is)
+ * @size: size of @why
+ *
+ * Returns: true when the policy filters this vif; false for enforce = "off"
+ * or an exemption (@why names the key that exempts it).
+ */
+bool vifmac_enforce_applies(const struct vifmac_ctx *ctx, const char *bridge, const char *domain, const char *uuid,
+			    char *why, size_t size);
+
+/**
+ * vifmac_enforce_add:
+ * @ctx: the context and its system seam
+ * @ifname: the vif's dom0 interface ([A-Za-z0-9_.-], 1-15 bytes, a letter first)
+ * @mac: the only source MAC the interface may send
+ *
+ * Installs (or replaces) the interface's rules in one atomic step.
+ *
+ * Returns: 0; -EINVAL for a bad @ifname; -EOPNOTSUPP when the seam cannot
+ * filter; -EPERM, -ENOENT, ... from nftables (vifmac_ctx_last_error() says which).
+ */
+int vifmac_enforce_add(struct vifmac_ctx *ctx, const char *ifname, const struct vifmac_mac *mac);
+
+/**
+ * vifmac_enforce_remove:
+ * @ctx: the context and its system seam
+ * @ifname: the interface
+ *
+ * Removes the interface's rules, and only those; idempotent.
+ *
+ * Returns: 0 (also when there were none), or a negative errno.
+ */
+int vifmac_enforce_remove(struct vifmac_ctx *ctx, const char *ifname);
+
+/**
+ * vifmac_enforce_list:
+ * @ctx: the context and its system seam
+ * @ret_entries: every filtered interface, malloc'd, owned by the caller; untouched on error
+ * @ret_n: their number
+ *
+ * Returns: 0 (no table yet is an empty list), or a negative errno.
+ */
+int vifmac_enforce_list(struct vifmac_ctx *ctx, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
 
 /* ---------------------------------------------------------------- audit */
 

@@ -35,6 +35,19 @@ static int tap_xenbus_path(const char *iface, char *buf, size_t size)
 	return 0;
 }
 
+/* An unplug the library could not follow to the end: its rules go anyway (never fails). */
+static void remove_rules(struct cli *cli, const char *ifname)
+{
+	char emu[80];
+
+	if (!ifname || !*ifname)
+		return;
+	snprintf(emu, sizeof(emu), "%s-emu", ifname);
+	if (vifmac_enforce_remove(cli->ctx, ifname) < 0 || vifmac_enforce_remove(cli->ctx, emu) < 0)
+		fprintf(stderr, "vif-vifmac: offline %s: %s (left for vifmac audit)\n", ifname,
+			vifmac_ctx_last_error(cli->ctx));
+}
+
 /* On success, stdout carries only the network script to chain to. */
 static int chain(struct cli *cli, const char *bridge)
 {
@@ -104,6 +117,8 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 			/* the backend is already gone: nothing we can do, nothing to block */
 			fprintf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
 				vifmac_ctx_last_error(cli->ctx));
+			if (strcmp(type_if, "vif") == 0)
+				remove_rules(cli, getenv("vif"));
 			return chain(cli, NULL);
 		}
 		printf("vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
@@ -116,6 +131,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		if (!online) {
 			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
 				vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
+			remove_rules(cli, vif.ifname);
 			return chain(cli, vif.bridge);
 		}
 		printf("vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
@@ -142,8 +158,11 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		return rc;
 	}
 	if (d.warning[0])
-		fprintf(stderr, "vif-vifmac: warning: domain %u vif %d: %s (wire_check = \"warn\")\n", vif.domid,
-			vif.devid, d.warning);
+		fprintf(stderr, "vif-vifmac: warning: domain %u vif %d: %s%s\n", vif.domid, vif.devid, d.warning,
+			strstr(d.warning, "enforce_failure") ? "" : " (wire_check = \"warn\")");
+	if (!vifmac_enforce_applies(cli->ctx, vif.bridge, vif.dom.name, vif.dom.uuid, line, sizeof(line)))
+		fprintf(stderr, "vif-vifmac: domain %u vif %d (%s) is not held to its MAC: %s\n", vif.domid, vif.devid,
+			vif.ifname, line);
 	fprintf(stderr, "vif-vifmac: domain %s (%u) vif %d on %s: %s %s [%s: %s]\n",
 		vif.dom.name[0] ? vif.dom.name : "?", vif.domid, vif.devid, vif.bridge,
 		vifmac_hotplug_mode_for(&vif) == VIFMAC_HOTPLUG_REWRITE ? "assigned" : "verified",
