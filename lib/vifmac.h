@@ -768,7 +768,10 @@ enum vifmac_severity { VIFMAC_SEVERITY_OK = 0, VIFMAC_SEVERITY_WARNING = 1, VIFM
 /* One anomaly found by vifmac_audit(). */
 struct vifmac_finding {
 	enum vifmac_severity severity;
-	/* "duplicate-vif", "dom0-link", "foreign-use", "duplicate-port", "outside-policy", "stale-claim" */
+	/*
+	 * "duplicate-vif", "dom0-link", "foreign-use", "duplicate-port", "outside-policy", "stale-claim",
+	 * "missing-rules", "stale-rules"; "enforce-exempt" (severity OK: shown, not an anomaly)
+	 */
 	char kind[32];
 	struct vifmac_mac mac;
 	char message[512];
@@ -794,7 +797,10 @@ struct vifmac_audit_counts {
  * port that is not their vif, one unknown MAC learned on two ports (all
  * critical); running vifs whose MAC is not the policy's, e.g. libxl's random
  * 00:16:3e ones from domains started without the hook, and registry claims
- * of this host whose domain is not running (warnings).
+ * of this host whose domain is not running (warnings). With per-vif
+ * filtering in the seam: a running vif the policy filters without its rules,
+ * or held to another MAC (critical); rules for an interface no vif has
+ * (warning); vifs the policy exempts (severity OK, to show them).
  *
  * Returns: the worst severity found (0, 1 or 2), or a negative errno when
  * the host or the registry could not be read.
