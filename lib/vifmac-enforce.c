@@ -4,18 +4,17 @@
  * that hold each vif port to its MAC on the wire; the policy that says
  * which vifs are filtered, and the hotplug steps that install and remove.
  *
- * The table (readable with "nft list table bridge vifmac"):
- *
- *   map ports { type ifname : verdict }     one element per filtered port
- *   chain prerouting { hook prerouting; iifname vmap @ports }
- *   chain port-<ifname> { the port's rules, with its MAC as constants }
- *
- * One hash lookup per frame whatever the number of vifs, and a vif's rules
- * are added or removed (chain + element) in one nftables transaction. The
- * bridge learns in br_handle_frame_finish, after the prerouting hook: a
- * dropped frame never teaches the FDB its source. Chains match by name
- * (iifname), so rules installed before vif-bridge adds the port apply from
- * the port's first frame.
+ * The table (readable with "nft list table bridge vifmac"): one base chain
+ * on the bridge's prerouting hook sends frames from a filtered port
+ * (iifname @ports) to the chain "check", whose rules look the port and the
+ * address the frame carries up in sets keyed by (interface, address): the
+ * Ethernet source and ARP sender in "macs", NDP link-layer options in
+ * "sll", "tll", "ra"; the map "owner" records which MAC each port is held
+ * to. A frame costs a few hash lookups whatever the number of vifs, and a
+ * vif is six set elements, added or removed in one nftables transaction.
+ * The bridge learns in br_handle_frame_finish, after the prerouting hook: a
+ * dropped frame never teaches the FDB its source. Ports match by name, so
+ * rules installed before vif-bridge adds the port apply from its first frame.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -122,72 +121,147 @@ static int nft_run(struct vifmac_nft *n, const char *cmds, const char **ret_outp
 	return 0;
 }
 
-/* "0x" and the MAC as 12 hex digits, behind @prefix bytes (the option's type and length). */
+/* The table, created whole by the first vif (create table: a second creator fails, atomically). */
+static const char skeleton[] =
+	"create table " TABLE "\n"
+	"add set " TABLE " ports { type ifname; }\n"
+	"add map " TABLE " owner { type ifname : ether_addr; }\n"
+	"add set " TABLE " macs { type ifname . ether_addr; }\n"
+	"add set " TABLE " sll { typeof iifname . @th,192,64; }\n"
+	"add set " TABLE " tll { typeof iifname . @th,192,64; }\n"
+	"add set " TABLE " ra { typeof iifname . @th,136,56; }\n"
+	"add chain " TABLE " prerouting { type filter hook prerouting priority -200; policy accept; }\n"
+	"add chain " TABLE " check\n"
+	"add rule " TABLE " prerouting iifname @ports jump check\n"
+	"add rule " TABLE " check iifname . ether saddr != @macs counter drop comment \"source MAC\"\n"
+	"add rule " TABLE " check iifname . arp saddr ether != @macs counter drop comment \"ARP sender\"\n"
+	/*
+	 * Neighbour discovery: the link-layer option must come first (Linux
+	 * uses the first of each type; the stacks we know send it first). A
+	 * message without options passes: the payload load beyond its end does
+	 * not match. A router advertisement is only checked when its first
+	 * option is the source link-layer one (radvd puts prefixes first).
+	 * Options start at byte 24 (NS, NA), 8 (RS), 16 (RA), 40 (redirect);
+	 * the set keys are type, length (1: 8 bytes) and the MAC.
+	 */
+	"add rule " TABLE " check icmpv6 type nd-neighbor-solicit ip6 saddr != :: iifname . @th,192,64 != @sll counter drop comment \"NS source link-layer\"\n"
+	"add rule " TABLE " check icmpv6 type nd-neighbor-advert iifname . @th,192,64 != @tll counter drop comment \"NA target link-layer\"\n"
+	"add rule " TABLE " check icmpv6 type nd-router-solicit iifname . @th,64,64 != @sll counter drop comment \"RS source link-layer\"\n"
+	"add rule " TABLE " check icmpv6 type nd-router-advert @th,128,8 1 iifname . @th,136,56 != @ra counter drop comment \"RA source link-layer\"\n"
+	"add rule " TABLE " check icmpv6 type nd-redirect iifname . @th,320,64 != @tll counter drop comment \"redirect target link-layer\"\n";
+
+/* "0x" and the MAC as 12 hex digits, behind @prefix (an option's type and length bytes). */
 static void mac_hex(const struct vifmac_mac *mac, const char *prefix, char *buf, size_t size)
 {
 	snprintf(buf, size, "0x%s%02x%02x%02x%02x%02x%02x", prefix, mac->b[0], mac->b[1], mac->b[2], mac->b[3],
 		 mac->b[4], mac->b[5]);
 }
 
-int vifmac_nft_add(struct vifmac_nft *n, const char *ifname, const struct vifmac_mac *mac)
+/*
+ * Appends to @buf the element commands (@verb: "add", "delete", "create")
+ * for one interface and MAC: five set elements and the owner record.
+ */
+static void elements(char *buf, size_t size, const char *verb, const char *ifname, const struct vifmac_mac *mac)
 {
-	char m[VIFMAC_MAC_STRLEN], sll[32], tll[32], ra[32], cmds[4096];
-	const char *c = "add rule " TABLE " port-";
+	char m[VIFMAC_MAC_STRLEN], sll[32], tll[32], ra[32];
+	size_t n = strlen(buf);
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
 	vifmac_mac_format(mac, m);
-	mac_hex(mac, "0101", sll, sizeof(sll)); /* option type 1 (source), length 1 (8 bytes) */
-	mac_hex(mac, "0201", tll, sizeof(tll)); /* option type 2 (target) */
+	mac_hex(mac, "0101", sll, sizeof(sll));
+	mac_hex(mac, "0201", tll, sizeof(tll));
 	mac_hex(mac, "01", ra, sizeof(ra));
-	/*
-	 * Neighbour discovery: the link-layer option must come first (Linux
-	 * uses the first of each type; every stack we know sends it first).
-	 * A message without options passes: the payload load beyond its end
-	 * does not match. The router advertisement is only checked when its
-	 * first option is the source link-layer one (radvd puts prefixes first).
-	 * Offsets: NS/NA options at byte 24, RS 8, RA 16, redirect 40.
-	 */
-	snprintf(cmds, sizeof(cmds),
-		 "add table " TABLE "\n"
-		 "add map " TABLE " ports { type ifname : verdict; }\n"
-		 "add chain " TABLE " prerouting { type filter hook prerouting priority -200; policy accept; }\n"
-		 "flush chain " TABLE " prerouting\n"
-		 "add rule " TABLE " prerouting iifname vmap @ports\n"
-		 "add chain " TABLE " port-%1$s\n"
-		 "flush chain " TABLE " port-%1$s\n"
-		 "%2$s%1$s ether saddr != %3$s counter drop comment \"source MAC\"\n"
-		 "%2$s%1$s arp saddr ether != %3$s counter drop comment \"ARP sender\"\n"
-		 "%2$s%1$s icmpv6 type nd-neighbor-solicit ip6 saddr != :: @th,192,64 != %4$s counter drop comment \"NS source link-layer\"\n"
-		 "%2$s%1$s icmpv6 type nd-neighbor-advert @th,192,64 != %5$s counter drop comment \"NA target link-layer\"\n"
-		 "%2$s%1$s icmpv6 type nd-router-solicit @th,64,64 != %4$s counter drop comment \"RS source link-layer\"\n"
-		 "%2$s%1$s icmpv6 type nd-router-advert @th,128,8 1 @th,136,56 != %6$s counter drop comment \"RA source link-layer\"\n"
-		 "%2$s%1$s icmpv6 type nd-redirect @th,320,64 != %5$s counter drop comment \"redirect target link-layer\"\n"
-		 "add element " TABLE " ports { \"%1$s\" : jump port-%1$s }\n",
-		 ifname, c, m, sll, tll, ra);
-	return nft_run(n, cmds, NULL);
+	snprintf(buf + n, size - n,
+		 "%1$s element " TABLE " owner { \"%2$s\" : %3$s }\n"
+		 "%1$s element " TABLE " ports { \"%2$s\" }\n"
+		 "%1$s element " TABLE " macs { \"%2$s\" . %3$s }\n"
+		 "%1$s element " TABLE " sll { \"%2$s\" . %4$s }\n"
+		 "%1$s element " TABLE " tll { \"%2$s\" . %5$s }\n"
+		 "%1$s element " TABLE " ra { \"%2$s\" . %6$s }\n",
+		 verb, ifname, m, sll, tll, ra);
 }
 
-int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname)
+/* What the owner map says @ifname is held to: 0, -ENOENT when nothing (or no table). */
+static int owner_of(struct vifmac_nft *n, const char *ifname, struct vifmac_mac *ret_mac)
 {
-	char cmds[1024];
+	struct vifmac_enforce_entry *v = NULL;
+	size_t count = 0;
+	int r = vifmac_nft_list(n, &v, &count);
+
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(v[i].ifname, ifname) == 0) {
+			*ret_mac = v[i].mac;
+			r = 0;
+		}
+	free(v);
+	return r;
+}
+
+/*
+ * Per-vif work is element commands only: libnftables then fetches the
+ * table's few sets and two chains, never the elements of the others, so a
+ * vif costs the same with 1 or 1000 vifs filtered (bench/enforce).
+ */
+int vifmac_nft_add(struct vifmac_nft *n, const char *ifname, const struct vifmac_mac *mac)
+{
+	char cmds[4096] = "";
+	struct vifmac_mac old;
 	int r;
 
 	if (!ifname_ok(ifname))
 		return -EINVAL;
-	/*
-	 * nftables 1.0.6 has no "destroy": adding the element and the chain
-	 * first makes the deletion succeed whether or not they existed, still
-	 * in one transaction. Without the table (never filtered) the adds
-	 * fail and there is nothing to remove; the table is not created.
-	 */
-	snprintf(cmds, sizeof(cmds),
-		 "add chain " TABLE " port-%1$s\n"
-		 "add element " TABLE " ports { \"%1$s\" : jump port-%1$s }\n"
-		 "delete element " TABLE " ports { \"%1$s\" }\n"
-		 "delete chain " TABLE " port-%1$s\n",
-		 ifname);
+	/* create: fails with EEXIST when the interface is already held (to this or another MAC) */
+	elements(cmds, sizeof(cmds), "create", ifname, mac);
 	r = nft_run(n, cmds, NULL);
+	if (r == -ENOENT) {
+		r = nft_run(n, skeleton, NULL);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		r = nft_run(n, cmds, NULL);
+	}
+	if (r != -EEXIST)
+		return r;
+	/* replaced: the old MAC's elements go in the same transaction */
+	r = owner_of(n, ifname, &old);
+	if (r < 0)
+		return r == -ENOENT ? -EAGAIN : r;
+	cmds[0] = '\0';
+	elements(cmds, sizeof(cmds), "delete", ifname, &old);
+	elements(cmds, sizeof(cmds), "add", ifname, mac);
+	return nft_run(n, cmds, NULL);
+}
+
+int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname, const struct vifmac_mac *hint)
+{
+	char cmds[4096] = "";
+	struct vifmac_mac mac;
+	int r;
+
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	if (hint) {
+		/*
+		 * nftables 1.0.6 has no "destroy": adding the elements first makes
+		 * the deletion succeed whether or not they were there, in one
+		 * transaction. Held to another MAC than @hint, the owner element
+		 * refuses the add (EEXIST): look the MAC up. No table (never
+		 * filtered): ENOENT, nothing to remove, and no table created.
+		 */
+		elements(cmds, sizeof(cmds), "add", ifname, hint);
+		elements(cmds, sizeof(cmds), "delete", ifname, hint);
+		r = nft_run(n, cmds, NULL);
+		if (r != -EEXIST)
+			goto out;
+	}
+	r = owner_of(n, ifname, &mac);
+	if (r < 0)
+		goto out;
+	cmds[0] = '\0';
+	elements(cmds, sizeof(cmds), "delete", ifname, &mac);
+	r = nft_run(n, cmds, NULL);
+out:
 	if (r == -ENOENT) {
 		n->error[0] = '\0';
 		return 0;
@@ -195,45 +269,34 @@ int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname)
 	return r;
 }
 
-/* Reads "list table bridge vifmac": each chain port-X with its MAC and drop counters. */
-static int parse_listing(const char *text, struct vifmac_enforce_entry **ret_entries, size_t *ret_n)
+/* Reads the owner map of "list map bridge vifmac owner": "IFNAME" : MAC pairs. */
+static int parse_owners(const char *text, struct vifmac_enforce_entry **ret_entries, size_t *ret_n)
 {
-	struct vifmac_enforce_entry *v = NULL, *cur = NULL;
+	struct vifmac_enforce_entry *v = NULL;
 	size_t n = 0, cap = 0;
-	const char *line = text;
+	const char *p = strstr(text, "elements = {");
 
-	while (line && *line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[512], name[64], mac[32];
-		const char *p;
+	while (p && (p = strchr(p, '"'))) {
+		char name[64], mac[32];
+		int used = 0;
 
-		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
-		if (sscanf(buf, " chain port-%63[A-Za-z0-9_.-] {", name) == 1) {
-			if (n == cap) {
-				struct vifmac_enforce_entry *nv = realloc(v, (cap ? cap * 2 : 16) * sizeof(*v));
+		if (sscanf(p, "\"%63[A-Za-z0-9_.-]\" : %17[0-9a-f:]%n", name, mac, &used) != 2 || used == 0)
+			break;
+		p += used;
+		if (n == cap) {
+			struct vifmac_enforce_entry *nv = realloc(v, (cap ? cap * 2 : 16) * sizeof(*v));
 
-				if (!nv) {
-					free(v);
-					return -ENOMEM;
-				}
-				v = nv;
-				cap = cap ? cap * 2 : 16;
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
 			}
-			cur = &v[n++];
-			memset(cur, 0, sizeof(*cur));
-			vifmac_strscpy(cur->ifname, name, sizeof(cur->ifname));
-		} else if (buf[strspn(buf, " \t")] == '}') {
-			cur = NULL;
-		} else if (cur) {
-			unsigned long long packets;
-
-			if ((p = strstr(buf, "ether saddr != ")) && sscanf(p + 15, "%17s", mac) == 1)
-				vifmac_mac_parse(mac, &cur->mac);
-			if ((p = strstr(buf, "counter packets ")) && sscanf(p + 16, "%llu", &packets) == 1)
-				cur->dropped += packets;
+			v = nv;
+			cap = cap ? cap * 2 : 16;
 		}
-		line = end ? end + 1 : NULL;
+		memset(&v[n], 0, sizeof(v[n]));
+		vifmac_strscpy(v[n].ifname, name, sizeof(v[n].ifname));
+		if (vifmac_mac_parse(mac, &v[n].mac) == 0)
+			n++;
 	}
 	*ret_entries = v ? v : calloc(1, sizeof(*v));
 	if (!*ret_entries)
@@ -245,7 +308,7 @@ static int parse_listing(const char *text, struct vifmac_enforce_entry **ret_ent
 int vifmac_nft_list(struct vifmac_nft *n, struct vifmac_enforce_entry **ret_entries, size_t *ret_n)
 {
 	const char *out = NULL;
-	int r = nft_run(n, "list table " TABLE "\n", &out);
+	int r = nft_run(n, "list map " TABLE " owner\n", &out);
 
 	if (r == -ENOENT) {
 		n->error[0] = '\0';
@@ -253,7 +316,7 @@ int vifmac_nft_list(struct vifmac_nft *n, struct vifmac_enforce_entry **ret_entr
 	} else if (r < 0) {
 		return r;
 	}
-	return parse_listing(out ? out : "", ret_entries, ret_n);
+	return parse_owners(out ? out : "", ret_entries, ret_n);
 }
 
 /* ---------------------------------------------------------------- the library's calls */
@@ -285,14 +348,13 @@ VIFMAC_EXPORT int vifmac_enforce_add(struct vifmac_ctx *ctx, const char *ifname,
 	return 0;
 }
 
-VIFMAC_EXPORT int vifmac_enforce_remove(struct vifmac_ctx *ctx, const char *ifname)
+VIFMAC_EXPORT int vifmac_enforce_remove(struct vifmac_ctx *ctx, const char *ifname, const struct vifmac_mac *hint)
 {
-	int r;
+	int r = can_filter(ctx, ifname, ctx->sys.enforce_remove != NULL);
 
-	r = can_filter(ctx, ifname, ctx->sys.enforce_remove != NULL);
 	if (r < 0)
 		return r;
-	r = ctx->sys.enforce_remove(ctx->sys_data, ifname);
+	r = ctx->sys.enforce_remove(ctx->sys_data, ifname, hint);
 	if (r < 0)
 		return vifmac_set_error(ctx, r, "cannot remove the rules of %s (nftables, table " TABLE "): %s", ifname,
 					vifmac_sys_enforce_error(ctx, r));
@@ -376,7 +438,7 @@ int vifmac_hotplug_enforce(struct vifmac_ctx *ctx, struct vifmac_registry *reg, 
 		info(ctx, "vif %d of %s (%s) is not filtered: %s", vif->devid, dom, vif->ifname, why);
 		/* rules an earlier life of this interface name left must not hold it to another MAC */
 		for (size_t i = 0; i < n; i++)
-			vifmac_enforce_remove(ctx, names[i]);
+			vifmac_enforce_remove(ctx, names[i], &d->mac);
 		vifmac_clear_error(ctx);
 		return 0;
 	}
@@ -395,7 +457,7 @@ int vifmac_hotplug_enforce(struct vifmac_ctx *ctx, struct vifmac_registry *reg, 
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		vifmac_enforce_remove(ctx, names[i]);
+		vifmac_enforce_remove(ctx, names[i], &d->mac);
 	vifmac_registry_release(reg, &d->mac, vif->dom.uuid, vif->devid);
 	return vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r,
 			     "vif %d of %s cannot be held to its MAC %s: %s; refusing to run it unfiltered (enforce_failure = \"refuse\"; see vifmac.conf(5))",
@@ -409,7 +471,7 @@ void vifmac_hotplug_unenforce(struct vifmac_ctx *ctx, const struct vifmac_hotplu
 
 	/* whatever the policy says now: it may have been on when the vif came online */
 	for (size_t i = 0; i < n; i++)
-		if (vifmac_enforce_remove(ctx, names[i]) < 0)
+		if (vifmac_enforce_remove(ctx, names[i], &vif->mac) < 0)
 			warn(ctx, "offline vif %d of domid %u: %s (left for vifmac audit)", vif->devid, vif->domid,
 			     ctx->last_error);
 	vifmac_clear_error(ctx);

@@ -185,7 +185,7 @@ void vifmac_nft_free(struct vifmac_nft *n);
 /* what nftables said about the last failure, "" when none */
 const char *vifmac_nft_error(const struct vifmac_nft *n);
 int vifmac_nft_add(struct vifmac_nft *n, const char *ifname, const struct vifmac_mac *mac);
-int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname);
+int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname, const struct vifmac_mac *hint);
 int vifmac_nft_list(struct vifmac_nft *n, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
 /* nftables' own words for the production seam's last failure, else strerror(-@err) */
 const char *vifmac_sys_enforce_error(const struct vifmac_ctx *ctx, int err);

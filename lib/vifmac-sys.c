@@ -292,9 +292,9 @@ static int prod_enforce_add(void *data, const char *ifname, const struct vifmac_
 	return vifmac_nft_add(((struct sys_production *)data)->nft, ifname, mac);
 }
 
-static int prod_enforce_remove(void *data, const char *ifname)
+static int prod_enforce_remove(void *data, const char *ifname, const struct vifmac_mac *hint)
 {
-	return vifmac_nft_remove(((struct sys_production *)data)->nft, ifname);
+	return vifmac_nft_remove(((struct sys_production *)data)->nft, ifname, hint);
 }
 
 static int prod_enforce_list(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n)

@@ -646,7 +646,6 @@ struct vifmac_neigh_entry {
 struct vifmac_enforce_entry {
 	char ifname[64];
 	struct vifmac_mac mac;
-	uint64_t dropped; /* frames dropped so far (every rule of the interface) */
 };
 
 /*
@@ -684,10 +683,12 @@ struct vifmac_sys_ops {
 	/*
 	 * Per-vif filtering (nftables, table bridge vifmac): hold @ifname to
 	 * @mac, replacing any rules @ifname had, in one atomic step; remove
-	 * @ifname's rules (0 when it had none); list every filtered interface.
+	 * @ifname's rules (0 when it had none; @hint, when not NULL, the MAC it
+	 * is most likely held to, which saves looking it up); list every
+	 * filtered interface.
 	 */
 	int (*enforce_add)(void *data, const char *ifname, const struct vifmac_mac *mac);
-	int (*enforce_remove)(void *data, const char *ifname);
+	int (*enforce_remove)(void *data, const char *ifname, const struct vifmac_mac *hint);
 	int (*enforce_list)(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
 };
 
@@ -744,12 +745,14 @@ int vifmac_enforce_add(struct vifmac_ctx *ctx, const char *ifname, const struct 
  * vifmac_enforce_remove:
  * @ctx: the context and its system seam
  * @ifname: the interface
+ * @mac: the MAC it is held to, when known (the constant-time path); NULL,
+ *       or a wrong one, makes it look the MAC up (time grows with the vifs)
  *
  * Removes the interface's rules, and only those; idempotent.
  *
  * Returns: 0 (also when there were none), or a negative errno.
  */
-int vifmac_enforce_remove(struct vifmac_ctx *ctx, const char *ifname);
+int vifmac_enforce_remove(struct vifmac_ctx *ctx, const char *ifname, const struct vifmac_mac *mac);
 
 /**
  * vifmac_enforce_list:

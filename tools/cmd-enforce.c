@@ -14,11 +14,13 @@ static void enforce_usage(void)
 {
 	printf("Usage: vifmac enforce list\n"
 	       "       vifmac enforce add IFNAME MAC\n"
-	       "       vifmac enforce remove IFNAME\n"
+	       "       vifmac enforce remove IFNAME [MAC]\n"
 	       "\n"
 	       "The rules in nftables' table bridge vifmac that hold a vif port to its MAC:\n"
-	       "list prints each filtered interface, its MAC and the frames dropped so far;\n"
-	       "add installs (or replaces) one interface's rules; remove takes them away.\n");
+	       "list prints each filtered interface and its MAC (nft list chain bridge vifmac\n"
+	       "check shows what was dropped); "
+	       "add installs (or replaces) one interface's rules; remove takes them away\n"
+	       "(given the MAC they hold it to, without looking it up).\n");
 }
 
 int cmd_enforce(struct cli *cli, int argc, char **argv)
@@ -39,8 +41,7 @@ int cmd_enforce(struct cli *cli, int argc, char **argv)
 		if (r < 0)
 			return cli_fail(cli, r, "enforce list");
 		for (size_t i = 0; i < n; i++)
-			printf("%-16s %s dropped %llu\n", v[i].ifname, vifmac_mac_format(&v[i].mac, buf),
-			       (unsigned long long)v[i].dropped);
+			printf("%-16s %s\n", v[i].ifname, vifmac_mac_format(&v[i].mac, buf));
 		free(v);
 		return EXIT_OK;
 	}
@@ -52,8 +53,12 @@ int cmd_enforce(struct cli *cli, int argc, char **argv)
 		r = vifmac_enforce_add(cli->ctx, argv[2], &mac);
 		return r < 0 ? cli_fail(cli, r, "enforce add") : EXIT_OK;
 	}
-	if (strcmp(argv[1], "remove") == 0 && argc == 3) {
-		r = vifmac_enforce_remove(cli->ctx, argv[2]);
+	if (strcmp(argv[1], "remove") == 0 && (argc == 3 || argc == 4)) {
+		if (argc == 4 && vifmac_mac_parse(argv[3], &mac) < 0) {
+			cli_error("enforce remove: \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)", argv[3]);
+			return EXIT_USAGE;
+		}
+		r = vifmac_enforce_remove(cli->ctx, argv[2], argc == 4 ? &mac : NULL);
 		return r < 0 ? cli_fail(cli, r, "enforce remove") : EXIT_OK;
 	}
 	enforce_usage();

@@ -36,14 +36,14 @@ static int tap_xenbus_path(const char *iface, char *buf, size_t size)
 }
 
 /* An unplug the library could not follow to the end: its rules go anyway (never fails). */
-static void remove_rules(struct cli *cli, const char *ifname)
+static void remove_rules(struct cli *cli, const char *ifname, const struct vifmac_mac *mac)
 {
 	char emu[80];
 
 	if (!ifname || !*ifname)
 		return;
 	snprintf(emu, sizeof(emu), "%s-emu", ifname);
-	if (vifmac_enforce_remove(cli->ctx, ifname) < 0 || vifmac_enforce_remove(cli->ctx, emu) < 0)
+	if (vifmac_enforce_remove(cli->ctx, ifname, mac) < 0 || vifmac_enforce_remove(cli->ctx, emu, mac) < 0)
 		fprintf(stderr, "vif-vifmac: offline %s: %s (left for vifmac audit)\n", ifname,
 			vifmac_ctx_last_error(cli->ctx));
 }
@@ -118,7 +118,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 			fprintf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
 				vifmac_ctx_last_error(cli->ctx));
 			if (strcmp(type_if, "vif") == 0)
-				remove_rules(cli, getenv("vif"));
+				remove_rules(cli, getenv("vif"), NULL);
 			return chain(cli, NULL);
 		}
 		printf("vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
@@ -131,7 +131,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		if (!online) {
 			fprintf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
 				vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
-			remove_rules(cli, vif.ifname);
+			remove_rules(cli, vif.ifname, &vif.mac);
 			return chain(cli, vif.bridge);
 		}
 		printf("vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",

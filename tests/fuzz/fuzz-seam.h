@@ -376,7 +376,7 @@ static inline int seam_enforce_add(void *data, const char *ifname, const struct 
 	return 0;
 }
 
-static inline int seam_enforce_remove(void *data, const char *ifname)
+static inline int seam_enforce_remove(void *data, const char *ifname, const struct vifmac_mac *hint)
 {
 	return 0;
 }

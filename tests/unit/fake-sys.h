@@ -283,7 +283,7 @@ static __attribute__((unused)) int fake_enforce_add(void *data, const char *ifna
 	return 0;
 }
 
-static __attribute__((unused)) int fake_enforce_remove(void *data, const char *ifname)
+static __attribute__((unused)) int fake_enforce_remove(void *data, const char *ifname, const struct vifmac_mac *hint)
 {
 	struct fake_sys *f = data;
 	struct vifmac_enforce_entry *e = fake_rule(f, ifname);

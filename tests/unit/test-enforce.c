@@ -207,7 +207,7 @@ static void test_interface_names_nftables_must_not_see_are_refused(void **state)
 	assert_int_equal(vifmac_enforce_add(e->ctx, "\"vif", &mac), -EINVAL);
 	assert_int_equal(vifmac_enforce_add(e->ctx, "0vif", &mac), -EINVAL);
 	assert_int_equal(vifmac_enforce_add(e->ctx, "vif12345.123456789", &mac), -EINVAL);
-	assert_int_equal(vifmac_enforce_remove(e->ctx, "a b"), -EINVAL);
+	assert_int_equal(vifmac_enforce_remove(e->ctx, "a b", NULL), -EINVAL);
 	assert_int_equal(e->fake.enforce_adds, 0);
 	assert_int_equal(vifmac_enforce_add(e->ctx, "vif5.0-emu", &mac), 0);
 	env_free(e);
