@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vifmac.h"
+#include "bench.h"
 
 static double now_us(void)
 {
@@ -23,16 +24,9 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void row(const char *name, double *v, int n, double base)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp);
+	bench_sort(v, (size_t)n);
 	printf("| %-40s | %8.1f | %8.1f | %8.1f | %5.2fx |\n", name, v[n / 2], v[n * 99 / 100], v[n - 1],
 	       base > 0 ? v[n / 2] / base : 1.0);
 }
@@ -151,7 +145,7 @@ int main(int argc, char **argv)
 			return 1;
 		t_reuse[i] = now_us() - t0;
 	}
-	qsort(t_raw, (size_t)ops, sizeof(double), cmp);
+	bench_sort(t_raw, (size_t)ops);
 	base = t_raw[ops / 2];
 	printf("| operation (%u of 1M used, %d each)       | median µs | p99 µs | max µs | vs raw |\n", used, ops);
 	printf("|------------------------------------------|----------|----------|----------|--------|\n");

@@ -11,25 +11,11 @@
 #include <time.h>
 
 #include "vifmac.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "bench.h"
 
 static void stats(const char *name, double *v, int n, size_t entries, int found)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp);
+	bench_sort(v, (size_t)n);
 	printf("| %-44s | %6zu | %8.2f | %8.2f | %8.2f | %s |\n", name, entries, v[n / 2], v[n * 9 / 10], v[n - 1],
 	       found ? "yes" : "no");
 }
@@ -59,7 +45,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < runs; i++) {
 		struct vifmac_fdb_entry *fdb = NULL;
 		size_t n = 0;
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 
 		found0 = 0;
 		if (sys->find_fdb(sd, &mac, &fdb, &n) < 0) {
@@ -68,14 +54,14 @@ int main(int argc, char **argv)
 		}
 		for (size_t j = 0; j < n; j++)
 			found0 |= !fdb[j].local && vifmac_mac_equal(&fdb[j].mac, &mac);
-		t0s[i] = now_ms() - t0;
+		t0s[i] = bench_now_ms() - t0;
 		found_n = n;
 		free(fdb);
 	}
 	for (int i = 0; i < runs; i++) {
 		struct vifmac_fdb_entry *fdb = NULL;
 		size_t n = 0;
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 
 		found1 = 0;
 		if (sys->list_fdb(sd, &fdb, &n) < 0) {
@@ -84,13 +70,13 @@ int main(int argc, char **argv)
 		}
 		for (size_t j = 0; j < n; j++)
 			found1 |= !fdb[j].local && vifmac_mac_equal(&fdb[j].mac, &mac);
-		t1[i] = now_ms() - t0;
+		t1[i] = bench_now_ms() - t0;
 		entries = n;
 		free(fdb);
 	}
 	for (int i = 0; i < runs; i++) {
 		char line[512];
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		FILE *p = popen("bridge fdb show", "r");
 
 		found2 = 0;
@@ -108,7 +94,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "wire: bridge fdb show failed\n");
 			return 1;
 		}
-		t2[i] = now_ms() - t0;
+		t2[i] = bench_now_ms() - t0;
 	}
 	printf("| check                                        | FDB    | median ms | p90 ms   | max ms   | found |\n");
 	printf("|----------------------------------------------|--------|----------|----------|----------|-------|\n");

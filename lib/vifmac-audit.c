@@ -21,6 +21,7 @@ struct audit_vif {
 	char ip[256];
 	char ifname[64];
 	char type[16];
+	bool connected; /* hotplug-status = connected: the hotplug online ran to its end */
 	struct vifmac_domain_info dom;
 };
 
@@ -122,6 +123,9 @@ static int collect_vifs(struct audit *a)
 			copy_opt(v->ifname, sizeof(v->ifname), xs_get(ctx, vdir, "vifname"));
 			if (!v->ifname[0])
 				snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", v->domid, v->devid);
+			mac = xs_get(ctx, vdir, "hotplug-status");
+			v->connected = mac && strcmp(mac, "connected") == 0;
+			free(mac);
 			v->dom.domid = v->domid;
 			if (ctx->sys.get_domain)
 				ctx->sys.get_domain(ctx->sys_data, v->domid, &v->dom);
@@ -291,6 +295,90 @@ static void audit_fdb(struct audit *a, const struct vifmac_fdb_entry *fdb, size_
 	}
 }
 
+static bool link_exists(const struct vifmac_link_info *links, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(links[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static const struct vifmac_enforce_entry *rule_of(const struct vifmac_enforce_entry *rules, size_t n,
+						  const char *ifname)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rules[i].ifname, ifname) == 0)
+			return &rules[i];
+	return NULL;
+}
+
+/* One interface of a running vif that the policy filters: its rules, with its MAC. */
+static void audit_port_rules(struct audit *a, const struct audit_vif *v, const char *ifname,
+			     const struct vifmac_enforce_entry *rules, size_t n)
+{
+	const struct vifmac_enforce_entry *e = rule_of(rules, n, ifname);
+	char l[400], want[VIFMAC_MAC_STRLEN], have[VIFMAC_MAC_STRLEN];
+
+	if (!e)
+		report(a, VIFMAC_SEVERITY_CRITICAL, "missing-rules", &v->mac,
+		       "%s: %s has no rules holding it to %s: the guest can send from any MAC (vifmac enforce add %s %s)",
+		       vif_label(v, l, sizeof(l)), ifname, vifmac_mac_format(&v->mac, want), ifname, want);
+	else if (!vifmac_mac_equal(&e->mac, &v->mac))
+		report(a, VIFMAC_SEVERITY_CRITICAL, "missing-rules", &v->mac,
+		       "%s: %s is held to %s, not to its MAC %s", vif_label(v, l, sizeof(l)), ifname,
+		       vifmac_mac_format(&e->mac, have), vifmac_mac_format(&v->mac, want));
+}
+
+/* Every running vif has its rules (exemptions are shown), and no rules are left without a vif. */
+static void audit_rules(struct audit *a, const struct vifmac_link_info *links, size_t n_links)
+{
+	struct vifmac_ctx *ctx = a->ctx;
+	struct vifmac_enforce_entry *rules = NULL;
+	size_t n = 0;
+	char l[400], why[256];
+	int r;
+
+	if (!ctx->sys.enforce_list)
+		return; /* a seam without filtering: nothing to compare */
+	r = ctx->sys.enforce_list(ctx->sys_data, &rules, &n);
+	if (r < 0) {
+		struct vifmac_mac none = { { 0 } };
+
+		report(a, VIFMAC_SEVERITY_WARNING, "missing-rules", &none,
+		       "cannot read the rules (nftables, table bridge vifmac): %s", vifmac_sys_enforce_error(ctx, r));
+		return;
+	}
+	for (size_t i = 0; i < a->n_vifs; i++) {
+		const struct audit_vif *v = &a->vifs[i];
+		char emu[80];
+
+		if (!v->dom.uuid[0] || !v->connected)
+			continue; /* not (yet, or any more) running */
+		if (!vifmac_enforce_applies(ctx, v->bridge, v->dom.name, v->dom.uuid, why, sizeof(why))) {
+			if (ctx->policy->enforce != VIFMAC_ENFORCE_OFF)
+				report(a, VIFMAC_SEVERITY_OK, "enforce-exempt", &v->mac, "%s is not held to its MAC: %s",
+				       vif_label(v, l, sizeof(l)), why);
+			continue;
+		}
+		audit_port_rules(a, v, v->ifname, rules, n);
+		snprintf(emu, sizeof(emu), "%s-emu", v->ifname);
+		if (strcmp(v->type, "vif") != 0 && link_exists(links, n_links, emu))
+			audit_port_rules(a, v, emu, rules, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool owned = false;
+		char mac[VIFMAC_MAC_STRLEN];
+
+		for (size_t j = 0; j < a->n_vifs && !owned; j++)
+			owned = port_of(&a->vifs[j], rules[i].ifname);
+		if (!owned)
+			report(a, VIFMAC_SEVERITY_WARNING, "stale-rules", &rules[i].mac,
+			       "rules hold %s to %s, and no vif of this host has that interface (vifmac enforce remove %s)",
+			       rules[i].ifname, vifmac_mac_format(&rules[i].mac, mac), rules[i].ifname);
+	}
+	free(rules);
+}
+
 static void audit_claims(struct audit *a, const char *host)
 {
 	char mac[VIFMAC_MAC_STRLEN];
@@ -351,6 +439,7 @@ VIFMAC_EXPORT int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *r
 	audit_vifs(&a);
 	audit_links(&a, links, n_links);
 	audit_fdb(&a, fdb, n_fdb);
+	audit_rules(&a, links, n_links);
 	audit_claims(&a, host);
 	if (ret_counts) {
 		ret_counts->vifs = a.n_vifs;

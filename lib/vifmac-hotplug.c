@@ -949,6 +949,8 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		r = vifmac_refuse(d, VIFMAC_REFUSAL_UNAVAILABLE, r, "cannot give vif %d of %s its MAC %s: %s", vif->devid,
 			      dom, want, why);
 	}
+	if (r == 0)
+		r = vifmac_hotplug_enforce(ctx, reg, vif, d);
 out:
 	free(hv.doms);
 	return r;
@@ -994,6 +996,7 @@ VIFMAC_EXPORT int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_r
 	int carrier;
 
 	vifmac_clear_error(ctx);
+	vifmac_hotplug_unenforce(ctx, vif);
 	if (!uuid[0])
 		return 0; /* never claimed, and the domain is gone: nothing of ours to release */
 	carrier = claim_carrier(ctx, vif, uuid);

@@ -84,6 +84,12 @@ struct vifmac_policy {
 	int64_t pool_quarantine; /* seconds */
 	struct vifmac_etcd_options etcd;
 	char *host_name;             /* host_name: this host's name in the registry; NULL: gethostname() */
+	enum vifmac_enforce_mode enforce;
+	enum vifmac_enforce_failure enforce_failure;
+	char **enforce_exempt_bridges;
+	size_t n_enforce_exempt_bridges;
+	char **enforce_exempt_domains; /* names or UUIDs */
+	size_t n_enforce_exempt_domains;
 };
 
 struct vifmac_policy *vifmac_policy_new_default(void);
@@ -210,6 +216,29 @@ int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n
 int vifmac_netlink_find_fdb(const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
 int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *ret_n);
 
+/* nftables for the production seam (vifmac-enforce.c) */
+struct vifmac_nft;
+struct vifmac_nft *vifmac_nft_new(void);
+void vifmac_nft_free(struct vifmac_nft *n);
+/* what nftables said about the last failure, "" when none */
+const char *vifmac_nft_error(const struct vifmac_nft *n);
+int vifmac_nft_add(struct vifmac_nft *n, const char *ifname, const struct vifmac_mac *mac);
+int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname, const struct vifmac_mac *hint);
+int vifmac_nft_list(struct vifmac_nft *n, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
+/* nftables' own words for the production seam's last failure, else strerror(-@err) */
+const char *vifmac_sys_enforce_error(const struct vifmac_ctx *ctx, int err);
+
+/*
+ * The hotplug pipeline's last step (vifmac-enforce.c): hold the vif (and an
+ * HVM NIC's tap) to @d->mac as the policy says. On a refusal the claim is
+ * released and @d->refusal filled; with enforce_failure = "warn" the failure
+ * goes to @d->warning and 0 is returned.
+ */
+int vifmac_hotplug_enforce(struct vifmac_ctx *ctx, struct vifmac_registry *reg, const struct vifmac_hotplug_vif *vif,
+			   struct vifmac_decision *d);
+/* Removes the vif's (and its tap's) rules; never fails, a failure is logged. */
+void vifmac_hotplug_unenforce(struct vifmac_ctx *ctx, const struct vifmac_hotplug_vif *vif);
+
 /* Seam helpers: -EOPNOTSUPP when the member is unset. */
 int64_t vifmac_now(struct vifmac_ctx *ctx);
 /*
@@ -258,6 +287,8 @@ static inline void vifmac_mac_from_u64(uint64_t v, struct vifmac_mac *m)
 	}
 }
 
+/* @s is one of the @n strings of @v */
+bool vifmac_strv_has(char *const *v, size_t n, const char *s);
 /* strlcpy semantics; returns true when @src fitted. */
 bool vifmac_strscpy(char *dst, const char *src, size_t size);
 /*

@@ -63,6 +63,8 @@ void vifmac_policy_free(struct vifmac_policy *p)
 	free(p->etcd.password_file);
 	free(p->etcd.prefix);
 	free(p->etcd.proxy);
+	strv_free(p->enforce_exempt_bridges, p->n_enforce_exempt_bridges);
+	strv_free(p->enforce_exempt_domains, p->n_enforce_exempt_domains);
 	free(p);
 }
 
@@ -167,7 +169,12 @@ static int bridge_listed_twice(struct loader *l, const char *key, const void *en
 	return fail(l, key, (int)dup, "%s: bridge \"%s\" %s", key, (const char *)entries + dup * size, what);
 }
 
-static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, size_t *ret_n)
+/*
+ * A list of names, each accepted by @ok (@what says what it must be), none
+ * twice: bridges, exempt domains.
+ */
+static int load_name_list(struct loader *l, const char *key, bool (*ok)(const char *), const char *what,
+			  char ***ret_v, size_t *ret_n)
 {
 	XLU_ConfigList *list;
 	int n, r = get_list(l, key, &list, &n);
@@ -182,9 +189,9 @@ static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, si
 	for (int i = 0; i < n; i++) {
 		const char *b = xlu_cfg_get_listitem(list, i);
 
-		if (!bridge_name_ok(b)) {
+		if (!ok(b)) {
 			strv_free(v, (size_t)i);
-			return fail(l, key, i, "%s: \"%s\" is not a bridge name", key, b);
+			return fail(l, key, i, "%s: \"%s\" is not %s", key, b, what);
 		}
 		v[i] = strdup(b);
 		if (!v[i]) {
@@ -195,13 +202,19 @@ static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, si
 	r = vifmac_first_duplicate(v, (size_t)n, sizeof(*v), cmp_names, &dup, &first);
 	if (r != 0) {
 		if (r > 0)
-			r = fail(l, key, (int)dup, "%s: bridge \"%s\" is listed twice", key, v[dup]);
+			r = fail(l, key, (int)dup, "%s: %s\"%s\" is listed twice", key, ok == bridge_name_ok ? "bridge " : "",
+				 v[dup]);
 		strv_free(v, (size_t)n);
 		return r;
 	}
 	*ret_v = v;
 	*ret_n = (size_t)n;
 	return 0;
+}
+
+static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, size_t *ret_n)
+{
+	return load_name_list(l, key, bridge_name_ok, "a bridge name", ret_v, ret_n);
 }
 
 /* No bridge in both lists. */
@@ -389,6 +402,7 @@ static const char *const known_keys[] = {
 	"prefix", "private_bridges", "public_bridges", "unlisted_bridges", "bridge_prefixes", "public_table",
 	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
 	"wire_check", "bridge_pools", "pool_quarantine", "host_name",
+	"enforce", "enforce_failure", "enforce_exempt_bridges", "enforce_exempt_domains",
 	"etcd_cacert", "etcd_cert", "etcd_key", "etcd_user", "etcd_password_file", "etcd_prefix", "etcd_timeout_ms",
 	"etcd_request_timeout_ms", "etcd_proxy", "etcd_max_answer_mb",
 };
@@ -505,6 +519,37 @@ static int load_etcd(struct loader *l)
 	return load_etcd_number(l, "etcd_max_answer_mb", 1, 256, "MiB", &o->max_answer_mb);
 }
 
+/* A domain name (as xl's name=) or a UUID. */
+static bool domain_name_ok(const char *s)
+{
+	return *s && strlen(s) <= 127 && !strpbrk(s, " \t\n\"'/");
+}
+
+/* enforce, enforce_failure and the exemptions (per-vif filtering, vifmac-enforce.c). */
+static int load_enforce(struct loader *l)
+{
+	static const char *const modes[] = { "mac", "off" };
+	static const char *const failures[] = { "refuse", "warn" };
+	struct vifmac_policy *p = l->p;
+	int v, r;
+
+	v = (int)p->enforce;
+	r = load_enum(l, "enforce", modes, ARRAY_SIZE(modes), &v);
+	if (r < 0)
+		return r;
+	p->enforce = (enum vifmac_enforce_mode)v;
+	v = (int)p->enforce_failure;
+	r = load_enum(l, "enforce_failure", failures, ARRAY_SIZE(failures), &v);
+	if (r < 0)
+		return r;
+	p->enforce_failure = (enum vifmac_enforce_failure)v;
+	r = load_bridge_list(l, "enforce_exempt_bridges", &p->enforce_exempt_bridges, &p->n_enforce_exempt_bridges);
+	if (r < 0)
+		return r;
+	return load_name_list(l, "enforce_exempt_domains", domain_name_ok, "a domain name or UUID",
+			      &p->enforce_exempt_domains, &p->n_enforce_exempt_domains);
+}
+
 static int load_all(struct loader *l)
 {
 	static const char *const classes[] = { "private", "public", "refuse" };
@@ -615,6 +660,9 @@ static int load_all(struct loader *l)
 		if (vifmac_etcd_transport_check(p->registry + 5, &p->etcd, err, sizeof(err)) < 0)
 			return fail(l, "registry", -1, "registry: \"%s\": %s", p->registry, err);
 	}
+	r = load_enforce(l);
+	if (r < 0)
+		return r;
 	r = get_string(l, "chain_script", &s);
 	if (r < 0)
 		return r;
@@ -761,7 +809,7 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_path(const struct vifmac_ctx *ctx)
 	return ctx->policy->path;
 }
 
-static bool strv_has(char *const *v, size_t n, const char *s)
+bool vifmac_strv_has(char *const *v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i], s) == 0)
@@ -776,9 +824,9 @@ VIFMAC_EXPORT enum vifmac_bridge_class vifmac_ctx_bridge_class(const struct vifm
 
 enum vifmac_bridge_class vifmac_ctx_bridge_class_of(const struct vifmac_policy *p, const char *bridge)
 {
-	if (strv_has(p->private_bridges, p->n_private, bridge))
+	if (vifmac_strv_has(p->private_bridges, p->n_private, bridge))
 		return VIFMAC_BRIDGE_PRIVATE;
-	if (strv_has(p->public_bridges, p->n_public, bridge))
+	if (vifmac_strv_has(p->public_bridges, p->n_public, bridge))
 		return VIFMAC_BRIDGE_PUBLIC;
 	return p->unlisted;
 }
@@ -815,6 +863,10 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 		return scopes[p->scope];
 	if (strcmp(key, "wire_check") == 0)
 		return (const char *const[]){ "refuse", "warn", "off" }[p->wire_check];
+	if (strcmp(key, "enforce") == 0)
+		return (const char *const[]){ "mac", "off" }[p->enforce];
+	if (strcmp(key, "enforce_failure") == 0)
+		return (const char *const[]){ "refuse", "warn" }[p->enforce_failure];
 	if (strcmp(key, "public_table") == 0)
 		return p->public_table ? p->public_table->path : NULL;
 	if (strcmp(key, "etcd_cacert") == 0)

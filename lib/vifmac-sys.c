@@ -19,11 +19,20 @@ struct sys_production {
 	struct xs_handle *xs;
 	libxl_ctx *xl;
 	xentoollog_logger_stdiostream *xl_logger;
+	struct vifmac_nft *nft;
 };
 
 void *vifmac_sys_production_new(void)
 {
-	return calloc(1, sizeof(struct sys_production));
+	struct sys_production *p = calloc(1, sizeof(struct sys_production));
+
+	if (p)
+		p->nft = vifmac_nft_new();
+	if (p && !p->nft) {
+		free(p);
+		return NULL;
+	}
+	return p;
 }
 
 void vifmac_sys_production_free(void *data)
@@ -33,6 +42,7 @@ void vifmac_sys_production_free(void *data)
 	if (!p)
 		return;
 	xs_close(p->xs);
+	vifmac_nft_free(p->nft);
 	if (p->xl)
 		libxl_ctx_free(p->xl);
 	if (p->xl_logger)
@@ -310,6 +320,30 @@ static int prod_hostname(void *data, char *buf, size_t len)
 	return 0;
 }
 
+static int prod_enforce_add(void *data, const char *ifname, const struct vifmac_mac *mac)
+{
+	return vifmac_nft_add(((struct sys_production *)data)->nft, ifname, mac);
+}
+
+static int prod_enforce_remove(void *data, const char *ifname, const struct vifmac_mac *hint)
+{
+	return vifmac_nft_remove(((struct sys_production *)data)->nft, ifname, hint);
+}
+
+static int prod_enforce_list(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n)
+{
+	return vifmac_nft_list(((struct sys_production *)data)->nft, ret_entries, ret_n);
+}
+
+const char *vifmac_sys_enforce_error(const struct vifmac_ctx *ctx, int err)
+{
+	const char *said = "";
+
+	if (ctx->sys_owned && ctx->sys.enforce_add == prod_enforce_add)
+		said = vifmac_nft_error(((struct sys_production *)ctx->sys_data)->nft);
+	return *said ? said : strerror(-err);
+}
+
 const struct vifmac_sys_ops vifmac_sys_production = {
 	.xs_read = prod_xs_read,
 	.xs_write = prod_xs_write,
@@ -325,4 +359,7 @@ const struct vifmac_sys_ops vifmac_sys_production = {
 	.list_fdb = prod_list_fdb,
 	.list_neigh = prod_list_neigh,
 	.find_fdb = prod_find_fdb,
+	.enforce_add = prod_enforce_add,
+	.enforce_remove = prod_enforce_remove,
+	.enforce_list = prod_enforce_list,
 };

@@ -692,6 +692,12 @@ struct vifmac_neigh_entry {
 	char state[16]; /* "reachable", "stale", "delay", "probe", "permanent", "noarp" */
 };
 
+/* An interface vifmac filters: frames from it must carry @mac (vifmac_enforce_list()). */
+struct vifmac_enforce_entry {
+	char ifname[64];
+	struct vifmac_mac mac;
+};
+
 /*
  * Everything outside the process that a unit test cannot have. Production
  * fills it with libxenstore and the kernel; tests with fakes. Unset members
@@ -724,6 +730,16 @@ struct vifmac_sys_ops {
 	/* the FDB entries of one MAC on every bridge (what a check needs, without a full dump); optional */
 	int (*find_fdb)(void *data, const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries,
 			size_t *ret_n);
+	/*
+	 * Per-vif filtering (nftables, table bridge vifmac): hold @ifname to
+	 * @mac, replacing any rules @ifname had, in one atomic step; remove
+	 * @ifname's rules (0 when it had none; @hint, when not NULL, the MAC it
+	 * is most likely held to, which saves looking it up); list every
+	 * filtered interface.
+	 */
+	int (*enforce_add)(void *data, const char *ifname, const struct vifmac_mac *mac);
+	int (*enforce_remove)(void *data, const char *ifname, const struct vifmac_mac *hint);
+	int (*enforce_list)(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
 };
 
 /**
@@ -734,6 +750,70 @@ void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops
 /** vifmac_ctx_get_sys: the seam in use (owned by @ctx) and its data in @ret_data when not NULL. */
 const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data);
 
+/* ---------------------------------------------------------------- enforcement */
+
+/*
+ * Holding a running guest to its MAC: nftables rules on the bridge
+ * (table bridge vifmac) drop what a vif port sends from another MAC, ARP
+ * with another sender hardware address, and IPv6 neighbour discovery with
+ * another link-layer address option. vifmac_hotplug_online() installs them
+ * and vifmac_hotplug_offline() removes them; these calls are the pieces.
+ */
+
+enum vifmac_enforce_mode { VIFMAC_ENFORCE_MAC = 0, VIFMAC_ENFORCE_OFF };
+enum vifmac_enforce_failure { VIFMAC_ENFORCE_FAILURE_REFUSE = 0, VIFMAC_ENFORCE_FAILURE_WARN };
+
+/**
+ * vifmac_enforce_applies:
+ * @ctx: the context and its policy (enforce, enforce_exempt_bridges, enforce_exempt_domains)
+ * @bridge: the vif's bridge, or NULL
+ * @domain: the domain's name, or NULL (a migrating "NAME--incoming" counts as NAME)
+ * @uuid: the domain's UUID, or NULL
+ * @why: when not NULL, receives why a vif is not filtered ("" when it is)
+ * @size: size of @why
+ *
+ * Returns: true when the policy filters this vif; false for enforce = "off"
+ * or an exemption (@why names the key that exempts it).
+ */
+bool vifmac_enforce_applies(const struct vifmac_ctx *ctx, const char *bridge, const char *domain, const char *uuid,
+			    char *why, size_t size);
+
+/**
+ * vifmac_enforce_add:
+ * @ctx: the context and its system seam
+ * @ifname: the vif's dom0 interface ([A-Za-z0-9_.-], 1-15 bytes, a letter first)
+ * @mac: the only source MAC the interface may send
+ *
+ * Installs (or replaces) the interface's rules in one atomic step.
+ *
+ * Returns: 0; -EINVAL for a bad @ifname; -EOPNOTSUPP when the seam cannot
+ * filter; -EPERM, -ENOENT, ... from nftables (vifmac_ctx_last_error() says which).
+ */
+int vifmac_enforce_add(struct vifmac_ctx *ctx, const char *ifname, const struct vifmac_mac *mac);
+
+/**
+ * vifmac_enforce_remove:
+ * @ctx: the context and its system seam
+ * @ifname: the interface
+ * @mac: the MAC it is held to, when known (the constant-time path); NULL,
+ *       or a wrong one, makes it look the MAC up (time grows with the vifs)
+ *
+ * Removes the interface's rules, and only those; idempotent.
+ *
+ * Returns: 0 (also when there were none), or a negative errno.
+ */
+int vifmac_enforce_remove(struct vifmac_ctx *ctx, const char *ifname, const struct vifmac_mac *mac);
+
+/**
+ * vifmac_enforce_list:
+ * @ctx: the context and its system seam
+ * @ret_entries: every filtered interface, malloc'd, owned by the caller; untouched on error
+ * @ret_n: their number
+ *
+ * Returns: 0 (no table yet is an empty list), or a negative errno.
+ */
+int vifmac_enforce_list(struct vifmac_ctx *ctx, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
+
 /* ---------------------------------------------------------------- audit */
 
 enum vifmac_severity { VIFMAC_SEVERITY_OK = 0, VIFMAC_SEVERITY_WARNING = 1, VIFMAC_SEVERITY_CRITICAL = 2 };
@@ -741,7 +821,10 @@ enum vifmac_severity { VIFMAC_SEVERITY_OK = 0, VIFMAC_SEVERITY_WARNING = 1, VIFM
 /* One anomaly found by vifmac_audit(). */
 struct vifmac_finding {
 	enum vifmac_severity severity;
-	/* "duplicate-vif", "dom0-link", "foreign-use", "duplicate-port", "outside-policy", "stale-claim" */
+	/*
+	 * "duplicate-vif", "dom0-link", "foreign-use", "duplicate-port", "outside-policy", "stale-claim",
+	 * "missing-rules", "stale-rules"; "enforce-exempt" (severity OK: shown, not an anomaly)
+	 */
 	char kind[32];
 	struct vifmac_mac mac;
 	char message[512];
@@ -767,7 +850,10 @@ struct vifmac_audit_counts {
  * port that is not their vif, one unknown MAC learned on two ports (all
  * critical); running vifs whose MAC is not the policy's, e.g. libxl's random
  * 00:16:3e ones from domains started without the hook, and registry claims
- * of this host whose domain is not running (warnings).
+ * of this host whose domain is not running (warnings). With per-vif
+ * filtering in the seam: a running vif the policy filters without its rules,
+ * or held to another MAC (critical); rules for an interface no vif has
+ * (warning); vifs the policy exempts (severity OK, to show them).
  *
  * Returns: the worst severity found (0, 1 or 2), or a negative errno when
  * the host or the registry could not be read.

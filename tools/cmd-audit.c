@@ -35,8 +35,9 @@ static const char *severity_name(enum vifmac_severity s)
 	return s == VIFMAC_SEVERITY_CRITICAL ? "critical" : s == VIFMAC_SEVERITY_WARNING ? "warning" : "ok";
 }
 
-static const char *const kinds[] = { "duplicate-vif", "dom0-link",      "foreign-use",
-				     "duplicate-port", "outside-policy", "stale-claim" };
+static const char *const kinds[] = { "duplicate-vif",  "dom0-link",     "foreign-use",  "duplicate-port",
+				     "outside-policy", "stale-claim",   "missing-rules", "stale-rules",
+				     "enforce-exempt" };
 
 struct prometheus_text {
 	const struct findings *fs;
@@ -138,7 +139,10 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		       counts.vifs, counts.links, counts.fdb_entries, counts.neighbours, counts.claims);
 	} else {
 		for (size_t i = 0; i < fs.n; i++)
-			cli_printf(stdout, "%-8s %-14s %s\n", fs.v[i].severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL" : "WARNING",
+			cli_printf(stdout, "%-8s %-14s %s\n",
+			       fs.v[i].severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL"
+			       : fs.v[i].severity == VIFMAC_SEVERITY_WARNING ? "WARNING"
+									: "INFO",
 			       fs.v[i].kind, fs.v[i].message);
 		printf("audit: %s (%zu findings; checked %zu vifs, %zu links, %zu FDB entries, %zu neighbours, %zu registry records)\n",
 		       severity_name((enum vifmac_severity)r), fs.n, counts.vifs, counts.links, counts.fdb_entries,

@@ -36,6 +36,19 @@ static int tap_xenbus_path(const char *iface, char *buf, size_t size)
 	return 0;
 }
 
+/* An unplug the library could not follow to the end: its rules go anyway (never fails). */
+static void remove_rules(struct cli *cli, const char *ifname, const struct vifmac_mac *mac)
+{
+	char emu[80];
+
+	if (!ifname || !*ifname)
+		return;
+	snprintf(emu, sizeof(emu), "%s-emu", ifname);
+	if (vifmac_enforce_remove(cli->ctx, ifname, mac) < 0 || vifmac_enforce_remove(cli->ctx, emu, mac) < 0)
+		fprintf(stderr, "vif-vifmac: offline %s: %s (left for vifmac audit)\n", ifname,
+			vifmac_ctx_last_error(cli->ctx));
+}
+
 /* On success, stdout carries only the network script to chain to. */
 static int chain(struct cli *cli, const char *bridge)
 {
@@ -121,6 +134,8 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 			/* the backend is already gone: nothing we can do, nothing to block */
 			cli_printf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
 				vifmac_ctx_last_error(cli->ctx));
+			if (strcmp(type_if, "vif") == 0)
+				remove_rules(cli, getenv("vif"), NULL);
 			return chain(cli, NULL);
 		}
 		cli_printf(stdout, "vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));
@@ -134,6 +149,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		if (!online) {
 			cli_printf(stderr, "vif-vifmac: offline domain %u vif %d: registry: %s (claim left for vifmac gc)\n",
 				vif.domid, vif.devid, vifmac_ctx_last_error(cli->ctx));
+			remove_rules(cli, vif.ifname, &vif.mac);
 			return chain(cli, vif.bridge);
 		}
 		cli_printf(stdout, "vif-vifmac: domain %u vif %d: registry unavailable, refusing to start with an unrecorded MAC: %s\n",
@@ -161,6 +177,9 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 		rc = exit_for_kind(d.refusal.kind);
 		return rc;
 	}
+	if (!vifmac_enforce_applies(cli->ctx, vif.bridge, vif.dom.name, vif.dom.uuid, line, sizeof(line)))
+		cli_printf(stderr, "vif-vifmac: domain %u vif %d (%s) is not held to its MAC: %s\n", vif.domid,
+			   vif.devid, vif.ifname, line);
 	if (d.warning[0]) {
 		/* what was let through or taken over goes to the hotplug log and to syslog */
 		cli_printf(stderr, "vif-vifmac: warning: domain %u vif %d: %s\n", vif.domid, vif.devid, d.warning);

@@ -108,6 +108,7 @@ int cmd_derive(struct cli *cli, int argc, char **argv)
 
 /* A domain config with each vif's inputs and decision. */
 struct plan {
+	struct vifmac_ctx *ctx;
 	struct vifmac_domcfg *cfg;
 	size_t n;
 	struct vifmac_vif *vifs;
@@ -129,6 +130,7 @@ static int plan_make(struct cli *cli, const char *path, const char *xl_conf, str
 {
 	int r = vifmac_domcfg_read_xl(cli->ctx, path, xl_conf, &p->cfg);
 
+	p->ctx = cli->ctx;
 	if (r < 0)
 		return cli_fail(cli, r, NULL);
 	p->n = vifmac_domcfg_vif_count(p->cfg);
@@ -184,7 +186,7 @@ static void plan_print_json(const struct plan *p, const char *path)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct vifmac_decision *d = &p->decisions[i];
 		const struct vifmac_vif *v = &p->vifs[i];
-		char buf[VIFMAC_MAC_STRLEN], ll[48];
+		char buf[VIFMAC_MAC_STRLEN], ll[48], why[256];
 
 		printf("%s{\"index\":%zu,\"devid\":%d,\"line\":%d,\"bridge\":", i ? "," : "", i, v->devid,
 		       vifmac_domcfg_vif_line(p->cfg, i));
@@ -205,7 +207,12 @@ static void plan_print_json(const struct plan *p, const char *path)
 			printf(",\"mac\":\"%s\",\"rule\":\"%s\",\"evidence\":", vifmac_mac_format(&d->mac, buf),
 			       vifmac_rule_name(d->rule));
 			cli_json_string(stdout, d->evidence);
-			printf(",\"ipv6_link_local\":\"%s\",\"refusal\":null}", vifmac_mac_eui64_link_local(&d->mac, ll));
+			printf(",\"ipv6_link_local\":\"%s\",\"enforce_exemption\":", vifmac_mac_eui64_link_local(&d->mac, ll));
+			if (vifmac_enforce_applies(p->ctx, v->bridge, v->domain, v->uuid, why, sizeof(why)))
+				printf("null");
+			else
+				cli_json_string(stdout, why);
+			printf(",\"refusal\":null}");
 		} else {
 			printf(",\"mac\":null,\"rule\":null,\"refusal\":{\"kind\":\"%s\",\"message\":",
 			       vifmac_refusal_kind_name(d->refusal.kind));
@@ -229,7 +236,7 @@ static void plan_print_text(const struct plan *p, const char *path)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct vifmac_decision *d = &p->decisions[i];
 		const struct vifmac_vif *v = &p->vifs[i];
-		char buf[VIFMAC_MAC_STRLEN], ll[48];
+		char buf[VIFMAC_MAC_STRLEN], ll[48], why[256];
 
 		printf("  vif %d  bridge %s (%s, scope %s)  ip %s\n", v->devid, v->bridge,
 		       vifmac_bridge_class_name(d->bridge_class), scope_name(d), v->ip ? v->ip : "-");
@@ -238,6 +245,10 @@ static void plan_print_text(const struct plan *p, const char *path)
 			       d->evidence);
 			printf("    ipv6 link-local %s (EUI-64, as SLAAC derives it)\n",
 			       vifmac_mac_eui64_link_local(&d->mac, ll));
+			if (vifmac_enforce_applies(p->ctx, v->bridge, v->domain, v->uuid, why, sizeof(why)))
+				printf("    held to this MAC on the wire (enforce = \"mac\")\n");
+			else
+				printf("    NOT held to its MAC on the wire: %s\n", why);
 		} else {
 			printf("    REFUSED (%s): %s\n", vifmac_refusal_kind_name(d->refusal.kind), d->refusal.message);
 		}

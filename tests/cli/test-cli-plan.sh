@@ -88,4 +88,13 @@ has err "same-mac.cfg:4: vif #0 refused \(conflict\)"
 run 1 $C xl-args "$D/domains/not-in-table.cfg"
 empty out
 
+# per-vif filtering: plan says which vifs are held to their MAC, and why not
+run 0 $C plan "$D/domains/web1.cfg"
+has out '^    held to this MAC on the wire \(enforce = "mac"\)$'
+printf 'enforce_exempt_domains = [ "gw1" ]\n' >"$tmp/exempt.conf"
+run 0 --config "$tmp/exempt.conf" plan "$D/domains/two-vifs.cfg"
+has out "^    NOT held to its MAC on the wire: domain gw1 is in enforce_exempt_domains$"
+run 0 --config "$tmp/exempt.conf" plan --json "$D/domains/two-vifs.cfg"
+has out '"enforce_exemption":"domain gw1 is in enforce_exempt_domains"'
+
 finish

@@ -356,7 +356,8 @@ sc_j() {
   end
 }
 
-for s in a b c d e i k l m n o g h f s j; do
+. /e2e/scenario-r.sh
+for s in a b c d e i k l m n o g h f s j r; do
   want $s || continue
   sc_$s
   log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"

@@ -370,6 +370,17 @@ static inline int seam_hostname(void *data, char *buf, size_t len)
 	return 0;
 }
 
+/* Filtering always succeeds: the fuzzed inputs are xenstore's, not nftables'. */
+static inline int seam_enforce_add(void *data, const char *ifname, const struct vifmac_mac *mac)
+{
+	return 0;
+}
+
+static inline int seam_enforce_remove(void *data, const char *ifname, const struct vifmac_mac *hint)
+{
+	return 0;
+}
+
 static const struct vifmac_sys_ops seam_ops = {
 	.xs_read = seam_xs_read,
 	.xs_write = seam_xs_write,
@@ -384,6 +395,8 @@ static const struct vifmac_sys_ops seam_ops = {
 	.get_domain = seam_get_domain,
 	.list_fdb = seam_list_fdb,
 	.list_neigh = seam_list_neigh,
+	.enforce_add = seam_enforce_add,
+	.enforce_remove = seam_enforce_remove,
 };
 
 #endif

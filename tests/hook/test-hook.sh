@@ -49,6 +49,9 @@ check "whois finds the claim (status $wrc)" test "$wrc" = 0
 has "$tmp/whois" "^02:00:c0:00:02:0a domain web1 uuid $U5 devid 0 bridge xenbr0"
 log_since
 has "$tmp/log.part" "assigned 02:00:c0:00:02:0a"
+# held to that MAC on the wire (nftables, in the namespace)
+check "vif5.0 is held to 02:00:c0:00:02:0a" ns sh -c \
+	'nft list set bridge vifmac macs | grep -q "\"vif5.0\" . 02:00:c0:00:02:0a"'
 # the frontend is the guest's: it stays the guest's after the rewrite
 check "the frontend mac stays owned by domain 5" sh -c \
 	"LD_PRELOAD=$FAKEXS_LIB FAKEXS_STATE=$XS xenstore-ls -p /local/domain/5/device/vif/0 | grep -q '^mac = .*(n5)'"
@@ -148,6 +151,8 @@ on_bridge vif9.0-emu
 hotplug vif-vifmac 9 0 online type_if=vif
 status_is 0
 on_bridge vif9.0
+check "the emulated NIC's tap is held to its MAC too" ns sh -c \
+	'nft list set bridge vifmac macs | grep -q "\"vif9.0-emu\" . 02:00:c0:00:02:32"'
 value $BE/9/0/hotplug-status connected
 value $BE/9/0/mac 02:00:c0:00:02:32
 value /local/domain/9/device/vif/0/mac 02:00:c0:00:02:32
@@ -210,6 +215,8 @@ case=offline
 hotplug vif-vifmac 5 0 offline type_if=vif
 status_is 0
 off_bridge vif5.0
+check "offline removed vif5.0's rules" ns sh -c '! nft list table bridge vifmac | grep -q "\"vif5.0\""'
+check "and only those" ns sh -c 'nft list map bridge vifmac owner | grep -q "\"vif9.0\" : 02:00:c0:00:02:32"'
 whois 02:00:c0:00:02:0a
 check "the claim of web1 is released (whois status $wrc)" test "$wrc" != 0
 whois 02:00:c0:00:02:46

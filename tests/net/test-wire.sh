@@ -6,32 +6,13 @@
 # the port and the age; on another bridge it must not.
 set -u
 : "${VIFMAC:?run through make check}"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: $0 needs root to create network namespaces (CI runs as root)"
-	exit 77
-fi
 command -v ping >/dev/null || { echo "FAIL: ping is missing (Debian package iputils-ping)"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 tag=vmw$$
 H=$tag-h   # "dom0": the bridges
 F=$tag-f   # a foreign machine on xenbr0
 G=$tag-g   # another machine on xenbr1
-if ! ip netns add "$H" 2>/tmp/$tag.err; then
-	echo "SKIP: the kernel refuses network namespaces here: $(cat /tmp/$tag.err)"
-	rm -f /tmp/$tag.err
-	exit 77
-fi
-rm -f /tmp/$tag.err
-cleanup() { for n in "$H" "$F" "$G"; do ip netns del "$n" 2>/dev/null; done; }
-trap cleanup EXIT
-ip netns add "$F"
-ip netns add "$G"
-# no IPv6 chatter (DAD, router solicitations): the machines speak only when told to
-for n in "$H" "$F" "$G"; do
-	ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-failures=0
-checks=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+net_namespaces "$H" "$F" "$G"
 inh() { ip netns exec "$H" "$@"; }
 # ping NS IP: a few tries (a port or a neighbour may take a moment)
 reach() { for _ in 1 2 3 4 5; do ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0; done; return 1; }
@@ -99,7 +80,7 @@ echo "$out" | grep -Eq "^neighbour 192.0.2.99 dev xenbr0 (reachable|stale|delay|
 V=$tag-v
 ip netns add "$V"
 ip netns exec "$V" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-trap 'cleanup; ip netns del "$V" 2>/dev/null' EXIT
+NET_NAMESPACES="$NET_NAMESPACES $V"
 if inh ip link add xenbr2 type bridge vlan_filtering 1 2>/dev/null; then
 	inh ip link set xenbr2 up
 	inh ip link add eth2v type veth peer name ext netns "$V"

@@ -44,6 +44,11 @@ struct fake_sys {
 	size_t n_neigh;
 	int64_t now;
 	char hostname[64];
+	/* per-vif filtering: the interfaces held to a MAC, and faults to inject */
+	struct vifmac_enforce_entry rules[8];
+	size_t n_rules;
+	int enforce_error; /* enforce_add fails with this when set */
+	int enforce_adds, enforce_removes;
 };
 
 static __attribute__((unused)) struct fake_node *fake_find(struct fake_sys *f, const char *path)
@@ -253,6 +258,54 @@ static __attribute__((unused)) int fake_hostname(void *data, char *buf, size_t l
 	return 0;
 }
 
+static __attribute__((unused)) struct vifmac_enforce_entry *fake_rule(struct fake_sys *f, const char *ifname)
+{
+	for (size_t i = 0; i < f->n_rules; i++)
+		if (strcmp(f->rules[i].ifname, ifname) == 0)
+			return &f->rules[i];
+	return NULL;
+}
+
+static __attribute__((unused)) int fake_enforce_add(void *data, const char *ifname, const struct vifmac_mac *mac)
+{
+	struct fake_sys *f = data;
+	struct vifmac_enforce_entry *e = fake_rule(f, ifname);
+
+	if (f->enforce_error)
+		return f->enforce_error;
+	f->enforce_adds++;
+	if (!e) {
+		e = &f->rules[f->n_rules++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+	}
+	e->mac = *mac;
+	return 0;
+}
+
+static __attribute__((unused)) int fake_enforce_remove(void *data, const char *ifname, const struct vifmac_mac *hint)
+{
+	struct fake_sys *f = data;
+	struct vifmac_enforce_entry *e = fake_rule(f, ifname);
+
+	f->enforce_removes++;
+	if (e)
+		*e = f->rules[--f->n_rules];
+	return 0;
+}
+
+static __attribute__((unused)) int fake_enforce_list(void *data, struct vifmac_enforce_entry **ret, size_t *ret_n)
+{
+	struct fake_sys *f = data;
+
+	*ret = calloc(f->n_rules + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, f->rules, f->n_rules * sizeof(**ret));
+	*ret_n = f->n_rules;
+	return 0;
+}
+
 static const struct vifmac_sys_ops fake_sys_ops = {
 	.xs_read = fake_xs_read,
 	.xs_write = fake_xs_write,
@@ -267,6 +320,9 @@ static const struct vifmac_sys_ops fake_sys_ops = {
 	.get_domain = fake_get_domain,
 	.list_fdb = fake_list_fdb,
 	.list_neigh = fake_list_neigh,
+	.enforce_add = fake_enforce_add,
+	.enforce_remove = fake_enforce_remove,
+	.enforce_list = fake_enforce_list,
 };
 
 /* A MAC the bridge learned on a port, @age seconds ago. */

@@ -164,6 +164,49 @@ static void test_audit_fails_when_domains_cannot_be_listed(void **state)
 	assert_int_equal(vifmac_audit(e->ctx, e->reg, collect, e, NULL), -EOPNOTSUPP);
 }
 
+static void test_running_vif_without_its_rules_is_critical_leftover_rules_a_warning(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_mac mac;
+
+	fake_set(&e->fake, "/local/domain/0/backend/vif/5/0/hotplug-status", "connected", 0);
+	assert_int_equal(vifmac_audit(e->ctx, e->reg, collect, e, NULL), VIFMAC_SEVERITY_CRITICAL);
+	assert_non_null(finding(e, "missing-rules"));
+	assert_non_null(strstr(finding(e, "missing-rules")->message, "vif5.0 has no rules holding it to 02:00:c0:00:02:0a"));
+	/* its rules installed: healthy again */
+	e->n = 0;
+	assert_int_equal(vifmac_mac_parse("02:00:c0:00:02:0a", &mac), 0);
+	assert_int_equal(vifmac_enforce_add(e->ctx, "vif5.0", &mac), 0);
+	assert_int_equal(vifmac_audit(e->ctx, e->reg, collect, e, NULL), VIFMAC_SEVERITY_OK);
+	assert_int_equal(e->n, 0);
+	/* held to another MAC: as bad as none */
+	assert_int_equal(vifmac_mac_parse("02:00:c0:00:02:0b", &mac), 0);
+	assert_int_equal(vifmac_enforce_add(e->ctx, "vif5.0", &mac), 0);
+	assert_int_equal(vifmac_audit(e->ctx, e->reg, collect, e, NULL), VIFMAC_SEVERITY_CRITICAL);
+	assert_non_null(strstr(finding(e, "missing-rules")->message, "held to 02:00:c0:00:02:0b, not to its MAC"));
+	/* rules for an interface no vif has */
+	e->n = 0;
+	assert_int_equal(vifmac_mac_parse("02:00:c0:00:02:0a", &mac), 0);
+	assert_int_equal(vifmac_enforce_add(e->ctx, "vif5.0", &mac), 0);
+	assert_int_equal(vifmac_enforce_add(e->ctx, "vif77.0", &mac), 0);
+	assert_int_equal(vifmac_audit(e->ctx, e->reg, collect, e, NULL), VIFMAC_SEVERITY_WARNING);
+	assert_non_null(finding(e, "stale-rules"));
+	assert_non_null(strstr(finding(e, "stale-rules")->message, "vif77.0"));
+}
+
+static void test_exempt_vif_is_shown_not_reported(void **state)
+{
+	struct env *e = *state;
+
+	fake_set(&e->fake, "/local/domain/0/backend/vif/5/0/hotplug-status", "connected", 0);
+	assert_int_equal(tu_load_policy_text(e->ctx, "enforce_exempt_domains = [ \"web1\" ]\n"), 0);
+	assert_int_equal(vifmac_audit(e->ctx, e->reg, collect, e, NULL), VIFMAC_SEVERITY_OK);
+	assert_null(finding(e, "missing-rules"));
+	assert_non_null(finding(e, "enforce-exempt"));
+	assert_int_equal(finding(e, "enforce-exempt")->severity, VIFMAC_SEVERITY_OK);
+	assert_non_null(strstr(finding(e, "enforce-exempt")->message, "domain web1 is in enforce_exempt_domains"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +217,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_claim_is_a_warning_and_seen_claim_is_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_mac_on_two_ports_and_vif_mac_on_dom0_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_fails_when_domains_cannot_be_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_running_vif_without_its_rules_is_critical_leftover_rules_a_warning, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_exempt_vif_is_shown_not_reported, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,9 @@ static const struct vifmac_sys_ops faulty_ops = {
 	.get_domain = fake_get_domain,
 	.list_fdb = faulty_list_fdb,
 	.list_neigh = fake_list_neigh,
+	.enforce_add = fake_enforce_add,
+	.enforce_remove = fake_enforce_remove,
+	.enforce_list = fake_enforce_list,
 };
 
 struct env {

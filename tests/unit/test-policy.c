@@ -166,6 +166,28 @@ static void test_vifmac_config_env_is_used_when_path_is_null(void **state)
 	vifmac_ctx_unref(ctx);
 }
 
+static void test_enforcement_keys_default_to_mac_and_refuse_and_name_their_line(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "enforce"), "mac");
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "enforce_failure"), "refuse");
+	assert_int_equal(tu_load_policy_text(ctx, "enforce = \"off\"\nenforce_failure = \"warn\"\n"), 0);
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "enforce"), "off");
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "enforce_failure"), "warn");
+	assert_int_equal(tu_load_policy_text(ctx, "\nenforce = \"ip\"\n"), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(ctx), ":2: enforce: \"ip\" is not one of \"mac\", \"off\""));
+	assert_int_equal(tu_load_policy_text(ctx, "enforce_exempt_domains = [ \"r1\",\n \"r1\" ]\n"), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(ctx), ":2: enforce_exempt_domains: \"r1\" is listed twice"));
+	assert_int_equal(tu_load_policy_text(ctx, "enforce_exempt_domains = [ \"a b\" ]\n"), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(ctx), "is not a domain name or UUID"));
+	assert_int_equal(tu_load_policy_text(ctx, "enforce_exempt_bridges = [ \"br/0\" ]\n"), -EINVAL);
+	assert_non_null(strstr(vifmac_ctx_last_error(ctx), ":1: enforce_exempt_bridges: \"br/0\" is not a bridge name"));
+	/* a refused file leaves the policy loaded before it */
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "enforce"), "off");
+	vifmac_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_missing_policy_file_is_enoent),
 		cmocka_unit_test(test_nul_bytes_are_refused),
 		cmocka_unit_test(test_vifmac_config_env_is_used_when_path_is_null),
+		cmocka_unit_test(test_enforcement_keys_default_to_mac_and_refuse_and_name_their_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
