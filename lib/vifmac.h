@@ -840,6 +840,102 @@ int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_registry *reg, 
  */
 char *vifmac_refusal_format(const struct vifmac_refusal *refusal, char *buf, size_t size);
 
+/* ---------------------------------------------------------------- a host already in use (LIBVIFMAC_0.2) */
+
+/* A vif running on this host, read from its dom0-owned backend directory. */
+struct vifmac_running_vif {
+	unsigned domid;
+	int devid;
+	struct vifmac_mac mac;         /* <backend>/mac: the MAC the guest uses now */
+	char bridge[64];
+	char ip[256];                  /* <backend>/ip, "" when unset */
+	char type[16];                 /* "vif" (PV) or "vif_ioemu" (HVM emulated NIC) */
+	char ifname[64];               /* vifname=, else vif<domid>.<devid> */
+	struct vifmac_domain_info dom; /* from the hypervisor; dom.uuid "" when it does not know the domid */
+};
+
+/**
+ * vifmac_running_vifs:
+ * @ctx: the context and its system seam
+ * @ret_vifs: every vif backend of this host with a readable MAC, ordered as
+ *            xenstore lists them; a malloc'd array owned by the caller (free());
+ *            untouched on error
+ * @ret_n: their number
+ *
+ * Reads only dom0-owned nodes under /local/domain/0/backend/vif; the domain's
+ * name and UUID come from the seam's get_domain (the hypervisor).
+ *
+ * Returns: 0 (no vifs is fine); -EOPNOTSUPP when the seam has no xenstore or
+ * no list_domains; the seam's negative errno when the hypervisor's domain
+ * list or the backend folder cannot be read (not a dom0); -ENOMEM.
+ */
+int vifmac_running_vifs(struct vifmac_ctx *ctx, struct vifmac_running_vif **ret_vifs, size_t *ret_n);
+
+/**
+ * vifmac_decide_running:
+ * @ctx: the context and its policy
+ * @vif: a running vif
+ * @decision: always written, as by vifmac_decide()
+ *
+ * The decision the hook will make for this vif at the domain's next start:
+ * a MAC inside libxl's random range counts as no mac= (as the hook sees it),
+ * any other MAC as the admin's mac=.
+ *
+ * Returns: as vifmac_decide().
+ */
+int vifmac_decide_running(struct vifmac_ctx *ctx, const struct vifmac_running_vif *vif,
+			  struct vifmac_decision *decision);
+
+enum vifmac_adopt_result {
+	VIFMAC_ADOPT_RECORDED = 0,   /* claimed now (with VIFMAC_ADOPT_DRY_RUN: would be) */
+	VIFMAC_ADOPT_ALREADY,        /* the registry already held it for this vif: claimed again */
+	VIFMAC_ADOPT_CONFLICT,       /* not recorded: another owner holds it, or another running vif has it */
+	VIFMAC_ADOPT_UNKNOWN_DOMAIN, /* not recorded: the hypervisor gives no UUID for the domid */
+};
+
+/* What vifmac_adopt() did with one running vif. */
+struct vifmac_adoption {
+	struct vifmac_running_vif vif;
+	enum vifmac_adopt_result result;
+	struct vifmac_record record; /* the claim (source "adopted"), as recorded or as it would be */
+	/* CONFLICT: the registry's record of the other owner, or the other running vif
+	 * (then state active, host "" and source "running") */
+	struct vifmac_record holder;
+	char message[512];           /* CONFLICT and UNKNOWN_DOMAIN: one line an admin can act on */
+};
+
+/* Told about each running vif; a non-zero result stops vifmac_adopt() (that value is returned). */
+typedef int (*vifmac_adopt_fn)(void *data, const struct vifmac_adoption *adoption);
+
+/* vifmac_adopt() flags */
+#define VIFMAC_ADOPT_DRY_RUN (1u << 0) /* look up the registry, write nothing */
+
+/**
+ * vifmac_adopt:
+ * @ctx: the context (policy scope, system seam)
+ * @reg: the open registry
+ * @flags: VIFMAC_ADOPT_DRY_RUN or 0
+ * @fn: called with each running vif and what was done; may be NULL
+ * @data: for @fn
+ *
+ * Records every running vif's current MAC in the registry as its domain's
+ * claim (UUID + devid, source "adopted", this host), so that the registry
+ * knows a host's MACs from the day vifmac is switched on there. MACs that
+ * cannot be recorded are reported, never forced: one another owner holds
+ * in the registry (in an overlapping scope), or one two running vifs share
+ * (neither is recorded). Running it again is harmless: the same owner
+ * claims its MAC again.
+ *
+ * Returns: the number of vifs not recorded (0: every vif is in the
+ * registry); a negative errno when the vifs or the registry could not be
+ * read or written (vifmac_ctx_last_error() says which); @fn's value.
+ */
+int vifmac_adopt(struct vifmac_ctx *ctx, struct vifmac_registry *reg, unsigned flags, vifmac_adopt_fn fn,
+		 void *data);
+
+/** vifmac_adopt_result_name: "adopted", "already", "conflict" or "unknown-domain". Static. */
+const char *vifmac_adopt_result_name(enum vifmac_adopt_result result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -66,6 +66,9 @@ int cmd_pool(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_seen(struct cli *cli, int argc, char **argv);
 
+/* cmd-adopt.c */
+int cmd_adopt(struct cli *cli, int argc, char **argv);
+
 /* cmd-hotplug.c */
 int cmd_hotplug(struct cli *cli, int argc, char **argv);
 int cmd_network_attach(struct cli *cli, int argc, char **argv);
