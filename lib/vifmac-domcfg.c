@@ -9,6 +9,7 @@
 #include "vifmac-internal.h"
 
 struct vifmac_domcfg {
+	char *path;
 	char *name;
 	char *uuid;
 	bool hvm;
@@ -21,6 +22,7 @@ VIFMAC_EXPORT void vifmac_domcfg_free(struct vifmac_domcfg *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->path);
 	free(cfg->name);
 	free(cfg->uuid);
 	for (size_t i = 0; i < cfg->n_vifs; i++)
@@ -88,6 +90,11 @@ VIFMAC_EXPORT int vifmac_domcfg_read(struct vifmac_ctx *ctx, const char *path, s
 	}
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cfg->path = strdup(path);
+	if (!cfg->path) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -173,4 +180,50 @@ VIFMAC_EXPORT struct vifmac_vifspec *vifmac_domcfg_vif(const struct vifmac_domcf
 VIFMAC_EXPORT int vifmac_domcfg_vif_line(const struct vifmac_domcfg *cfg, size_t i)
 {
 	return i < cfg->n_vifs ? cfg->vif_lines[i] : 0;
+}
+
+VIFMAC_EXPORT int vifmac_devid_parse(const char *s, int *ret_devid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 65535 || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	*ret_devid = (int)v;
+	return 0;
+}
+
+VIFMAC_EXPORT int vifmac_domcfg_vif_input(struct vifmac_ctx *ctx, const struct vifmac_domcfg *cfg, size_t i,
+					  struct vifmac_vif *ret_vif, struct vifmac_mac *ret_mac)
+{
+	const struct vifmac_vifspec *spec = vifmac_domcfg_vif(cfg, i);
+	struct vifmac_vif v = { 0 };
+	struct vifmac_mac mac;
+	const char *mac_s, *devid;
+
+	if (!spec)
+		return vifmac_set_error(ctx, -ENOENT, "%s: no vif #%zu", cfg->path, i);
+	mac_s = vifmac_vifspec_get(spec, "mac");
+	devid = vifmac_vifspec_get(spec, "devid");
+	v.bridge = vifmac_vifspec_get(spec, "bridge");
+	if (!v.bridge)
+		v.bridge = "xenbr0"; /* libxl's default */
+	v.ip = vifmac_vifspec_get(spec, "ip");
+	v.domain = cfg->name;
+	v.uuid = cfg->uuid;
+	v.devid = (int)i;
+	if (devid && vifmac_devid_parse(devid, &v.devid) < 0)
+		return vifmac_set_error(ctx, -EINVAL, "%s:%d: vif #%zu: devid=%s is not a device number", cfg->path,
+					cfg->vif_lines[i], i, devid);
+	if (mac_s) {
+		if (vifmac_mac_parse(mac_s, &mac) < 0)
+			return vifmac_set_error(ctx, -EINVAL, "%s:%d: vif #%zu: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)",
+						cfg->path, cfg->vif_lines[i], i, mac_s);
+		*ret_mac = mac;
+		v.mac = ret_mac;
+	}
+	*ret_vif = v;
+	return 0;
 }

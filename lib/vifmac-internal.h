@@ -114,7 +114,9 @@ struct vifmac_conf_key {
 	char name[64];
 	int line;
 	int *item_lines; /* for list values: the line of each item */
+	size_t *item_offsets; /* and the byte offset of its opening quote */
 	size_t n_items;
+	bool append;     /* set with "+=" */
 };
 
 struct vifmac_conf_index {

@@ -936,6 +936,87 @@ int vifmac_adopt(struct vifmac_ctx *ctx, struct vifmac_registry *reg, unsigned f
 /** vifmac_adopt_result_name: "adopted", "already", "conflict" or "unknown-domain". Static. */
 const char *vifmac_adopt_result_name(enum vifmac_adopt_result result);
 
+/**
+ * vifmac_devid_parse:
+ * @s: a vif's devid= as xl takes it: decimal 0-65535, no sign, no leading zero
+ * @ret_devid: the number; untouched on error
+ *
+ * Returns: 0, or -EINVAL.
+ */
+int vifmac_devid_parse(const char *s, int *ret_devid);
+
+/**
+ * vifmac_domcfg_vif_input:
+ * @ctx: the context (errors in vifmac_ctx_last_error())
+ * @cfg: a domain config
+ * @i: the vif's index
+ * @ret_vif: the decision engine's input for it (strings owned by @cfg; its
+ *           mac points to @ret_mac when the vif has mac=); devid from devid=,
+ *           else the index (libxl's numbering); bridge xenbr0 when unset
+ * @ret_mac: storage for the parsed mac=
+ *
+ * Returns: 0; -EINVAL when devid= or mac= is malformed (the context's last
+ * error says "file:line: vif #i: ..."), nothing written then; -ENOENT for no
+ * such vif.
+ */
+int vifmac_domcfg_vif_input(struct vifmac_ctx *ctx, const struct vifmac_domcfg *cfg, size_t i,
+			    struct vifmac_vif *ret_vif, struct vifmac_mac *ret_mac);
+
+/* vifmac_domcfg_fix() flags */
+#define VIFMAC_FIX_SET_MAC (1u << 0) /* write the policy's MAC into mac= (added when absent) instead of removing it */
+
+/* One vif of a config, as vifmac_domcfg_fix() treats it. */
+struct vifmac_fix_vif {
+	int line;                        /* where its spec starts in the file */
+	int devid;
+	bool had_mac;                    /* the config gave mac= */
+	struct vifmac_mac old_mac;       /* that MAC, when had_mac */
+	bool changed;                    /* its spec is rewritten */
+	struct vifmac_decision decision; /* the policy's decision without the config's mac=, or the refusal */
+};
+
+/* The result of vifmac_domcfg_fix(). */
+struct vifmac_fix {
+	char *text;                  /* the rewritten file, NUL-terminated; NULL unless the call returned 0 */
+	size_t len;
+	bool changed;                /* text differs from the file */
+	struct vifmac_fix_vif *vifs; /* one per vif of the config */
+	size_t n_vifs;
+};
+
+/** vifmac_fix_init: an empty result. */
+void vifmac_fix_init(struct vifmac_fix *fix);
+/** vifmac_fix_dispose: frees what @fix holds and empties it; an empty one is fine. */
+void vifmac_fix_dispose(struct vifmac_fix *fix);
+
+/**
+ * vifmac_domcfg_fix:
+ * @ctx: the context and its policy
+ * @path: an xl domain config
+ * @flags: VIFMAC_FIX_SET_MAC or 0
+ * @fix: emptied first (vifmac_fix_dispose), then filled: the vifs as far as
+ *       they were looked at, and on success the rewritten text
+ *
+ * Rewrites the config for the policy: in each vif spec, mac= is removed (so
+ * that the hook gives the policy's MAC) or, with VIFMAC_FIX_SET_MAC, set to
+ * the policy's MAC. Every other byte of the file is kept: comments, spacing,
+ * quoting, other keys, other items of each spec and their order. Nothing is
+ * written to disk.
+ *
+ * Refused, with each refused vif's decision.refusal saying why: a vif the
+ * policy gives no MAC (e.g. no ip= with no_ipv4 = "refuse"); with
+ * no_ipv4 = "hash", a config without uuid=; an HVM guest without
+ * VIFMAC_FIX_SET_MAC (QEMU gets the MAC from the config, before any hook
+ * runs); VIFMAC_FIX_SET_MAC on a bridge with pools (the MAC is only known
+ * when the registry allocates it).
+ *
+ * Returns: 0; -EPERM when a vif is refused (the context's last error names
+ * the first, "file:line: vif #i: ..."); -EINVAL for a syntax error, a
+ * malformed vif, or a form it cannot rewrite safely (a vif list set more
+ * than once or with +=, a spec with backslash escapes); -ENOENT; -ENOMEM.
+ */
+int vifmac_domcfg_fix(struct vifmac_ctx *ctx, const char *path, unsigned flags, struct vifmac_fix *fix);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,19 +15,6 @@ static int exit_for_refusal(const struct vifmac_decision *d)
 							       EXIT_REFUSED;
 }
 
-static int parse_devid(const char *s, int *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 65535 || (s[0] == '0' && s[1]))
-		return -EINVAL;
-	*ret = (int)v;
-	return 0;
-}
-
 int cmd_derive(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -59,7 +46,7 @@ int cmd_derive(struct cli *cli, int argc, char **argv)
 			vif.uuid = optarg;
 			break;
 		case 'n':
-			if (parse_devid(optarg, &vif.devid) < 0) {
+			if (vifmac_devid_parse(optarg, &vif.devid) < 0) {
 				cli_error("--devid \"%s\": not a device number (0-65535)", optarg);
 				return EXIT_USAGE;
 			}
@@ -140,31 +127,9 @@ static int plan_make(struct cli *cli, const char *path, struct plan *p)
 		return EXIT_SYSTEM;
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		struct vifmac_vifspec *spec = vifmac_domcfg_vif(p->cfg, i);
-		struct vifmac_vif *v = &p->vifs[i];
-		const char *mac = vifmac_vifspec_get(spec, "mac");
-		const char *devid = vifmac_vifspec_get(spec, "devid");
-
-		v->bridge = vifmac_vifspec_get(spec, "bridge");
-		if (!v->bridge)
-			v->bridge = "xenbr0"; /* libxl's default */
-		v->ip = vifmac_vifspec_get(spec, "ip");
-		v->domain = vifmac_domcfg_name(p->cfg);
-		v->uuid = vifmac_domcfg_uuid(p->cfg);
-		v->devid = (int)i;
-		if (devid && parse_devid(devid, &v->devid) < 0) {
-			cli_error("%s:%d: vif #%zu: devid=%s is not a device number", path,
-				  vifmac_domcfg_vif_line(p->cfg, i), i, devid);
-			return EXIT_USAGE;
-		}
-		if (mac) {
-			if (vifmac_mac_parse(mac, &p->macs[i]) < 0) {
-				cli_error("%s:%d: vif #%zu: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)", path,
-					  vifmac_domcfg_vif_line(p->cfg, i), i, mac);
-				return EXIT_USAGE;
-			}
-			v->mac = &p->macs[i];
-		}
+		r = vifmac_domcfg_vif_input(cli->ctx, p->cfg, i, &p->vifs[i], &p->macs[i]);
+		if (r < 0)
+			return cli_fail(cli, r, NULL);
 	}
 	vifmac_decide_domain(cli->ctx, p->vifs, p->n, p->decisions);
 	for (size_t i = 0; i < p->n; i++) {

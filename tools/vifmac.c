@@ -30,6 +30,7 @@ static const struct {
 	{ "audit", cmd_audit, true, "report duplicate and out-of-policy MACs on this host" },
 	{ "seen", cmd_seen, false, "where dom0 and the wire show one MAC" },
 	{ "adopt", cmd_adopt, true, "record the MACs running vifs use now (a host already in use)" },
+	{ "fix-config", cmd_fix_config, true, "rewrite domain configs' mac= for the policy (xen-tools guests)" },
 	{ "network-attach", cmd_network_attach, true, "xl network-attach with the policy's mac=" },
 	{ "hotplug", cmd_hotplug, true, "the vif hotplug helper, run by vif-vifmac" },
 };
