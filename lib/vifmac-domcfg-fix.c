@@ -263,7 +263,7 @@ VIFMAC_EXPORT int vifmac_domcfg_fix(struct vifmac_ctx *ctx, const char *path, un
 		goto out;
 	}
 	k = vif_key(ctx, path, &idx, n);
-	if (!k && n > 0) {
+	if (!k && (n > 0 || *vifmac_ctx_last_error(ctx))) {
 		r = -EINVAL;
 		goto out;
 	}

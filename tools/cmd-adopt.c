@@ -384,8 +384,10 @@ static int fix_one(struct cli *cli, const char *path, unsigned flags, bool dry_r
 
 	vifmac_fix_init(&fix);
 	if (!realpath(path, real) || stat(real, &before) < 0) {
-		cli_error("%s: %s", path, strerror(errno));
-		return errno == ENOENT ? EXIT_USAGE : EXIT_SYSTEM;
+		int err = errno;
+
+		cli_error("%s: %s", path, strerror(err));
+		return err == ENOENT ? EXIT_USAGE : EXIT_SYSTEM;
 	}
 	r = vifmac_domcfg_fix(cli->ctx, path, flags, &fix);
 	if (r == -EPERM) {

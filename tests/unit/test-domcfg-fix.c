@@ -124,6 +124,7 @@ static void test_forms_it_cannot_rewrite_safely_are_refused(void **state)
 {
 	free(fixed("vif = [ 'ip=192.0.2.10,mac=00:16:3e:00:00:01' ]\nvif += [ 'ip=192.0.2.11' ]\n", 0, -EINVAL));
 	free(fixed("vif = [ 'ip=192.0.2.10' ]\nvif = [ 'ip=192.0.2.11' ]\n", 0, -EINVAL));
+	free(fixed("vif = [ ]\nvif += [ ]\n", 0, -EINVAL));
 	free(fixed("vif = [ 'ip=192.0.2.10,mac=00:16:3e:00:00:01,vifname=a\\\\b' ]\n", 0, -EINVAL));
 	/* a backslash in a spec that needs no change is copied as it is */
 	expect_fixed("vif = [ 'ip=192.0.2.10,mac=00:16:3e:00:00:01', 'ip=192.0.2.11,vifname=a\\\\b' ]\n", 0,
