@@ -13,25 +13,13 @@
 
 #include "vifmac-internal.h"
 
-struct audit_vif {
-	unsigned domid;
-	unsigned devid;
-	struct vifmac_mac mac;
-	char bridge[64];
-	char ip[256];
-	char ifname[64];
-	char type[16];
-	bool connected; /* hotplug-status = connected: the hotplug online ran to its end */
-	struct vifmac_domain_info dom;
-};
-
 struct audit {
 	struct vifmac_ctx *ctx;
 	vifmac_finding_fn fn;
 	void *data;
 	int worst;
 	int stop;
-	struct audit_vif *vifs;
+	struct vifmac_running_vif *vifs;
 	size_t n_vifs;
 	struct vifmac_record *claims;
 	size_t n_claims;
@@ -59,88 +47,6 @@ static void report(struct audit *a, enum vifmac_severity sev, const char *kind, 
 		a->stop = a->fn(a->data, &f);
 }
 
-static char *xs_get(struct vifmac_ctx *ctx, const char *dir, const char *key)
-{
-	char path[256], *v = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	if (ctx->sys.xs_read(ctx->sys_data, 0, path, &v) < 0)
-		return NULL;
-	return v;
-}
-
-static void copy_opt(char *dst, size_t size, char *v)
-{
-	vifmac_strscpy(dst, v ? v : "", size);
-	free(v);
-}
-
-/* Every vif backend of this host. */
-static int collect_vifs(struct audit *a)
-{
-	struct vifmac_ctx *ctx = a->ctx;
-	char **doms = NULL;
-	size_t n_doms = 0;
-	int r = ctx->sys.xs_directory(ctx->sys_data, 0, "/local/domain/0/backend/vif", &doms, &n_doms);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return vifmac_set_error(ctx, r, "cannot list /local/domain/0/backend/vif: %s", strerror(-r));
-	for (size_t i = 0; i < n_doms; i++) {
-		char dir[128], **devs = NULL;
-		size_t n_devs = 0;
-		char *end;
-		unsigned long domid = strtoul(doms[i], &end, 10);
-
-		snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%s", doms[i]);
-		if (*end || ctx->sys.xs_directory(ctx->sys_data, 0, dir, &devs, &n_devs) < 0)
-			n_devs = 0;
-		for (size_t j = 0; j < n_devs; j++) {
-			char vdir[192], *mac;
-			struct audit_vif *v, *nv;
-			unsigned long devid = strtoul(devs[j], &end, 10);
-
-			snprintf(vdir, sizeof(vdir), "%s/%s", dir, devs[j]);
-			mac = *end ? NULL : xs_get(ctx, vdir, "mac");
-			nv = mac ? realloc(a->vifs, (a->n_vifs + 1) * sizeof(*nv)) : NULL;
-			if (!nv) {
-				free(mac);
-				continue;
-			}
-			a->vifs = nv;
-			v = memset(&a->vifs[a->n_vifs], 0, sizeof(*v));
-			if (vifmac_mac_parse(mac, &v->mac) < 0) {
-				free(mac);
-				continue;
-			}
-			free(mac);
-			v->domid = (unsigned)domid;
-			v->devid = (unsigned)devid;
-			copy_opt(v->bridge, sizeof(v->bridge), xs_get(ctx, vdir, "bridge"));
-			copy_opt(v->ip, sizeof(v->ip), xs_get(ctx, vdir, "ip"));
-			copy_opt(v->type, sizeof(v->type), xs_get(ctx, vdir, "type"));
-			copy_opt(v->ifname, sizeof(v->ifname), xs_get(ctx, vdir, "vifname"));
-			if (!v->ifname[0])
-				snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", v->domid, v->devid);
-			mac = xs_get(ctx, vdir, "hotplug-status");
-			v->connected = mac && strcmp(mac, "connected") == 0;
-			free(mac);
-			v->dom.domid = v->domid;
-			if (ctx->sys.get_domain)
-				ctx->sys.get_domain(ctx->sys_data, v->domid, &v->dom);
-			a->n_vifs++;
-		}
-		for (size_t j = 0; j < n_devs; j++)
-			free(devs[j]);
-		free(devs);
-	}
-	for (size_t i = 0; i < n_doms; i++)
-		free(doms[i]);
-	free(doms);
-	return 0;
-}
-
 static int claim_fn(void *data, const struct vifmac_record *rec)
 {
 	struct audit *a = data;
@@ -153,9 +59,9 @@ static int claim_fn(void *data, const struct vifmac_record *rec)
 	return 0;
 }
 
-static const char *vif_label(const struct audit_vif *v, char *buf, size_t size)
+static const char *vif_label(const struct vifmac_running_vif *v, char *buf, size_t size)
 {
-	snprintf(buf, size, "domain %s%s%u vif %u (%s, bridge %s)", v->dom.name[0] ? v->dom.name : "",
+	snprintf(buf, size, "domain %s%s%u vif %d (%s, bridge %s)", v->dom.name[0] ? v->dom.name : "",
 		 v->dom.name[0] ? " domid " : "domid ", v->domid, v->devid, v->ifname, v->bridge[0] ? v->bridge : "?");
 	return buf;
 }
@@ -165,7 +71,7 @@ static bool scopes_meet(const struct vifmac_ctx *ctx, const char *bridge_a, cons
 	return ctx->policy->scope == VIFMAC_SCOPE_GLOBAL || strcmp(bridge_a, bridge_b) == 0;
 }
 
-static bool port_of(const struct audit_vif *v, const char *port)
+static bool port_of(const struct vifmac_running_vif *v, const char *port)
 {
 	char emu[80];
 
@@ -178,16 +84,8 @@ static void audit_vifs(struct audit *a)
 	char l1[400], l2[400], want[VIFMAC_MAC_STRLEN], have[VIFMAC_MAC_STRLEN];
 
 	for (size_t i = 0; i < a->n_vifs; i++) {
-		const struct audit_vif *v = &a->vifs[i];
+		const struct vifmac_running_vif *v = &a->vifs[i];
 		bool generated = vifmac_mac_is_xen_random(&v->mac);
-		struct vifmac_vif in = {
-			.bridge = v->bridge,
-			.ip = v->ip[0] ? v->ip : NULL,
-			.domain = v->dom.name,
-			.uuid = v->dom.uuid,
-			.devid = (int)v->devid,
-			.mac = generated ? NULL : &v->mac,
-		};
 		struct vifmac_decision d;
 
 		for (size_t j = i + 1; j < a->n_vifs; j++)
@@ -196,7 +94,7 @@ static void audit_vifs(struct audit *a)
 				       vifmac_mac_format(&v->mac, have), vif_label(v, l1, sizeof(l1)),
 				       vif_label(&a->vifs[j], l2, sizeof(l2)));
 		vifmac_mac_format(&v->mac, have);
-		if (vifmac_decide(a->ctx, &in, &d) < 0)
+		if (vifmac_decide_running(a->ctx, v, &d) < 0)
 			report(a, VIFMAC_SEVERITY_WARNING, "outside-policy", &v->mac, "%s has %s%s, and the policy gives it none: %s",
 			       vif_label(v, l1, sizeof(l1)), have, generated ? " (libxl's random range)" : "",
 			       d.refusal.message);
@@ -214,7 +112,7 @@ static void audit_links(struct audit *a, const struct vifmac_link_info *links, s
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < a->n_vifs; j++) {
-			const struct audit_vif *v = &a->vifs[j];
+			const struct vifmac_running_vif *v = &a->vifs[j];
 
 			if (vifmac_mac_equal(&links[i].mac, &v->mac) && !port_of(v, links[i].name))
 				report(a, VIFMAC_SEVERITY_CRITICAL, "dom0-link", &v->mac,
@@ -223,7 +121,7 @@ static void audit_links(struct audit *a, const struct vifmac_link_info *links, s
 		}
 }
 
-static const struct audit_vif *vif_with_mac(const struct audit *a, const struct vifmac_mac *mac)
+static const struct vifmac_running_vif *vif_with_mac(const struct audit *a, const struct vifmac_mac *mac)
 {
 	for (size_t i = 0; i < a->n_vifs; i++)
 		if (vifmac_mac_equal(&a->vifs[i].mac, mac))
@@ -245,7 +143,7 @@ static void audit_fdb(struct audit *a, const struct vifmac_fdb_entry *fdb, size_
 
 	for (size_t i = 0; i < n; i++) {
 		const struct vifmac_fdb_entry *e = &fdb[i];
-		const struct audit_vif *v;
+		const struct vifmac_running_vif *v;
 		const struct vifmac_record *c;
 		bool first = true;
 
@@ -313,7 +211,7 @@ static const struct vifmac_enforce_entry *rule_of(const struct vifmac_enforce_en
 }
 
 /* One interface of a running vif that the policy filters: its rules, with its MAC. */
-static void audit_port_rules(struct audit *a, const struct audit_vif *v, const char *ifname,
+static void audit_port_rules(struct audit *a, const struct vifmac_running_vif *v, const char *ifname,
 			     const struct vifmac_enforce_entry *rules, size_t n)
 {
 	const struct vifmac_enforce_entry *e = rule_of(rules, n, ifname);
@@ -349,7 +247,7 @@ static void audit_rules(struct audit *a, const struct vifmac_link_info *links, s
 		return;
 	}
 	for (size_t i = 0; i < a->n_vifs; i++) {
-		const struct audit_vif *v = &a->vifs[i];
+		const struct vifmac_running_vif *v = &a->vifs[i];
 		char emu[80];
 
 		if (!v->dom.uuid[0] || !v->connected)
@@ -421,7 +319,7 @@ VIFMAC_EXPORT int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *r
 		vifmac_set_error(ctx, r, "cannot list the running domains (is this a Xen dom0?): %s", strerror(-r));
 		goto out;
 	}
-	r = collect_vifs(&a);
+	r = vifmac_running_vifs(ctx, &a.vifs, &a.n_vifs);
 	if (r < 0)
 		goto out;
 	r = vifmac_registry_list(reg, claim_fn, &a);

@@ -95,14 +95,20 @@ static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, 
 	return 0;
 }
 
-static int item_add(struct vifmac_conf_key *k, int line)
+static int item_add(struct vifmac_conf_key *k, int line, size_t offset)
 {
 	int *ni = realloc(k->item_lines, (k->n_items + 1) * sizeof(*ni));
+	size_t *no;
 
 	if (!ni)
 		return -ENOMEM;
 	k->item_lines = ni;
-	ni[k->n_items++] = line;
+	no = realloc(k->item_offsets, (k->n_items + 1) * sizeof(*no));
+	if (!no)
+		return -ENOMEM;
+	k->item_offsets = no;
+	ni[k->n_items] = line;
+	no[k->n_items++] = offset;
 	return 0;
 }
 
@@ -168,7 +174,7 @@ int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_ind
 			i++;
 		} else if (c == '"' || c == '\'') {
 			if (depth == 1 && idx.n > 0) {
-				r = item_add(&idx.keys[idx.n - 1], line);
+				r = item_add(&idx.keys[idx.n - 1], line, i);
 				if (r < 0)
 					goto fail;
 			}
@@ -202,6 +208,7 @@ int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_ind
 				r = key_add(&idx, data + start, i - start, line, data[j] == '+');
 				if (r < 0)
 					goto fail;
+				idx.keys[idx.n - 1].append = data[j] == '+';
 			}
 			stmt_start = false;
 		} else {
@@ -218,8 +225,10 @@ fail:
 
 void vifmac_conf_index_dispose(struct vifmac_conf_index *idx)
 {
-	for (size_t i = 0; i < idx->n; i++)
+	for (size_t i = 0; i < idx->n; i++) {
 		free(idx->keys[i].item_lines);
+		free(idx->keys[i].item_offsets);
+	}
 	free(idx->keys);
 	idx->keys = NULL;
 	idx->n = 0;

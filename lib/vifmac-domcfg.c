@@ -27,6 +27,7 @@ struct domcfg_vif {
 };
 
 struct vifmac_domcfg {
+	char *path;
 	char *name;
 	char *uuid;
 	const char *type; /* "pv", "pvh", "hvm" */
@@ -39,6 +40,7 @@ VIFMAC_EXPORT void vifmac_domcfg_free(struct vifmac_domcfg *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->path);
 	free(cfg->name);
 	free(cfg->uuid);
 	for (size_t i = 0; i < N_DEFS; i++)
@@ -284,6 +286,11 @@ VIFMAC_EXPORT int vifmac_domcfg_read_xl(struct vifmac_ctx *ctx, const char *path
 		r = -ENOMEM;
 		goto out;
 	}
+	cfg->path = strdup(path);
+	if (!cfg->path) {
+		r = -ENOMEM;
+		goto out;
+	}
 	r = read_xl_conf(ctx, xl_conf, cfg);
 	if (r < 0)
 		goto out;
@@ -386,5 +393,37 @@ VIFMAC_EXPORT int vifmac_domcfg_vif_mac(const struct vifmac_domcfg *cfg, size_t 
 	if (i >= cfg->n_vifs || !cfg->vifs[i].has_mac)
 		return -ENOENT;
 	*ret_mac = cfg->vifs[i].mac;
+	return 0;
+}
+
+VIFMAC_EXPORT int vifmac_devid_parse(const char *s, int *ret_devid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 65535 || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	*ret_devid = (int)v;
+	return 0;
+}
+
+VIFMAC_EXPORT int vifmac_domcfg_vif_input(struct vifmac_ctx *ctx, const struct vifmac_domcfg *cfg, size_t i,
+					  struct vifmac_vif *ret_vif, struct vifmac_mac *ret_mac)
+{
+	struct vifmac_vif v = { 0 };
+
+	/* what xl gives the vif: read and checked when the config was (vifmac_domcfg_read_xl) */
+	if (i >= cfg->n_vifs)
+		return vifmac_set_error(ctx, -ENOENT, "%s: no vif #%zu", cfg->path, i);
+	v.bridge = vifmac_domcfg_vif_bridge(cfg, i);
+	v.ip = vifmac_domcfg_vif_get(cfg, i, "ip");
+	v.domain = cfg->name;
+	v.uuid = cfg->uuid;
+	v.devid = vifmac_domcfg_vif_devid(cfg, i);
+	if (vifmac_domcfg_vif_mac(cfg, i, ret_mac) == 0)
+		v.mac = ret_mac;
+	*ret_vif = v;
 	return 0;
 }

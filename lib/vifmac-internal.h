@@ -131,7 +131,9 @@ struct vifmac_conf_key {
 	int line;
 	bool add;        /* "key += value" */
 	int *item_lines; /* for list values: the line of each item */
+	size_t *item_offsets; /* and the byte offset of its opening quote */
 	size_t n_items;
+	bool append;     /* set with "+=" */
 };
 
 struct vifmac_conf_index {

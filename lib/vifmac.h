@@ -976,6 +976,184 @@ int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_registry *reg, 
  */
 char *vifmac_refusal_format(const struct vifmac_refusal *refusal, char *buf, size_t size);
 
+/* ---------------------------------------------------------------- a host already in use (LIBVIFMAC_0.2) */
+
+/* A vif running on this host, read from its dom0-owned backend directory. */
+struct vifmac_running_vif {
+	unsigned domid;
+	int devid;
+	struct vifmac_mac mac;         /* <backend>/mac: the MAC the guest uses now */
+	char bridge[64];
+	char ip[256];                  /* <backend>/ip, "" when unset */
+	char type[16];                 /* "vif" (PV) or "vif_ioemu" (HVM emulated NIC) */
+	char ifname[64];               /* vifname=, else vif<domid>.<devid> */
+	struct vifmac_domain_info dom; /* from the hypervisor; dom.uuid "" when it does not know the domid */
+	bool connected;                /* <backend>/hotplug-status = connected: the hotplug online ran to its end */
+};
+
+/**
+ * vifmac_running_vifs:
+ * @ctx: the context and its system seam
+ * @ret_vifs: every vif backend of this host with a readable MAC, ordered as
+ *            xenstore lists them; a malloc'd array owned by the caller (free());
+ *            untouched on error
+ * @ret_n: their number
+ *
+ * Reads only dom0-owned nodes under /local/domain/0/backend/vif; the domain's
+ * name and UUID come from the seam's get_domain (the hypervisor).
+ *
+ * Returns: 0 (no vifs is fine); -EOPNOTSUPP when the seam has no xenstore or
+ * no list_domains; the seam's negative errno when the hypervisor's domain
+ * list or the backend folder cannot be read (not a dom0); -ENOMEM.
+ */
+int vifmac_running_vifs(struct vifmac_ctx *ctx, struct vifmac_running_vif **ret_vifs, size_t *ret_n);
+
+/**
+ * vifmac_decide_running:
+ * @ctx: the context and its policy
+ * @vif: a running vif
+ * @decision: always written, as by vifmac_decide()
+ *
+ * The decision the hook will make for this vif at the domain's next start:
+ * a MAC inside libxl's random range counts as no mac= (as the hook sees it),
+ * any other MAC as the admin's mac=.
+ *
+ * Returns: as vifmac_decide().
+ */
+int vifmac_decide_running(struct vifmac_ctx *ctx, const struct vifmac_running_vif *vif,
+			  struct vifmac_decision *decision);
+
+enum vifmac_adopt_result {
+	VIFMAC_ADOPT_RECORDED = 0,   /* claimed now (with VIFMAC_ADOPT_DRY_RUN: would be) */
+	VIFMAC_ADOPT_ALREADY,        /* the registry already held it for this vif: claimed again */
+	VIFMAC_ADOPT_CONFLICT,       /* not recorded: another owner holds it, or another running vif has it */
+	VIFMAC_ADOPT_UNKNOWN_DOMAIN, /* not recorded: the hypervisor gives no UUID for the domid */
+};
+
+/* What vifmac_adopt() did with one running vif. */
+struct vifmac_adoption {
+	struct vifmac_running_vif vif;
+	enum vifmac_adopt_result result;
+	struct vifmac_record record; /* the claim (source "adopted"), as recorded or as it would be */
+	/* CONFLICT: the registry's record of the other owner, or the other running vif
+	 * (then state active, host "" and source "running") */
+	struct vifmac_record holder;
+	char message[512];           /* CONFLICT and UNKNOWN_DOMAIN: one line an admin can act on */
+};
+
+/* Told about each running vif; a non-zero result stops vifmac_adopt() (that value is returned). */
+typedef int (*vifmac_adopt_fn)(void *data, const struct vifmac_adoption *adoption);
+
+/* vifmac_adopt() flags */
+#define VIFMAC_ADOPT_DRY_RUN (1u << 0) /* look up the registry, write nothing */
+
+/**
+ * vifmac_adopt:
+ * @ctx: the context (policy scope, system seam)
+ * @reg: the open registry
+ * @flags: VIFMAC_ADOPT_DRY_RUN or 0
+ * @fn: called with each running vif and what was done; may be NULL
+ * @data: for @fn
+ *
+ * Records every running vif's current MAC in the registry as its domain's
+ * claim (UUID + devid, source "adopted", this host), so that the registry
+ * knows a host's MACs from the day vifmac is switched on there. MACs that
+ * cannot be recorded are reported, never forced: one another owner holds
+ * in the registry (in an overlapping scope), or one two running vifs share
+ * (neither is recorded). Running it again is harmless: the same owner
+ * claims its MAC again.
+ *
+ * Returns: the number of vifs not recorded (0: every vif is in the
+ * registry); a negative errno when the vifs or the registry could not be
+ * read or written (vifmac_ctx_last_error() says which); @fn's value.
+ */
+int vifmac_adopt(struct vifmac_ctx *ctx, struct vifmac_registry *reg, unsigned flags, vifmac_adopt_fn fn,
+		 void *data);
+
+/** vifmac_adopt_result_name: "adopted", "already", "conflict" or "unknown-domain". Static. */
+const char *vifmac_adopt_result_name(enum vifmac_adopt_result result);
+
+/**
+ * vifmac_devid_parse:
+ * @s: a vif's devid= as xl takes it: decimal 0-65535, no sign, no leading zero
+ * @ret_devid: the number; untouched on error
+ *
+ * Returns: 0, or -EINVAL.
+ */
+int vifmac_devid_parse(const char *s, int *ret_devid);
+
+/**
+ * vifmac_domcfg_vif_input:
+ * @ctx: the context (errors in vifmac_ctx_last_error())
+ * @cfg: a domain config
+ * @i: the vif's index
+ * @ret_vif: the decision engine's input for it (strings owned by @cfg; its
+ *           mac points to @ret_mac when the vif has mac=); devid from devid=,
+ *           else the index (libxl's numbering); bridge xenbr0 when unset
+ * @ret_mac: storage for the parsed mac=
+ *
+ * Returns: 0; -EINVAL when devid= or mac= is malformed (the context's last
+ * error says "file:line: vif #i: ..."), nothing written then; -ENOENT for no
+ * such vif.
+ */
+int vifmac_domcfg_vif_input(struct vifmac_ctx *ctx, const struct vifmac_domcfg *cfg, size_t i,
+			    struct vifmac_vif *ret_vif, struct vifmac_mac *ret_mac);
+
+/* vifmac_domcfg_fix() flags */
+#define VIFMAC_FIX_SET_MAC (1u << 0) /* write the policy's MAC into mac= (added when absent) instead of removing it */
+
+/* One vif of a config, as vifmac_domcfg_fix() treats it. */
+struct vifmac_fix_vif {
+	int line;                        /* where its spec starts in the file */
+	int devid;
+	bool had_mac;                    /* the config gave mac= */
+	struct vifmac_mac old_mac;       /* that MAC, when had_mac */
+	bool changed;                    /* its spec is rewritten */
+	struct vifmac_decision decision; /* the policy's decision without the config's mac=, or the refusal */
+};
+
+/* The result of vifmac_domcfg_fix(). */
+struct vifmac_fix {
+	char *text;                  /* the rewritten file, NUL-terminated; NULL unless the call returned 0 */
+	size_t len;
+	bool changed;                /* text differs from the file */
+	struct vifmac_fix_vif *vifs; /* one per vif of the config */
+	size_t n_vifs;
+};
+
+/** vifmac_fix_init: an empty result. */
+void vifmac_fix_init(struct vifmac_fix *fix);
+/** vifmac_fix_dispose: frees what @fix holds and empties it; an empty one is fine. */
+void vifmac_fix_dispose(struct vifmac_fix *fix);
+
+/**
+ * vifmac_domcfg_fix:
+ * @ctx: the context and its policy
+ * @path: an xl domain config
+ * @flags: VIFMAC_FIX_SET_MAC or 0
+ * @fix: emptied first (vifmac_fix_dispose), then filled: the vifs as far as
+ *       they were looked at, and on success the rewritten text
+ *
+ * Rewrites the config for the policy: in each vif spec, mac= is removed (so
+ * that the hook gives the policy's MAC) or, with VIFMAC_FIX_SET_MAC, set to
+ * the policy's MAC. Every other byte of the file is kept: comments, spacing,
+ * quoting, other keys, other items of each spec and their order. Nothing is
+ * written to disk.
+ *
+ * Refused, with each refused vif's decision.refusal saying why: a vif the
+ * policy gives no MAC (e.g. no ip= with no_ipv4 = "refuse"); with
+ * no_ipv4 = "hash", a config without uuid=; an HVM guest without
+ * VIFMAC_FIX_SET_MAC (QEMU gets the MAC from the config, before any hook
+ * runs); VIFMAC_FIX_SET_MAC on a bridge with pools (the MAC is only known
+ * when the registry allocates it).
+ *
+ * Returns: 0; -EPERM when a vif is refused (the context's last error names
+ * the first, "file:line: vif #i: ..."); -EINVAL for a syntax error, a
+ * malformed vif, or a form it cannot rewrite safely (a vif list set more
+ * than once or with +=, a spec with backslash escapes); -ENOENT; -ENOMEM.
+ */
+int vifmac_domcfg_fix(struct vifmac_ctx *ctx, const char *path, unsigned flags, struct vifmac_fix *fix);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,19 +15,6 @@ static int exit_for_refusal(const struct vifmac_decision *d)
 							       EXIT_REFUSED;
 }
 
-static int parse_devid(const char *s, int *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 65535 || (s[0] == '0' && s[1]))
-		return -EINVAL;
-	*ret = (int)v;
-	return 0;
-}
-
 int cmd_derive(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -59,7 +46,7 @@ int cmd_derive(struct cli *cli, int argc, char **argv)
 			vif.uuid = optarg;
 			break;
 		case 'n':
-			if (parse_devid(optarg, &vif.devid) < 0) {
+			if (vifmac_devid_parse(optarg, &vif.devid) < 0) {
 				cli_error("--devid \"%s\": not a device number (0-65535)", optarg);
 				return EXIT_USAGE;
 			}
@@ -142,15 +129,9 @@ static int plan_make(struct cli *cli, const char *path, const char *xl_conf, str
 		return EXIT_SYSTEM;
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		struct vifmac_vif *v = &p->vifs[i];
-
-		v->bridge = vifmac_domcfg_vif_bridge(p->cfg, i);
-		v->ip = vifmac_domcfg_vif_get(p->cfg, i, "ip");
-		v->domain = vifmac_domcfg_name(p->cfg);
-		v->uuid = vifmac_domcfg_uuid(p->cfg);
-		v->devid = vifmac_domcfg_vif_devid(p->cfg, i);
-		if (vifmac_domcfg_vif_mac(p->cfg, i, &p->macs[i]) == 0)
-			v->mac = &p->macs[i];
+		r = vifmac_domcfg_vif_input(cli->ctx, p->cfg, i, &p->vifs[i], &p->macs[i]);
+		if (r < 0)
+			return cli_fail(cli, r, NULL);
 	}
 	vifmac_decide_domain(cli->ctx, p->vifs, p->n, p->decisions);
 	for (size_t i = 0; i < p->n; i++) {
@@ -265,20 +246,119 @@ static int one_config_arg(const char *cmd, int argc, char **argv, const char **r
 	return 0;
 }
 
+/* vifmac plan --running: what each running vif has now, and what the policy gives it at its next start. */
+static void running_print_text(const struct vifmac_running_vif *v, const struct vifmac_running_vif *prev,
+			       const struct vifmac_decision *d, int r)
+{
+	char now[VIFMAC_MAC_STRLEN], next[VIFMAC_MAC_STRLEN], ll_now[48], ll_next[48];
+
+	if (!prev || prev->domid != v->domid)
+		printf("domain %s (domid %u, uuid %s)\n", v->dom.name[0] ? v->dom.name : "?", v->domid,
+		       v->dom.uuid[0] ? v->dom.uuid : "?");
+	printf("  vif %d  bridge %s (%s)  ip %s\n", v->devid, v->bridge[0] ? v->bridge : "-",
+	       vifmac_bridge_class_name(d->bridge_class), v->ip[0] ? v->ip : "-");
+	printf("    now   %s  ipv6 link-local %s%s\n", vifmac_mac_format(&v->mac, now),
+	       vifmac_mac_eui64_link_local(&v->mac, ll_now),
+	       vifmac_mac_is_xen_random(&v->mac) ? "  (libxl's random range)" : "");
+	if (r < 0)
+		printf("    next  REFUSED (%s): %s\n", vifmac_refusal_kind_name(d->refusal.kind), d->refusal.message);
+	else if (d->rule == VIFMAC_RULE_POOL)
+		printf("    next  allocated from %s when it starts (vifmac whois %s shows a sticky one)\n", d->evidence,
+		       v->dom.uuid[0] ? v->dom.uuid : now);
+	else
+		printf("    next  %s  ipv6 link-local %s  [%s: %s]  %s\n", vifmac_mac_format(&d->mac, next),
+		       vifmac_mac_eui64_link_local(&d->mac, ll_next), vifmac_rule_name(d->rule), d->evidence,
+		       vifmac_mac_equal(&d->mac, &v->mac) ? "unchanged" : "CHANGES");
+	if (r == 0 && strcmp(v->type, "vif_ioemu") == 0 && !vifmac_mac_equal(&d->mac, &v->mac))
+		printf("    HVM emulated NIC: the MAC must be in the config (vifmac fix-config --set-mac)\n");
+}
+
+static void running_print_json(const struct vifmac_running_vif *v, const struct vifmac_decision *d, int r, bool first)
+{
+	char now[VIFMAC_MAC_STRLEN], next[VIFMAC_MAC_STRLEN], ll[48];
+
+	printf("%s{\"domid\":%u,\"domain\":", first ? "" : ",", v->domid);
+	cli_json_string(stdout, v->dom.name);
+	printf(",\"uuid\":");
+	cli_json_string(stdout, v->dom.uuid);
+	printf(",\"devid\":%d,\"type\":", v->devid);
+	cli_json_string(stdout, v->type);
+	printf(",\"bridge\":");
+	cli_json_string(stdout, v->bridge);
+	printf(",\"bridge_class\":\"%s\",\"ip\":", vifmac_bridge_class_name(d->bridge_class));
+	cli_json_string(stdout, v->ip);
+	printf(",\"mac\":\"%s\",\"ipv6_link_local\":\"%s\",\"xen_random\":%s,\"next\":", vifmac_mac_format(&v->mac, now),
+	       vifmac_mac_eui64_link_local(&v->mac, ll), vifmac_mac_is_xen_random(&v->mac) ? "true" : "false");
+	if (r < 0 || d->rule == VIFMAC_RULE_POOL) {
+		printf("null");
+	} else {
+		printf("{\"mac\":\"%s\",\"ipv6_link_local\":\"%s\",\"rule\":\"%s\",\"evidence\":",
+		       vifmac_mac_format(&d->mac, next), vifmac_mac_eui64_link_local(&d->mac, ll), vifmac_rule_name(d->rule));
+		cli_json_string(stdout, d->evidence);
+		printf("}");
+	}
+	printf(",\"changes\":%s,\"pools\":", r < 0 || d->rule == VIFMAC_RULE_POOL ? "null" :
+					     vifmac_mac_equal(&d->mac, &v->mac) ? "false" : "true");
+	if (r == 0 && d->rule == VIFMAC_RULE_POOL)
+		cli_json_string(stdout, d->evidence);
+	else
+		printf("null");
+	printf(",\"refusal\":");
+	if (r < 0) {
+		printf("{\"kind\":\"%s\",\"message\":", vifmac_refusal_kind_name(d->refusal.kind));
+		cli_json_string(stdout, d->refusal.message);
+		printf("}}");
+	} else {
+		printf("null}");
+	}
+}
+
+static int plan_running(struct cli *cli, bool json)
+{
+	struct vifmac_running_vif *vifs = NULL;
+	size_t n = 0;
+	bool ok = true;
+	int r = vifmac_running_vifs(cli->ctx, &vifs, &n);
+
+	if (r < 0) {
+		cli_error("plan --running: %s", vifmac_ctx_last_error(cli->ctx));
+		return EXIT_SYSTEM;
+	}
+	if (json)
+		printf("{\"running\":true,\"vifs\":[");
+	else if (n == 0)
+		printf("no vifs running on this host\n");
+	for (size_t i = 0; i < n; i++) {
+		struct vifmac_decision d;
+
+		r = vifmac_decide_running(cli->ctx, &vifs[i], &d);
+		ok = ok && r == 0;
+		if (json)
+			running_print_json(&vifs[i], &d, r, i == 0);
+		else
+			running_print_text(&vifs[i], i ? &vifs[i - 1] : NULL, &d, r);
+	}
+	if (json)
+		printf("],\"ok\":%s}\n", ok ? "true" : "false");
+	free(vifs);
+	return ok ? EXIT_OK : EXIT_REFUSED;
+}
+
 int cmd_plan(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "xl-conf", required_argument, NULL, 'x' },
+		{ "running", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct plan p = { 0 };
 	const char *path, *xl_conf = NULL;
-	bool json = false;
+	bool json = false, running = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "jx:h", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "jrx:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -286,18 +366,34 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 		case 'x':
 			xl_conf = optarg;
 			break;
+		case 'r':
+			running = true;
+			break;
 		case 'h':
 			printf("Usage: vifmac plan DOMAIN.cfg [--json] [--xl-conf FILE]\n"
+			       "       vifmac plan --running [--json]\n"
 			       "\n"
 			       "Reads an xl domain config and prints each vif's decision: the MAC, the\n"
 			       "rule and its evidence, and the IPv6 link-local address the MAC gives\n"
 			       "the guest — or why it is refused. Exit 1 when any vif is refused.\n"
 			       "A vif without bridge= is on xl.conf's vif.default.bridge: --xl-conf\n"
-			       "(default $VIFMAC_XL_CONF, else /etc/xen/xl.conf; \"\" for none).\n");
+			       "(default $VIFMAC_XL_CONF, else /etc/xen/xl.conf; \"\" for none).\n"
+			       "\n"
+			       "--running: for every vif running on this host, its MAC now and the one\n"
+			       "vif-vifmac gives it at the guest's next start, each with its IPv6\n"
+			       "link-local address (guests with persistent-net rules or DHCP leases keyed\n"
+			       "on the MAC notice the change); CHANGES marks those that change.\n");
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
 		}
+	}
+	if (running) {
+		if (optind < argc) {
+			cli_error("plan: --running takes no DOMAIN.cfg");
+			return EXIT_USAGE;
+		}
+		return plan_running(cli, json);
 	}
 	rc = one_config_arg("plan", argc, argv, &path);
 	if (rc)

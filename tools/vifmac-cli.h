@@ -86,6 +86,9 @@ int cmd_seen(struct cli *cli, int argc, char **argv);
 
 /* cmd-enforce.c */
 int cmd_enforce(struct cli *cli, int argc, char **argv);
+/* cmd-adopt.c */
+int cmd_adopt(struct cli *cli, int argc, char **argv);
+int cmd_fix_config(struct cli *cli, int argc, char **argv);
 
 /* cmd-hotplug.c */
 int cmd_hotplug(struct cli *cli, int argc, char **argv);

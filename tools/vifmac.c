@@ -16,7 +16,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "derive", cmd_derive, true, "print the MAC the policy gives one vif" },
-	{ "plan", cmd_plan, true, "show each vif's decision for an xl domain config" },
+	{ "plan", cmd_plan, true, "show each vif's decision for an xl domain config, or --running guests" },
 	{ "xl-args", cmd_xl_args, true, "print vif=[...] with mac= filled in, for xl create" },
 	{ "list", cmd_list, true, "list the registry" },
 	{ "whois", cmd_whois, true, "who holds a MAC, an IP or a domain's MACs" },
@@ -29,6 +29,8 @@ static const struct {
 	{ "pool", cmd_pool, true, "operator pools: check, import, list, show, remove, allocate" },
 	{ "audit", cmd_audit, true, "report duplicate and out-of-policy MACs on this host" },
 	{ "seen", cmd_seen, false, "where dom0 and the wire show one MAC" },
+	{ "adopt", cmd_adopt, true, "record the MACs running vifs use now (a host already in use)" },
+	{ "fix-config", cmd_fix_config, true, "rewrite domain configs' mac= for the policy (xen-tools guests)" },
 	{ "enforce", cmd_enforce, false, "list, add or remove the rules holding vif ports to their MAC" },
 	{ "network-attach", cmd_network_attach, true, "xl network-attach with the policy's mac=" },
 	{ "hotplug", cmd_hotplug, true, "the vif hotplug helper, run by vif-vifmac" },

@@ -22,10 +22,18 @@ missing=$(comm -23 "$tmp/exported" "$tmp/declared")
 if [ -n "$missing" ]; then
 	echo "FAIL: exported but not declared in vifmac.h: $missing"; failures=$((failures + 1))
 fi
+# each symbol is exported in the node of the version script that lists it
+awk '/^LIBVIFMAC_[0-9.]+[ \t]*\{/ { node = $1 }
+     /^[ \t]*vifmac_[a-z0-9_]*;/ { gsub(/[ \t;]/, ""); print $0 "@" node }' "$TOP_SRCDIR/lib/libvifmac.sym" |
+	sort -u >"$tmp/listed-nodes"
+nm -D --defined-only "$so" | awk '$2 == "T" && $3 ~ /^vifmac_/ { sub(/@@/, "@", $3); print $3 }' | sort -u >"$tmp/exported-nodes"
+if ! diff -u "$tmp/listed-nodes" "$tmp/exported-nodes" >"$tmp/d3"; then
+	echo "FAIL: exported version nodes differ from lib/libvifmac.sym:"; cat "$tmp/d3"; failures=$((failures + 1))
+fi
 # the Debian symbols file lists the same symbols, in the version script's node
 if [ -f "$TOP_SRCDIR/debian/libvifmac0.symbols" ]; then
-	sed -n 's/^ \(vifmac_[a-z0-9_]*\)@LIBVIFMAC_0[.0-9]* .*/\1/p' "$TOP_SRCDIR/debian/libvifmac0.symbols" | sort -u >"$tmp/debian"
-	if ! diff -u "$tmp/listed" "$tmp/debian" >"$tmp/d2"; then
+	sed -n 's/^ \(vifmac_[a-z0-9_]*@LIBVIFMAC_[0-9.]*\) .*/\1/p' "$TOP_SRCDIR/debian/libvifmac0.symbols" | sort -u >"$tmp/debian"
+	if ! diff -u "$tmp/listed-nodes" "$tmp/debian" >"$tmp/d2"; then
 		echo "FAIL: debian/libvifmac0.symbols differs from lib/libvifmac.sym:"; cat "$tmp/d2"; failures=$((failures + 1))
 	fi
 fi
