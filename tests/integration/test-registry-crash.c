@@ -143,7 +143,9 @@ static void verify(const char *path, const char *url, unsigned char *state, unsi
 
 	CHECK(ctx, "ctx");
 	vifmac_ctx_set_log_fn(ctx, rt_silent_log, NULL);
-	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "sqlite3_open %s", path);
+	r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	CHECK(r == SQLITE_OK, "sqlite3_open %s: %s (errno %d)", path, db ? sqlite3_errmsg(db) : "no memory",
+	      db ? sqlite3_system_errno(db) : 0);
 	sqlite3_busy_timeout(db, 5000);
 	CHECK(sql_text_is(db, "PRAGMA integrity_check", "ok"), "integrity_check of %s is not ok", path);
 	r = vifmac_registry_open(ctx, url, &reg);
