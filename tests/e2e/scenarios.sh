@@ -360,7 +360,8 @@ sc_j() {
   fi
 }
 
-for s in a b c d e i k l g h f j; do
+. /e2e/scenarios-rollout.sh   # p, q (issue 14)
+for s in a b c d e i k l g h f p q j; do
   want $s || continue
   sc_$s
   log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"
