@@ -98,7 +98,8 @@ static void audit_vifs(struct audit *a)
 			report(a, VIFMAC_SEVERITY_WARNING, "outside-policy", &v->mac, "%s has %s%s, and the policy gives it none: %s",
 			       vif_label(v, l1, sizeof(l1)), have, generated ? " (libxl's random range)" : "",
 			       d.refusal.message);
-		else if (!vifmac_mac_equal(&d.mac, &v->mac))
+		else if (d.rule != VIFMAC_RULE_POOL && !vifmac_mac_equal(&d.mac, &v->mac))
+			/* a pool's MAC is the registry's to give: only the claims say which one is right */
 			report(a, VIFMAC_SEVERITY_WARNING, "outside-policy", &v->mac, "%s has %s%s; the policy gives %s (%s)",
 			       vif_label(v, l1, sizeof(l1)), have,
 			       generated ? " (libxl's random range: started without vif-vifmac?)" : "",

@@ -3,12 +3,12 @@
 #   m  power loss: the registry as a crash leaves it, xl create again
 #   n  the migration hand-over, replayed step by step
 #   o  guest reboot (xl reboot), and xl save / xl restore
-MAC_M=02:00:c0:00:02:46      # 192.0.2.70
-MAC_N=02:00:c0:00:02:50      # 192.0.2.80
-MAC_O=02:00:c0:00:02:5a      # 192.0.2.90
-guest_cfg mike pv "bridge=xenbr0,ip=192.0.2.70"
-guest_cfg november pv "bridge=xenbr0,ip=192.0.2.80"
-guest_cfg oscar pv "bridge=xenbr0,ip=192.0.2.90"
+MAC_M=02:00:c0:00:02:65      # 192.0.2.101
+MAC_N=02:00:c0:00:02:66      # 192.0.2.102
+MAC_O=02:00:c0:00:02:67      # 192.0.2.103
+guest_cfg mike pv "bridge=xenbr0,ip=192.0.2.101"
+guest_cfg november pv "bridge=xenbr0,ip=192.0.2.102"
+guest_cfg oscar pv "bridge=xenbr0,ip=192.0.2.103"
 echo 'on_reboot = "restart"' >>$CFG/oscar.cfg
 
 # uuid_of NAME: the running domain's UUID, from the hypervisor (xl list -v)

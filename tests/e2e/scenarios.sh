@@ -356,8 +356,9 @@ sc_j() {
   end
 }
 
-. /e2e/scenario-r.sh
-for s in a b c d e i k l m n o g h f s j r; do
+. /e2e/scenarios-enforce.sh    # r (issue 15)
+. /e2e/scenarios-rollout.sh   # p, q (issue 14)
+for s in a b c d e i k l m n o p q g h f s j r; do
   want $s || continue
   sc_$s
   log "xl list: $(xl list 2>&1 | awk 'NR>1{printf "%s(%s) ", $1, $2}')"

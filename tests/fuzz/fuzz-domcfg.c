@@ -4,12 +4,61 @@
  * what "vifmac plan" and "vifmac xl-args" do with it: each vif spec's
  * bridge=, ip= and mac= decided (vifmac_decide_domain) under the example
  * policy, mac= set and the spec written back.
+ * Then what "vifmac fix-config" does with it (mac= removed, and set).
  * Properties: a refused config has an error naming the file; every vif of a
- * read config has a line number >= 1 and formats back to a spec that parses.
+ * read config has a line number >= 1 and formats back to a spec that parses;
+ * a rewritten config has the same lines, reads back with as many vifs, none
+ * with a mac= (removed) or each with the policy's (set).
  */
 #include "fuzz-common.h"
 
 static struct vifmac_ctx *policy_ctx;
+
+static size_t count_lines(const char *p, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += p[i] == '\n';
+	return n;
+}
+
+/* fix-config on @path in both modes; @cfg is the config as read, with @n vifs */
+static void fix_config(const char *path, const uint8_t *data, size_t size, size_t n)
+{
+	for (unsigned flags = 0; flags <= VIFMAC_FIX_SET_MAC; flags += VIFMAC_FIX_SET_MAC) {
+		struct vifmac_fix fix;
+		struct vifmac_domcfg *again = NULL;
+		char fixed[128];
+		int r;
+
+		vifmac_fix_init(&fix);
+		r = vifmac_domcfg_fix(policy_ctx, path, flags, &fix);
+		if (r < 0) {
+			FUZZ_ASSERT(r == -EPERM || r == -EINVAL || r == -ENOMEM);
+			FUZZ_ASSERT(fix.text == NULL && strstr(vifmac_ctx_last_error(policy_ctx), path) != NULL);
+			vifmac_fix_dispose(&fix);
+			continue;
+		}
+		FUZZ_ASSERT(fix.text && fix.n_vifs == n);
+		FUZZ_ASSERT(count_lines(fix.text, fix.len) == count_lines((const char *)data, size));
+		FUZZ_ASSERT(fix.changed == (fix.len != size || memcmp(fix.text, data, size) != 0));
+		fuzz_write_file("fixed.cfg", fix.text, fix.len, fixed, sizeof(fixed));
+		FUZZ_ASSERT(vifmac_domcfg_read(policy_ctx, fixed, &again) == 0);
+		FUZZ_ASSERT(vifmac_domcfg_vif_count(again) == n);
+		for (size_t i = 0; i < n; i++) {
+			const char *m = vifmac_vifspec_get(vifmac_domcfg_vif(again, i), "mac");
+			char want[VIFMAC_MAC_STRLEN];
+
+			if (flags & VIFMAC_FIX_SET_MAC)
+				FUZZ_ASSERT(m && strcmp(m, vifmac_mac_format(&fix.vifs[i].decision.mac, want)) == 0);
+			else
+				FUZZ_ASSERT(m == NULL);
+		}
+		vifmac_domcfg_free(again);
+		vifmac_fix_dispose(&fix);
+	}
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -89,6 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(macs);
 		free(ds);
 	}
+	fix_config(path, data, size, n);
 	vifmac_domcfg_free(cfg);
 	vifmac_ctx_unref(ctx);
 	return 0;

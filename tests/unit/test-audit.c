@@ -154,6 +154,19 @@ static void test_unknown_mac_on_two_ports_and_vif_mac_on_dom0_link(void **state)
 	assert_non_null(finding(e, "dom0-link"));
 }
 
+static void test_vif_on_a_pool_bridge_is_not_outside_policy(void **state)
+{
+	struct env *e = *state;
+
+	assert_int_equal(tu_load_policy_text(e->ctx, "public_bridges = [ \"xenpool\" ]\n"
+						     "bridge_pools = [ \"xenpool=block\" ]\n"), 0);
+	fake_add_domain(&e->fake, 7, "pooled", UUID_B, false);
+	fake_add_vif(&e->fake, 7, 0, "52:54:00:bb:00:00", "xenpool", "203.0.113.21", "vif");
+	claim(e, "02:00:c0:00:02:0a", UUID_A, "web1");
+	assert_int_equal(vifmac_audit(e->ctx, e->reg, collect, e, NULL), 0);
+	assert_null(finding(e, "outside-policy"));
+}
+
 static void test_audit_fails_when_domains_cannot_be_listed(void **state)
 {
 	struct env *e = *state;
@@ -216,6 +229,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_our_mac_on_a_foreign_port_is_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_claim_is_a_warning_and_seen_claim_is_critical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_mac_on_two_ports_and_vif_mac_on_dom0_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vif_on_a_pool_bridge_is_not_outside_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_fails_when_domains_cannot_be_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_vif_without_its_rules_is_critical_leftover_rules_a_warning, setup,
 						teardown),
