@@ -80,7 +80,7 @@ const char *vifmac_read_file_strerror(int err)
 
 static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, int line)
 {
-	struct vifmac_conf_key *nk = realloc(idx->keys, (idx->n + 1) * sizeof(*nk));
+	struct vifmac_conf_key *nk = vifmac_array_grow(idx->keys, idx->n, sizeof(*nk));
 
 	if (!nk)
 		return -ENOMEM;
@@ -96,7 +96,7 @@ static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, 
 
 static int item_add(struct vifmac_conf_key *k, int line)
 {
-	int *ni = realloc(k->item_lines, (k->n_items + 1) * sizeof(*ni));
+	int *ni = vifmac_array_grow(k->item_lines, k->n_items, sizeof(*ni));
 
 	if (!ni)
 		return -ENOMEM;
