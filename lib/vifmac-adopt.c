@@ -56,7 +56,7 @@ static int collect_domain(struct vifmac_ctx *ctx, const char *domid_s, struct vi
 		mac = *end || devid > 65535 ? NULL : xs_get(ctx, vdir, "mac");
 		if (!mac)
 			continue;
-		nv = realloc(*vifs, (*n + 1) * sizeof(*nv));
+		nv = vifmac_array_grow(*vifs, *n, sizeof(*nv));
 		if (!nv) {
 			free(mac);
 			r = -ENOMEM;

@@ -50,7 +50,7 @@ static void report(struct audit *a, enum vifmac_severity sev, const char *kind, 
 static int claim_fn(void *data, const struct vifmac_record *rec)
 {
 	struct audit *a = data;
-	struct vifmac_record *nc = realloc(a->claims, (a->n_claims + 1) * sizeof(*nc));
+	struct vifmac_record *nc = vifmac_array_grow(a->claims, a->n_claims, sizeof(*nc));
 
 	if (!nc)
 		return -ENOMEM;

@@ -80,7 +80,7 @@ const char *vifmac_read_file_strerror(int err)
 
 static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, int line, bool add)
 {
-	struct vifmac_conf_key *nk = realloc(idx->keys, (idx->n + 1) * sizeof(*nk));
+	struct vifmac_conf_key *nk = vifmac_array_grow(idx->keys, idx->n, sizeof(*nk));
 
 	if (!nk)
 		return -ENOMEM;
@@ -97,13 +97,13 @@ static int key_add(struct vifmac_conf_index *idx, const char *name, size_t len, 
 
 static int item_add(struct vifmac_conf_key *k, int line, size_t offset)
 {
-	int *ni = realloc(k->item_lines, (k->n_items + 1) * sizeof(*ni));
+	int *ni = vifmac_array_grow(k->item_lines, k->n_items, sizeof(*ni));
 	size_t *no;
 
 	if (!ni)
 		return -ENOMEM;
 	k->item_lines = ni;
-	no = realloc(k->item_offsets, (k->n_items + 1) * sizeof(*no));
+	no = vifmac_array_grow(k->item_offsets, k->n_items, sizeof(*no));
 	if (!no)
 		return -ENOMEM;
 	k->item_offsets = no;

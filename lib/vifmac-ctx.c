@@ -287,3 +287,13 @@ int vifmac_first_shared(const void *a, size_t na, const void *b, size_t nb, size
 	*ret_a = first;
 	return 1;
 }
+
+void *vifmac_array_grow(void *array, size_t n, size_t size)
+{
+	/* n items fill a capacity of the next power of two: full at 0, 1, 2, 4, ... */
+	if (n != 0 && (n & (n - 1)) != 0)
+		return array;
+	if (n > SIZE_MAX / 2 / size)
+		return NULL;
+	return realloc(array, (n ? 2 * n : 1) * size);
+}

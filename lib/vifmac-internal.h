@@ -302,6 +302,15 @@ bool vifmac_strscpy(char *dst, const char *src, size_t size);
 int vifmac_first_duplicate(const void *base, size_t n, size_t size, int (*cmp)(const void *a, const void *b),
 			   size_t *ret_dup, size_t *ret_first);
 /*
+ * Makes room for one more item after the @n items of @size bytes of @array
+ * (NULL when @n is 0) by doubling, so that appending n items costs O(n) even
+ * with allocators that copy on every realloc: the capacity is implied by @n,
+ * so the array must only ever grow through this. Returns the array to use
+ * (@array itself, or a new one as realloc gives), or NULL (out of memory,
+ * @array unchanged).
+ */
+void *vifmac_array_grow(void *array, size_t n, size_t size);
+/*
  * The first item of @b (in its order) equal to an item of @a, where neither
  * array repeats itself: n log n. Returns 1 with the indexes in @ret_b and
  * @ret_a, 0 when none (outputs untouched), -ENOMEM.

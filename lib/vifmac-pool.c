@@ -123,9 +123,8 @@ static int check_repeats(struct reader *rd)
 static int add_entry(struct reader *rd, const struct vifmac_pool_entry *e)
 {
 	struct vifmac_pool_source *src = rd->src;
-	struct vifmac_pool_entry *ne;
+	struct vifmac_pool_entry *ne = vifmac_array_grow(src->entries, src->n, sizeof(*ne));
 
-	ne = realloc(src->entries, (src->n + 1) * sizeof(*ne));
 	if (!ne)
 		return -ENOMEM;
 	src->entries = ne;

@@ -45,7 +45,7 @@ static int table_line(struct vifmac_ctx *ctx, struct vifmac_table *t, char *line
 		warn(ctx, "%s:%d: %s is inside Xen's random range 00:16:3e:00-7f, which libxl hands out", t->path,
 		     lineno, vifmac_mac_format(&e.mac, buf));
 	{
-		struct vifmac_table_entry *ne = realloc(t->entries, (t->n + 1) * sizeof(*ne));
+		struct vifmac_table_entry *ne = vifmac_array_grow(t->entries, t->n, sizeof(*ne));
 
 		if (!ne)
 			return -ENOMEM;

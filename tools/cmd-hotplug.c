@@ -135,7 +135,7 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 			cli_printf(stderr, "vif-vifmac: %s %s: %s\n", command, xenbus_path ? xenbus_path : "?",
 				vifmac_ctx_last_error(cli->ctx));
 			if (strcmp(type_if, "vif") == 0)
-				remove_rules(cli, getenv("vif"), NULL);
+				remove_rules(cli, secure_getenv("vif"), NULL);
 			return chain(cli, NULL);
 		}
 		cli_printf(stdout, "vif-vifmac: %s\n", vifmac_ctx_last_error(cli->ctx));

@@ -131,6 +131,7 @@ lines out 40001
 read -r rss cpu <"$tmp/rusage"
 echo "40,000 records: max RSS ${rss} kB, CPU ${cpu} s"
 checks=$((checks + 1))
-awk -v c="$cpu" 'BEGIN { exit !(c < 1.5) }' || fail "listing 40,000 records took $cpu s of CPU (bound 1.5 s)"
+# linear: 0.5 s (1.8 s under ASan); comparing every pair took 3.5 s
+awk -v c="$cpu" 'BEGIN { exit !(c < 3) }' || fail "listing 40,000 records took $cpu s of CPU (bound 3 s)"
 
 finish
