@@ -8,8 +8,9 @@
 . "$TOP_SRCDIR/tests/cli/lib.sh"
 
 # in_time SECONDS WANT_STATUS CMD...: run_cmd, killed (exit 124) after SECONDS
+# (times VIFMAC_TEST_TIME_SCALE: tests/valgrind/run.sh runs the CLI ~20 times slower)
 in_time() {
-	s=$1
+	s=$(($1 * ${VIFMAC_TEST_TIME_SCALE:-1}))
 	shift
 	w=$1
 	shift

@@ -86,6 +86,8 @@ verdict() {
 }
 
 export TOP_SRCDIR=$top TOP_BUILDDIR=$b TEST_DATA_DIR=$top/tests/data VIFMAC=$tmp/vifmac
+# the limits that tell a hang (a FIFO) or a quadratic loop from work, for the slower CLI here
+export VIFMAC_TEST_TIME_SCALE=15
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 scripts=("$top"/tests/cli/test-cli-*.sh)
