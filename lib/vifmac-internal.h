@@ -201,6 +201,28 @@ int vifmac_hotplug_enforce(struct vifmac_ctx *ctx, struct vifmac_registry *reg, 
 /* Removes the vif's (and its tap's) rules; never fails, a failure is logged. */
 void vifmac_hotplug_unenforce(struct vifmac_ctx *ctx, const struct vifmac_hotplug_vif *vif);
 
+/* A vif backend of this host, as the audit and the watch read it (vifmac-audit.c). */
+struct audit_vif {
+	unsigned domid;
+	unsigned devid;
+	struct vifmac_mac mac;
+	char bridge[64];
+	char ip[256];
+	char ifname[64];
+	char type[16];
+	bool connected; /* hotplug-status = connected: the hotplug online ran to its end */
+	struct vifmac_domain_info dom;
+};
+
+
+/* Every vif backend of this host; the array is owned by the caller. */
+int vifmac_audit_running_vifs(struct vifmac_ctx *ctx, struct audit_vif **ret_vifs, size_t *ret_n);
+/* @port is the vif's interface or its HVM tap (NAME-emu). */
+bool vifmac_audit_port_of(const struct audit_vif *v, const char *port);
+
+/* Calls @fn for each bridge FDB entry the kernel learns (RTNLGRP_NEIGH) until @fn returns non-zero. */
+int vifmac_netlink_watch_fdb(int (*fn)(void *data, const struct vifmac_fdb_entry *e), void *data);
+
 /* Seam helpers: -EOPNOTSUPP when the member is unset. */
 int64_t vifmac_now(struct vifmac_ctx *ctx);
 int vifmac_hostname(struct vifmac_ctx *ctx, char *buf, size_t len);

@@ -29,6 +29,7 @@ static const struct {
 	{ "pool", cmd_pool, true, "operator pools: check, import, list, show, remove, allocate" },
 	{ "audit", cmd_audit, true, "report duplicate and out-of-policy MACs on this host" },
 	{ "seen", cmd_seen, false, "where dom0 and the wire show one MAC" },
+	{ "watch", cmd_watch, true, "follow the bridges and report our MACs on foreign ports as it happens" },
 	{ "enforce", cmd_enforce, false, "list, add or remove the rules holding vif ports to their MAC" },
 	{ "network-attach", cmd_network_attach, true, "xl network-attach with the policy's mac=" },
 	{ "hotplug", cmd_hotplug, true, "the vif hotplug helper, run by vif-vifmac" },
