@@ -109,10 +109,12 @@ static int nft_run(struct vifmac_nft *n, const char *cmds, const char **ret_outp
 	r = nft_run_cmd_from_buffer(n->nft, cmds);
 	err = nft_ctx_get_error_buffer(n->nft);
 	if (r != 0) {
+		/* "Error: what\n<the command>\n   ^^^": the first two lines, on one */
 		const char *line = err && *err ? err : "nftables failed";
-		size_t len = strcspn(line, "\n");
+		size_t len = strcspn(line, "\n"), len2 = line[len] ? strcspn(line + len + 1, "\n") : 0;
 
-		snprintf(n->error, sizeof(n->error), "%.*s", (int)len, line);
+		snprintf(n->error, sizeof(n->error), "%.*s%s%.*s", (int)len, line, len2 ? " in: " : "", (int)len2,
+			 line + len + (len2 ? 1 : 0));
 		return errno_of(err ? err : "");
 	}
 	n->error[0] = '\0';
