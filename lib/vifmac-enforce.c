@@ -219,6 +219,17 @@ int vifmac_nft_add(struct vifmac_nft *n, const char *ifname, const struct vifmac
 	r = nft_run(n, cmds, NULL);
 	if (r == -ENOENT) {
 		r = nft_run(n, skeleton, NULL);
+		if (r == -ENOENT) {
+			/*
+			 * The skeleton only creates: ENOENT is a kernel part missing.
+			 * Linux 6.1 takes the bridge family's iifname from a module of
+			 * its own, which modprobe would load on first use.
+			 */
+			size_t len = strlen(n->error);
+
+			snprintf(n->error + len, sizeof(n->error) - len,
+				 " (the kernel lacks nftables' bridge meta support: modprobe nft_meta_bridge)");
+		}
 		if (r < 0 && r != -EEXIST)
 			return r;
 		r = nft_run(n, cmds, NULL);
