@@ -71,7 +71,7 @@ static bool scopes_meet(const struct vifmac_ctx *ctx, const char *bridge_a, cons
 	return ctx->policy->scope == VIFMAC_SCOPE_GLOBAL || strcmp(bridge_a, bridge_b) == 0;
 }
 
-static bool port_of(const struct vifmac_running_vif *v, const char *port)
+bool vifmac_audit_port_of(const struct vifmac_running_vif *v, const char *port)
 {
 	char emu[80];
 
@@ -115,7 +115,7 @@ static void audit_links(struct audit *a, const struct vifmac_link_info *links, s
 		for (size_t j = 0; j < a->n_vifs; j++) {
 			const struct vifmac_running_vif *v = &a->vifs[j];
 
-			if (vifmac_mac_equal(&links[i].mac, &v->mac) && !port_of(v, links[i].name))
+			if (vifmac_mac_equal(&links[i].mac, &v->mac) && !vifmac_audit_port_of(v, links[i].name))
 				report(a, VIFMAC_SEVERITY_CRITICAL, "dom0-link", &v->mac,
 				       "%s of %s is also carried by dom0 interface %s", vifmac_mac_format(&v->mac, mac),
 				       vif_label(v, l1, sizeof(l1)), links[i].name);
@@ -156,7 +156,7 @@ static void audit_fdb(struct audit *a, const struct vifmac_fdb_entry *fdb, size_
 			bool own = false;
 
 			for (size_t j = 0; j < a->n_vifs; j++)
-				own = own || (vifmac_mac_equal(&a->vifs[j].mac, &e->mac) && port_of(&a->vifs[j], e->port));
+				own = own || (vifmac_mac_equal(&a->vifs[j].mac, &e->mac) && vifmac_audit_port_of(&a->vifs[j], e->port));
 			if (!own)
 				report(a, VIFMAC_SEVERITY_CRITICAL, "foreign-use", &e->mac,
 				       "%s of %s is seen on bridge %s port %s (learned %llds ago): someone else uses it", mac,
@@ -269,7 +269,7 @@ static void audit_rules(struct audit *a, const struct vifmac_link_info *links, s
 		char mac[VIFMAC_MAC_STRLEN];
 
 		for (size_t j = 0; j < a->n_vifs && !owned; j++)
-			owned = port_of(&a->vifs[j], rules[i].ifname);
+			owned = vifmac_audit_port_of(&a->vifs[j], rules[i].ifname);
 		if (!owned)
 			report(a, VIFMAC_SEVERITY_WARNING, "stale-rules", &rules[i].mac,
 			       "rules hold %s to %s, and no vif of this host has that interface (vifmac enforce remove %s)",

@@ -109,10 +109,12 @@ static int nft_run(struct vifmac_nft *n, const char *cmds, const char **ret_outp
 	r = nft_run_cmd_from_buffer(n->nft, cmds);
 	err = nft_ctx_get_error_buffer(n->nft);
 	if (r != 0) {
+		/* "Error: what\n<the command>\n   ^^^": the first two lines, on one */
 		const char *line = err && *err ? err : "nftables failed";
-		size_t len = strcspn(line, "\n");
+		size_t len = strcspn(line, "\n"), len2 = line[len] ? strcspn(line + len + 1, "\n") : 0;
 
-		snprintf(n->error, sizeof(n->error), "%.*s", (int)len, line);
+		snprintf(n->error, sizeof(n->error), "%.*s%s%.*s", (int)len, line, len2 ? " in: " : "", (int)len2,
+			 line + len + (len2 ? 1 : 0));
 		return errno_of(err ? err : "");
 	}
 	n->error[0] = '\0';
@@ -217,6 +219,17 @@ int vifmac_nft_add(struct vifmac_nft *n, const char *ifname, const struct vifmac
 	r = nft_run(n, cmds, NULL);
 	if (r == -ENOENT) {
 		r = nft_run(n, skeleton, NULL);
+		if (r == -ENOENT) {
+			/*
+			 * The skeleton only creates: ENOENT is a kernel part missing.
+			 * Linux 6.1 takes the bridge family's iifname from a module of
+			 * its own, which modprobe would load on first use.
+			 */
+			size_t len = strlen(n->error);
+
+			snprintf(n->error + len, sizeof(n->error) - len,
+				 " (the kernel lacks nftables' bridge meta support: modprobe nft_meta_bridge)");
+		}
 		if (r < 0 && r != -EEXIST)
 			return r;
 		r = nft_run(n, cmds, NULL);

@@ -241,6 +241,12 @@ int vifmac_hotplug_enforce(struct vifmac_ctx *ctx, struct vifmac_registry *reg, 
 /* Removes the vif's (and its tap's) rules; never fails, a failure is logged. */
 void vifmac_hotplug_unenforce(struct vifmac_ctx *ctx, const struct vifmac_hotplug_vif *vif);
 
+/* @port is the vif's interface or its HVM tap (NAME-emu) (vifmac-audit.c). */
+bool vifmac_audit_port_of(const struct vifmac_running_vif *v, const char *port);
+
+/* Calls @fn for each bridge FDB entry the kernel learns (RTNLGRP_NEIGH) until @fn returns non-zero. */
+int vifmac_netlink_watch_fdb(int (*fn)(void *data, const struct vifmac_fdb_entry *e), void *data);
+
 /* Seam helpers: -EOPNOTSUPP when the member is unset. */
 int64_t vifmac_now(struct vifmac_ctx *ctx);
 /*

@@ -49,6 +49,26 @@ struct dump_state {
 };
 
 /* Sends one dump request and runs @cb over every answer. */
+/* An rtnetlink socket bound to @groups (0: requests only) and a receive buffer; both NULL on error. */
+static int socket_open(unsigned groups, struct mnl_socket **ret_nl, char **ret_buf)
+{
+	int r;
+
+	*ret_buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
+	if (!*ret_buf)
+		return -ENOMEM;
+	*ret_nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (*ret_nl && mnl_socket_bind(*ret_nl, groups, MNL_SOCKET_AUTOPID) == 0)
+		return 0;
+	r = -errno;
+	if (*ret_nl)
+		mnl_socket_close(*ret_nl);
+	free(*ret_buf);
+	*ret_nl = NULL;
+	*ret_buf = NULL;
+	return r;
+}
+
 static int dump(uint16_t type, uint8_t family, mnl_cb_t cb, struct dump_state *st)
 {
 	struct mnl_socket *nl;
@@ -56,20 +76,10 @@ static int dump(uint16_t type, uint8_t family, mnl_cb_t cb, struct dump_state *s
 	char *buf;
 	unsigned int seq = (unsigned int)time(NULL), portid;
 	ssize_t n;
-	int r = 0;
+	int r = socket_open(0, &nl, &buf);
 
-	buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
-	if (!buf)
-		return -ENOMEM;
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl) {
-		r = -errno;
-		goto out;
-	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		goto out;
-	}
+	if (r < 0)
+		return r;
 	portid = mnl_socket_get_portid(nl);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
@@ -503,4 +513,69 @@ int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *r
 	if (r == 0)
 		r = dump(RTM_GETNEIGH, AF_INET6, neigh_cb, &st);
 	return state_finish(&st, r, (void **)ret_entries, ret_n);
+}
+
+struct watch_state {
+	int (*fn)(void *data, const struct vifmac_fdb_entry *e);
+	void *data;
+	int stop;
+};
+
+/* One notification: a learned bridge FDB entry, named by interface names. */
+static int watch_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct watch_state *w = data;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct vifmac_fdb_entry e;
+	char port[IF_NAMESIZE], bridge[IF_NAMESIZE];
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_attr_parse(nlh, sizeof(*ndm), attr_cb, tb) < 0 ||
+	    ndm->ndm_family != AF_BRIDGE || !tb[NDA_MASTER] || (ndm->ndm_state & NUD_PERMANENT))
+		return MNL_CB_OK;
+	memset(&e, 0, sizeof(e));
+	if (!lladdr(tb[NDA_LLADDR], &e.mac) || !if_indextoname((unsigned)ndm->ndm_ifindex, port) ||
+	    !if_indextoname(mnl_attr_get_u32(tb[NDA_MASTER]), bridge))
+		return MNL_CB_OK; /* gone meanwhile */
+	vifmac_strscpy(e.port, port, sizeof(e.port));
+	vifmac_strscpy(e.bridge, bridge, sizeof(e.bridge));
+	e.vlan = tb[NDA_VLAN] ? mnl_attr_get_u16(tb[NDA_VLAN]) : 0;
+	e.age = 0;
+	w->stop = w->fn(w->data, &e);
+	return w->stop ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+int vifmac_netlink_watch_fdb(int (*fn)(void *data, const struct vifmac_fdb_entry *e), void *data)
+{
+	struct watch_state w = { .fn = fn, .data = data };
+	struct mnl_socket *nl;
+	char *buf;
+	ssize_t n;
+	/* notifications only: the process sleeps in recvfrom until the kernel has news */
+	int r = socket_open(1u << (RTNLGRP_NEIGH - 1), &nl, &buf);
+
+	if (r < 0)
+		return r;
+	while (!w.stop) {
+		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS)
+				continue; /* the kernel dropped notifications under a burst: go on with the next */
+			r = -errno;
+			break;
+		}
+		if (mnl_cb_run(buf, (size_t)n, 0, 0, watch_cb, &w) == MNL_CB_ERROR) {
+			r = errno ? -errno : -EIO;
+			break;
+		}
+	}
+	if (w.stop > 0)
+		r = 0;
+	else if (w.stop < 0)
+		r = w.stop;
+	mnl_socket_close(nl);
+	free(buf);
+	return r;
 }

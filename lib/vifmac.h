@@ -740,6 +740,8 @@ struct vifmac_sys_ops {
 	int (*enforce_add)(void *data, const char *ifname, const struct vifmac_mac *mac);
 	int (*enforce_remove)(void *data, const char *ifname, const struct vifmac_mac *hint);
 	int (*enforce_list)(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
+	/* calls @fn for each bridge FDB entry the kernel learns from now on, until @fn returns non-zero */
+	int (*watch_fdb)(void *data, int (*fn)(void *fn_data, const struct vifmac_fdb_entry *e), void *fn_data);
 };
 
 /**
@@ -860,6 +862,26 @@ struct vifmac_audit_counts {
  */
 int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *reg, vifmac_finding_fn fn, void *data,
 		 struct vifmac_audit_counts *ret_counts);
+
+/**
+ * vifmac_watch:
+ * @ctx: the context (policy, system seam)
+ * @reg: the open registry (claims and reservations are our MACs too)
+ * @fn: called for each event, as a finding: "foreign-use" (critical) when
+ *      one of our MACs (a running vif's, a claim's, a reservation's) is
+ *      learned on a port that is not its vif, "mac-move" (warning) when a MAC
+ *      moves between ports of a bridge; a non-zero result stops the watch
+ * @data: passed to @fn
+ *
+ * Follows the bridges' forwarding databases as the kernel changes them
+ * (rtnetlink notifications, no polling); bridges and vifs may come and go.
+ * The running vifs and the registry are read again at most once a second,
+ * and only when an entry is learned.
+ *
+ * Returns: @fn's non-zero value, or a negative errno when the kernel cannot
+ * be followed.
+ */
+int vifmac_watch(struct vifmac_ctx *ctx, struct vifmac_registry *reg, vifmac_finding_fn fn, void *data);
 
 /* ---------------------------------------------------------------- hotplug */
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,10 +38,18 @@ static const char *severity_name(enum vifmac_severity s)
 
 static const char *const kinds[] = { "duplicate-vif",  "dom0-link",     "foreign-use",  "duplicate-port",
 				     "outside-policy", "stale-claim",   "missing-rules", "stale-rules",
-				     "enforce-exempt" };
+				     "enforce-exempt", "mac-move" };
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+/* Adds @f to the per-kind counts (indexed like kinds[]). */
+static void count_kind(size_t per_kind[N_KINDS], const struct vifmac_finding *f)
+{
+	for (size_t k = 0; k < N_KINDS; k++)
+		per_kind[k] += strcmp(f->kind, kinds[k]) == 0;
+}
 
 struct prometheus_text {
-	const struct findings *fs;
+	const size_t *per_kind; /* indexed like kinds[] */
 	int status;
 	const struct vifmac_audit_counts *c;
 };
@@ -56,13 +65,8 @@ static int print_prometheus(FILE *f, void *data)
 		   "# HELP vifmac_audit_findings Findings of the last audit, by kind.\n"
 		   "# TYPE vifmac_audit_findings gauge\n",
 		t->status);
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		size_t n = 0;
-
-		for (size_t i = 0; i < t->fs->n; i++)
-			n += strcmp(t->fs->v[i].kind, kinds[k]) == 0;
-		fprintf(f, "vifmac_audit_findings{kind=\"%s\"} %zu\n", kinds[k], n);
-	}
+	for (size_t k = 0; k < N_KINDS; k++)
+		fprintf(f, "vifmac_audit_findings{kind=\"%s\"} %zu\n", kinds[k], t->per_kind[k]);
 	fprintf(f, "# HELP vifmac_audit_checked What the last audit looked at.\n"
 		   "# TYPE vifmac_audit_checked gauge\n"
 		   "vifmac_audit_checked{what=\"vifs\"} %zu\n"
@@ -75,6 +79,15 @@ static int print_prometheus(FILE *f, void *data)
 		   "vifmac_audit_last_run_timestamp_seconds %lld\n",
 		t->c->vifs, t->c->links, t->c->fdb_entries, t->c->neighbours, t->c->claims, (long long)time(NULL));
 	return 0;
+}
+
+/* The textfile for audit and watch, replaced whole so that a scrape never sees half of it. */
+static int write_prometheus(const char *path, const size_t per_kind[N_KINDS], int status,
+			    const struct vifmac_audit_counts *c)
+{
+	struct prometheus_text t = { per_kind, status, c };
+
+	return cli_replace_file(path, 0644, print_prometheus, &t);
 }
 
 int cmd_audit(struct cli *cli, int argc, char **argv)
@@ -149,8 +162,12 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		       counts.neighbours, counts.claims);
 	}
 	if (prom) {
-		struct prometheus_text t = { &fs, r, &counts };
-		int w = cli_replace_file(prom, 0644, print_prometheus, &t);
+		size_t per_kind[N_KINDS] = { 0 };
+		int w;
+
+		for (size_t i = 0; i < fs.n; i++)
+			count_kind(per_kind, &fs.v[i]);
+		w = write_prometheus(prom, per_kind, r, &counts);
 
 		if (w < 0) {
 			cli_error("audit: cannot write %s: %s", prom, strerror(-w));
@@ -239,4 +256,80 @@ int cmd_seen(struct cli *cli, int argc, char **argv)
 	free(fdb);
 	free(neigh);
 	return seen ? EXIT_REFUSED : EXIT_OK;
+}
+
+/* vifmac watch: what it has reported so far. */
+struct watch_out {
+	const char *prom;
+	size_t per_kind[N_KINDS];
+	int worst;
+	struct vifmac_audit_counts counts;
+};
+
+static int watch_event(void *data, const struct vifmac_finding *f)
+{
+	struct watch_out *w = data;
+	char mac[VIFMAC_MAC_STRLEN];
+
+	printf("%-8s %-14s %s\n", f->severity == VIFMAC_SEVERITY_CRITICAL ? "CRITICAL" : "WARNING", f->kind, f->message);
+	fflush(stdout);
+	syslog(f->severity == VIFMAC_SEVERITY_CRITICAL ? LOG_CRIT : LOG_WARNING, "%s %s: %s", f->kind,
+	       vifmac_mac_format(&f->mac, mac), f->message);
+	count_kind(w->per_kind, f);
+	if ((int)f->severity > w->worst)
+		w->worst = (int)f->severity;
+	w->counts.fdb_entries++;
+	if (w->prom && write_prometheus(w->prom, w->per_kind, w->worst, &w->counts) < 0)
+		cli_error("watch: cannot write %s: %s", w->prom, strerror(errno));
+	return 0;
+}
+
+int cmd_watch(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "prometheus", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct watch_out w = { 0 };
+	struct vifmac_registry *reg = NULL;
+	int c, r, rc;
+
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'p':
+			w.prom = optarg;
+			break;
+		case 'h':
+			printf("Usage: vifmac watch [--prometheus FILE]\n"
+			       "\n"
+			       "Follows the bridges as the kernel learns (rtnetlink, no polling) and reports,\n"
+			       "one line each on standard output and to syslog: one of our MACs (a running\n"
+			       "vif's, a registry claim's or reservation's) learned on a port that is not its\n"
+			       "vif (critical, foreign-use), a MAC moving between ports (warning, mac-move).\n"
+			       "--prometheus keeps a node_exporter textfile with the counts so far, under\n"
+			       "the metric names of vifmac audit. Runs until killed.\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
+	rc = cli_open_registry(cli, &reg);
+	if (rc)
+		return rc;
+	openlog("vifmac-watch", LOG_PID, LOG_DAEMON);
+	if (w.prom && write_prometheus(w.prom, w.per_kind, 0, &w.counts) < 0) {
+		cli_error("watch: cannot write %s: %s", w.prom, strerror(errno));
+		vifmac_registry_close(reg);
+		return EXIT_SYSTEM;
+	}
+	r = vifmac_watch(cli->ctx, reg, watch_event, &w);
+	vifmac_registry_close(reg);
+	if (r < 0) {
+		cli_error("watch: %s", vifmac_ctx_last_error(cli->ctx));
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
 }

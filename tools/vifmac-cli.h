@@ -83,6 +83,7 @@ int cmd_pool(struct cli *cli, int argc, char **argv);
 /* cmd-audit.c */
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_seen(struct cli *cli, int argc, char **argv);
+int cmd_watch(struct cli *cli, int argc, char **argv);
 
 /* cmd-enforce.c */
 int cmd_enforce(struct cli *cli, int argc, char **argv);

@@ -31,6 +31,7 @@ static const struct {
 	{ "seen", cmd_seen, false, "where dom0 and the wire show one MAC" },
 	{ "adopt", cmd_adopt, true, "record the MACs running vifs use now (a host already in use)" },
 	{ "fix-config", cmd_fix_config, true, "rewrite domain configs' mac= for the policy (xen-tools guests)" },
+	{ "watch", cmd_watch, true, "follow the bridges and report our MACs on foreign ports as it happens" },
 	{ "enforce", cmd_enforce, false, "list, add or remove the rules holding vif ports to their MAC" },
 	{ "network-attach", cmd_network_attach, true, "xl network-attach with the policy's mac=" },
 	{ "hotplug", cmd_hotplug, true, "the vif hotplug helper, run by vif-vifmac" },
