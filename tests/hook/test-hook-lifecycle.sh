@@ -231,6 +231,17 @@ status_failed
 has "$tmp/err" "conflict: vif 0 of db1-copy \\(domid 8\\): the domain's UUID $U3 is not its own: domain db1 \\(domid 7\\) runs with the same UUID"
 whois 02:00:c0:00:02:29
 check "nothing recorded for the copy (whois status $wrc)" test "$wrc" != 0
+# a domain's name node that dom0 does not own is not believed: the UUID's name is used
+node 0 /fakexs/domain/11/uuid $U3
+node 0 /fakexs/domain/11/paused 1
+node 0 /local/domain/11 ""
+node 11 /local/domain/11/name "db1--incoming"
+vif 11 0 00:16:3e:0b:0b:0b 192.0.2.42
+link vif11.0
+hotplug vif-vifmac 11 0 online type_if=vif
+status_failed
+has "$tmp/err" "conflict: vif 0 of db1-copy \\(domid 11\\): the domain's UUID $U3 is not its own" # /vm/<uuid>/name
+lacks "$tmp/err" "db1--incoming"
 
 # ------------------------------------------------------------------ across two hosts, one etcd cluster
 case=etcd-two-hosts
