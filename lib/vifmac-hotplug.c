@@ -401,6 +401,7 @@ static int check_wire(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, cons
 	struct vifmac_fdb_entry *fdb = NULL;
 	struct vifmac_neigh_entry *neigh = NULL;
 	size_t n_fdb = 0, n_neigh = 0;
+	char sender[64] = "";
 	int r;
 
 	if (!ctx->sys.list_fdb || !ctx->sys.list_neigh)
@@ -416,8 +417,14 @@ static int check_wire(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, cons
 		const struct vifmac_fdb_entry *e = &fdb[i];
 
 		if (e->local || !vifmac_mac_equal(&e->mac, mac) || !scope_covers(scope_key, e->bridge) ||
-		    is_self_link(self, e->port) || is_vif_port(ctx, e->port))
+		    is_self_link(self, e->port))
 			continue;
+		if (is_vif_port(ctx, e->port)) {
+			/* another guest sends from it (without enforce = "mac"): not a machine out there */
+			if (!sender[0])
+				vifmac_strscpy(sender, e->port, sizeof(sender));
+			continue;
+		}
 		holder_set(ref, mac, "fdb");
 		if (e->age >= 0)
 			snprintf(ref->holder.detail, sizeof(ref->holder.detail),
@@ -441,10 +448,25 @@ static int check_wire(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, cons
 			continue;
 		if (strcmp(scope_key, "*") != 0 && strcmp(scope_key, e->ifname) != 0)
 			continue;
+		r = -EEXIST;
+		if (sender[0]) {
+			/* the bridge learned the MAC on a vif port: that guest planted the entry */
+			struct vifmac_domain_info info = { 0 };
+			unsigned d, n;
+			char who[160] = "";
+
+			if (sscanf(sender, "vif%u.%u", &d, &n) == 2 && ctx->sys.get_domain &&
+			    ctx->sys.get_domain(ctx->sys_data, d, &info) == 0)
+				snprintf(who, sizeof(who), " of domain %s (domid %u)", info.name[0] ? info.name : "?", d);
+			holder_set(ref, mac, "guest-wire");
+			snprintf(ref->holder.detail, sizeof(ref->holder.detail),
+				 "dom0's neighbour %s on %s (%s), sent from vif port %s%s", e->ip, e->ifname, e->state,
+				 sender, who);
+			continue;
+		}
 		holder_set(ref, mac, "neighbour");
 		snprintf(ref->holder.detail, sizeof(ref->holder.detail), "dom0's neighbour %s on %s (%s)", e->ip,
 			 e->ifname, e->state);
-		r = -EEXIST;
 	}
 	free(neigh);
 	return r;
@@ -1031,6 +1053,10 @@ static void evidence_format(const struct vifmac_refusal *refusal, char *buf, siz
 			 h->domain[0] ? ", domain " : "", h->domain);
 	else if (strcmp(h->where, "fdb") == 0)
 		snprintf(buf + n, size - n, ": seen on the wire by %s (someone else uses it)", h->detail);
+	else if (strcmp(h->where, "guest-wire") == 0)
+		snprintf(buf + n, size - n,
+			 ": seen on the wire as %s: a guest sends from this MAC (enforce = \"mac\" holds every guest to its own)",
+			 h->detail);
 	else if (strcmp(h->where, "neighbour") == 0)
 		snprintf(buf + n, size - n, ": seen on the wire as %s (someone else uses it)", h->detail);
 	else

@@ -709,6 +709,24 @@ static void test_arriving_domain_is_not_refused_for_the_source_on_the_wire(void 
 	assert_string_equal(d.refusal.holder.where, "fdb");
 }
 
+static void test_wire_evidence_from_another_guests_port_names_that_guest(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_decision d;
+	char line[1024];
+
+	/* without enforce = "mac": guest squat (domid 7) sent an ARP from web1's MAC */
+	fake_add_domain(&e->fake, 7, "squat", UUID_WEB2, false);
+	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "vif7.0", 2);
+	fake_add_neigh(&e->fake, POLICY_MAC, "192.0.2.99", "xenbr0");
+	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
+	assert_string_equal(d.refusal.holder.where, "guest-wire");
+	vifmac_refusal_format(&d.refusal, line, sizeof(line));
+	assert_non_null(strstr(line, "sent from vif port vif7.0 of domain squat (domid 7)"));
+	assert_non_null(strstr(line, "a guest sends from this MAC"));
+	assert_null(strstr(line, "someone else"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +763,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offline_after_a_migration_to_another_host_keeps_that_hosts_claim,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arriving_domain_is_not_refused_for_the_source_on_the_wire, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wire_evidence_from_another_guests_port_names_that_guest, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mac_learned_on_a_foreign_port_is_refused_with_bridge_port_and_age,
 						setup, teardown),
