@@ -14,7 +14,7 @@
 
 #define XS_RETRIES 32
 
-static void format_evidence(const struct vifmac_refusal *refusal, char *buf, size_t size);
+static void mac_and_evidence_format(const struct vifmac_refusal *refusal, char *buf, size_t size);
 #define OWNER_NODE "vifmac-owner"
 
 
@@ -923,7 +923,7 @@ VIFMAC_EXPORT int vifmac_hotplug_online(struct vifmac_ctx *ctx, struct vifmac_re
 		if (r == 0 && seen.holder.where[0]) {
 			size_t k = strlen(d->warning);
 
-			format_evidence(&seen, d->warning + k, sizeof(d->warning) - k);
+			mac_and_evidence_format(&seen, d->warning + k, sizeof(d->warning) - k);
 			k = strlen(d->warning);
 			snprintf(d->warning + k, sizeof(d->warning) - k, " (wire_check = \"warn\")");
 		}
@@ -1032,7 +1032,7 @@ VIFMAC_EXPORT int vifmac_hotplug_offline(struct vifmac_ctx *ctx, struct vifmac_r
 }
 
 /* The holder part of a conflict: ": held ... (seen in ...)". */
-static void evidence_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
+static void holder_evidence_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
 {
 	const struct vifmac_holder *h = &refusal->holder;
 	char since[64];
@@ -1063,13 +1063,13 @@ static void evidence_format(const struct vifmac_refusal *refusal, char *buf, siz
 		snprintf(buf + n, size - n, ": carried by %s (seen in %s)", h->detail, h->where);
 }
 
-static void format_evidence(const struct vifmac_refusal *refusal, char *buf, size_t size)
+static void mac_and_evidence_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
 {
 	char mac[VIFMAC_MAC_STRLEN];
 	size_t n = (size_t)snprintf(buf, size, "%s", vifmac_mac_format(&refusal->mac, mac));
 
 	if (n < size)
-		evidence_format(refusal, buf + n, size - n);
+		holder_evidence_format(refusal, buf + n, size - n);
 }
 
 VIFMAC_EXPORT char *vifmac_refusal_format(const struct vifmac_refusal *refusal, char *buf, size_t size)
@@ -1077,6 +1077,6 @@ VIFMAC_EXPORT char *vifmac_refusal_format(const struct vifmac_refusal *refusal, 
 	size_t n = (size_t)snprintf(buf, size, "%s", refusal->message);
 
 	if (refusal->kind == VIFMAC_REFUSAL_CONFLICT && n < size)
-		evidence_format(refusal, buf + n, size - n);
+		holder_evidence_format(refusal, buf + n, size - n);
 	return buf;
 }
