@@ -271,6 +271,21 @@ int vifmac_registry_release_own(struct vifmac_registry *reg, const struct vifmac
 int vifmac_registry_takeover(struct vifmac_registry *reg, const struct vifmac_record *stale,
 			     const struct vifmac_record *rec, struct vifmac_record *ret_holder);
 
+/* ---------------------------------------------------------------- checks (vifmac-checks.c) */
+
+/* "backend/vif/<domid>/<devid>", optionally under /local/domain/0/: 0 or -EINVAL. */
+int vifmac_xenbus_path_parse(const char *p, unsigned *ret_domid, unsigned *ret_devid);
+/* Resets @ref to a conflict over @mac whose holder was seen in @where ("xenstore", "registry", ...). */
+void vifmac_holder_set(struct vifmac_refusal *ref, const struct vifmac_mac *mac, const char *where);
+/*
+ * vifmac_check_mac during a migration's hand-over: the vif of the same devid
+ * of @peer_domid (the other half of the migration, or -1) is the same guest
+ * moving, not a conflict.
+ */
+int vifmac_check_mac_migrating(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+			       const struct vifmac_hotplug_vif *self, int peer_domid, unsigned flags,
+			       struct vifmac_refusal *ret_refusal);
+
 /* ---------------------------------------------------------------- small helpers */
 
 /* Fills @d's refusal (kind and message) and returns @err, for tail calls. */
