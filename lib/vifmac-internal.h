@@ -93,6 +93,19 @@ struct vifmac_policy {
 };
 
 struct vifmac_policy *vifmac_policy_new_default(void);
+/*
+ * The table of policy keys (vifmac-policy-keys.c). keys_load: every key of
+ * the parsed file @cfg (@idx: where each stands) into @p, after refusing
+ * unknown keys and keys set twice; -EINVAL with "file:line: ..." as @ctx's
+ * error. keys_default: the table's defaults into a zeroed @p. key_string:
+ * @key's value as vifmac_ctx_policy_string() gives it (its default when
+ * unset), or NULL.
+ */
+struct vifmac_conf_index;
+int vifmac_policy_keys_load(struct vifmac_ctx *ctx, const char *path, XLU_Config *cfg,
+			    const struct vifmac_conf_index *idx, struct vifmac_policy *p);
+void vifmac_policy_keys_default(struct vifmac_policy *p);
+const char *vifmac_policy_key_string(const struct vifmac_policy *p, const char *key);
 enum vifmac_bridge_class vifmac_ctx_bridge_class_of(const struct vifmac_policy *p, const char *bridge);
 void vifmac_policy_free(struct vifmac_policy *p);
 
@@ -312,6 +325,8 @@ static inline void vifmac_mac_from_u64(uint64_t v, struct vifmac_mac *m)
 
 /* @s is one of the @n strings of @v */
 bool vifmac_strv_has(char *const *v, size_t n, const char *s);
+/* Frees the @n strings of @v, then @v (NULL with 0 is fine). */
+void vifmac_strv_free(char **v, size_t n);
 /* strlcpy semantics; returns true when @src fitted. */
 bool vifmac_strscpy(char *dst, const char *src, size_t size);
 /*

@@ -1,80 +1,52 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The policy file, /etc/xen/vifmac.conf, in xl.conf syntax: read with
- * libxlutil, validated whole, every error naming file:line.
+ * The policy's keys: one table (name, type, default, loader, printer) from
+ * which loading, the unknown-key check and vifmac_ctx_policy_string() come.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <libxlutil.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vifmac-internal.h"
 
-#define DEFAULT_REGISTRY_TIMEOUT_MS 5000
-
-struct vifmac_policy *vifmac_policy_new_default(void)
-{
-	struct vifmac_policy *p = calloc(1, sizeof(*p));
-
-	if (!p)
-		return NULL;
-	p->prefix[0] = 0x02;
-	p->prefix[1] = 0x00;
-	p->prefix_len = 2;
-	p->unlisted = VIFMAC_BRIDGE_PRIVATE;
-	p->no_ipv4 = VIFMAC_NO_IPV4_REFUSE;
-	p->explicit_mac = VIFMAC_EXPLICIT_VERIFY;
-	p->scope = VIFMAC_SCOPE_GLOBAL;
-	p->registry_timeout_ms = DEFAULT_REGISTRY_TIMEOUT_MS;
-	p->pool_quarantine = 24 * 3600;
-	return p;
-}
-
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void vifmac_policy_free(struct vifmac_policy *p)
-{
-	if (!p)
-		return;
-	free(p->path);
-	strv_free(p->private_bridges, p->n_private);
-	strv_free(p->public_bridges, p->n_public);
-	free(p->bridge_prefixes);
-	vifmac_table_free(p->public_table);
-	free(p->registry);
-	free(p->chain_script);
-	free(p->host_name);
-	free(p->bridge_chains);
-	for (size_t i = 0; i < p->n_bridge_pools; i++)
-		strv_free(p->bridge_pools[i].pools, p->bridge_pools[i].n);
-	free(p->bridge_pools);
-	free(p->etcd.cacert);
-	free(p->etcd.cert);
-	free(p->etcd.key);
-	free(p->etcd.user);
-	free(p->etcd.password_file);
-	free(p->etcd.prefix);
-	free(p->etcd.proxy);
-	strv_free(p->enforce_exempt_bridges, p->n_enforce_exempt_bridges);
-	strv_free(p->enforce_exempt_domains, p->n_enforce_exempt_domains);
-	free(p);
-}
-
 /* What a policy load works with. */
 struct loader {
 	struct vifmac_ctx *ctx;
 	const char *path;
 	XLU_Config *cfg;
-	struct vifmac_conf_index idx;
+	const struct vifmac_conf_index *idx;
 	struct vifmac_policy *p;
+};
+
+/* A row of the table (at the end of the file). */
+enum key_type {
+	KEY_STRING,   /* "..." */
+	KEY_FILE,     /* "/absolute/file" (public_table: relative to the policy file) */
+	KEY_ENUM,     /* one of the row's values */
+	KEY_NUMBER,   /* a number from min to max */
+	KEY_DURATION, /* "24h", "90m", "3600s", "2d" */
+	KEY_PREFIX,   /* "02:00" or "02:00:0a" */
+	KEY_LIST,     /* [ "...", ... ] */
+	KEY_CHECK,    /* not a key: a check across the keys above it */
+};
+
+struct policy_key {
+	const char *name;
+	enum key_type type;
+	/* the default in the file's syntax, applied by vifmac_policy_keys_default() or printed; NULL: unset */
+	const char *def;
+	int (*load)(struct loader *l, const struct policy_key *k);
+	/* the value as vifmac_ctx_policy_string() gives it; NULL: not given as a string */
+	const char *(*print)(const struct vifmac_policy *p, const struct policy_key *k);
+	size_t offset, offset_n;   /* the value (and a list's length) in struct vifmac_policy */
+	const char *const *values; /* KEY_ENUM: the names in enum order, NULL-terminated */
+	long min, max;             /* KEY_NUMBER */
+	const char *unit;          /* KEY_NUMBER, for the message */
 };
 
 static int fail(struct loader *l, const char *key, int item, const char *format, ...) VIFMAC_PRINTF(4, 5);
@@ -86,7 +58,7 @@ static int fail(struct loader *l, const char *key, int item, const char *format,
 	va_start(args, format);
 	vsnprintf(msg, sizeof(msg), format, args);
 	va_end(args);
-	return vifmac_set_error(l->ctx, -EINVAL, "%s:%d: %s", l->path, vifmac_conf_index_line(&l->idx, key, item),
+	return vifmac_set_error(l->ctx, -EINVAL, "%s:%d: %s", l->path, vifmac_conf_index_line(l->idx, key, item),
 				msg);
 }
 
@@ -190,12 +162,12 @@ static int load_name_list(struct loader *l, const char *key, bool (*ok)(const ch
 		const char *b = xlu_cfg_get_listitem(list, i);
 
 		if (!ok(b)) {
-			strv_free(v, (size_t)i);
+			vifmac_strv_free(v, (size_t)i);
 			return fail(l, key, i, "%s: \"%s\" is not %s", key, b, what);
 		}
 		v[i] = strdup(b);
 		if (!v[i]) {
-			strv_free(v, (size_t)i);
+			vifmac_strv_free(v, (size_t)i);
 			return -ENOMEM;
 		}
 	}
@@ -204,7 +176,7 @@ static int load_name_list(struct loader *l, const char *key, bool (*ok)(const ch
 		if (r > 0)
 			r = fail(l, key, (int)dup, "%s: %s\"%s\" is listed twice", key, ok == bridge_name_ok ? "bridge " : "",
 				 v[dup]);
-		strv_free(v, (size_t)n);
+		vifmac_strv_free(v, (size_t)n);
 		return r;
 	}
 	*ret_v = v;
@@ -218,17 +190,18 @@ static int load_bridge_list(struct loader *l, const char *key, char ***ret_v, si
 }
 
 /* No bridge in both lists. */
-static int check_public_not_private(struct loader *l)
+static int check_public_not_private(struct loader *l, const struct policy_key *k)
 {
 	struct vifmac_policy *p = l->p;
 	size_t pub, priv;
 	int r = vifmac_first_shared(p->private_bridges, p->n_private, p->public_bridges, p->n_public,
 				    sizeof(char *), cmp_names, &pub, &priv);
 
+	(void)k;
 	if (r <= 0)
 		return r;
 	return fail(l, "public_bridges", (int)pub, "bridge \"%s\" is in both public_bridges and private_bridges (line %d)",
-		    p->public_bridges[pub], vifmac_conf_index_line(&l->idx, "private_bridges", (int)priv));
+		    p->public_bridges[pub], vifmac_conf_index_line(l->idx, "private_bridges", (int)priv));
 }
 
 static int load_enum(struct loader *l, const char *key, const char *const *names, size_t n, int *ret)
@@ -249,10 +222,10 @@ static int load_enum(struct loader *l, const char *key, const char *const *names
 		    names[2]);
 }
 
-static int load_bridge_prefixes(struct loader *l)
+static int load_bridge_prefixes(struct loader *l, const struct policy_key *k)
 {
 	XLU_ConfigList *list;
-	int n, r = get_list(l, "bridge_prefixes", &list, &n);
+	int n, r = get_list(l, k->name, &list, &n);
 	struct vifmac_policy *p = l->p;
 
 	if (r < 0 || n == 0)
@@ -278,10 +251,16 @@ static int load_bridge_prefixes(struct loader *l)
 				   sizeof(*p->bridge_prefixes), "has two prefixes");
 }
 
-static int load_bridge_chains(struct loader *l)
+/* A network script's name, run by the hook from Xen's scripts folder. */
+static bool script_name_ok(const char *s)
+{
+	return *s && !strpbrk(s, " \t\n'\"\\$`;&|<>") && !strstr(s, "..");
+}
+
+static int load_bridge_chains(struct loader *l, const struct policy_key *k)
 {
 	XLU_ConfigList *list;
-	int n, r = get_list(l, "bridge_chain", &list, &n);
+	int n, r = get_list(l, k->name, &list, &n);
 	struct vifmac_policy *p = l->p;
 
 	if (r < 0 || n == 0)
@@ -296,7 +275,7 @@ static int load_bridge_chains(struct loader *l)
 
 		if (!val || !*val || !bridge_name_ok(bc->bridge))
 			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" is not BRIDGE=SCRIPT", item);
-		if (strpbrk(val, " \t\n'\"\\$`;&|<>") || strstr(val, ".."))
+		if (!script_name_ok(val))
 			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" is not a script name", val);
 		if (strstr(val, "vif-vifmac"))
 			return fail(l, "bridge_chain", i, "bridge_chain: \"%s\" would call vif-vifmac again", val);
@@ -319,10 +298,10 @@ static bool pool_name_ok(const char *s, size_t n)
 }
 
 /* "xenpub=ipam,blockA" */
-static int load_bridge_pools(struct loader *l)
+static int load_bridge_pools(struct loader *l, const struct policy_key *k)
 {
 	XLU_ConfigList *list;
-	int n, r = get_list(l, "bridge_pools", &list, &n);
+	int n, r = get_list(l, k->name, &list, &n);
 	struct vifmac_policy *p = l->p;
 
 	if (r < 0 || n == 0)
@@ -398,36 +377,9 @@ static int parse_duration(const char *s, int64_t *ret)
 	return 0;
 }
 
-static const char *const known_keys[] = {
-	"prefix", "private_bridges", "public_bridges", "unlisted_bridges", "bridge_prefixes", "public_table",
-	"no_ipv4", "explicit_mac", "scope", "registry", "registry_timeout_ms", "chain_script", "bridge_chain",
-	"wire_check", "bridge_pools", "pool_quarantine", "host_name",
-	"enforce", "enforce_failure", "enforce_exempt_bridges", "enforce_exempt_domains",
-	"etcd_cacert", "etcd_cert", "etcd_key", "etcd_user", "etcd_password_file", "etcd_prefix", "etcd_timeout_ms",
-	"etcd_request_timeout_ms", "etcd_proxy", "etcd_max_answer_mb",
-};
 
-static int check_keys(struct loader *l)
-{
-	for (size_t i = 0; i < l->idx.n; i++) {
-		const struct vifmac_conf_key *k = &l->idx.keys[i];
-		bool known = false;
-
-		for (size_t j = 0; j < ARRAY_SIZE(known_keys); j++)
-			known = known || strcmp(k->name, known_keys[j]) == 0;
-		if (!known)
-			return vifmac_set_error(l->ctx, -EINVAL, "%s:%d: unknown key \"%s\" (see vifmac.conf(5))", l->path,
-						k->line, k->name);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(l->idx.keys[j].name, k->name) == 0)
-				return vifmac_set_error(l->ctx, -EINVAL, "%s:%d: \"%s\" is set twice (first at line %d)",
-							l->path, k->line, k->name, l->idx.keys[j].line);
-	}
-	return 0;
-}
-
-/* An etcd_* file name: absolute (it is read by root, from wherever the hook runs). */
-static int load_etcd_path(struct loader *l, const char *key, char **ret)
+/* A file name: absolute (it is read by root, from wherever the hook runs). */
+static int load_absolute_path(struct loader *l, const char *key, char **ret)
 {
 	const char *s;
 	int r = get_string(l, key, &s);
@@ -441,11 +393,11 @@ static int load_etcd_path(struct loader *l, const char *key, char **ret)
 }
 
 /* A number from @min to @max (@unit names it in the message); @ret untouched when unset. */
-static int load_etcd_number(struct loader *l, const char *key, long min, long max, const char *unit, int *ret)
+static int load_number(struct loader *l, const char *key, long min, long max, const char *unit, int *ret)
 {
 	long t;
 
-	if (!vifmac_conf_index_find(&l->idx, key))
+	if (!vifmac_conf_index_find(l->idx, key))
 		return 0;
 	if (xlu_cfg_get_long(l->cfg, key, &t, 1) != 0 || t < min || t > max)
 		return fail(l, key, -1, "%s must be a number of %s from %ld to %ld", key, unit, min, max);
@@ -453,71 +405,6 @@ static int load_etcd_number(struct loader *l, const char *key, long min, long ma
 	return 0;
 }
 
-/* The etcd backend's options; only checked here, used when the registry is etcd:. */
-static int load_etcd(struct loader *l)
-{
-	struct vifmac_etcd_options *o = &l->p->etcd;
-	const char *s;
-	int r;
-
-	if ((r = load_etcd_path(l, "etcd_cacert", &o->cacert)) < 0 ||
-	    (r = load_etcd_path(l, "etcd_cert", &o->cert)) < 0 ||
-	    (r = load_etcd_path(l, "etcd_key", &o->key)) < 0 ||
-	    (r = load_etcd_path(l, "etcd_password_file", &o->password_file)) < 0)
-		return r;
-	if (!o->cert != !o->key)
-		return fail(l, o->cert ? "etcd_cert" : "etcd_key", -1,
-			    "etcd_cert and etcd_key go together: set both or neither");
-	r = get_string(l, "etcd_user", &s);
-	if (r < 0)
-		return r;
-	if (s) {
-		if (!*s || strpbrk(s, " \t\n\"\\"))
-			return fail(l, "etcd_user", -1, "etcd_user: \"%s\" is not a user name", s);
-		o->user = strdup(s);
-		if (!o->user)
-			return -ENOMEM;
-	}
-	if (!o->user != !o->password_file)
-		return fail(l, o->user ? "etcd_user" : "etcd_password_file", -1,
-			    "etcd_user and etcd_password_file go together: set both or neither");
-	r = get_string(l, "etcd_prefix", &s);
-	if (r < 0)
-		return r;
-	if (s) {
-		size_t n = strlen(s);
-
-		if (n < 2 || n > 128 || s[0] != '/' || s[n - 1] != '/' || strpbrk(s, " \t\n"))
-			return fail(l, "etcd_prefix", -1,
-				    "etcd_prefix: \"%s\" must start and end with '/', 2-128 bytes, no white space", s);
-		o->prefix = strdup(s);
-		if (!o->prefix)
-			return -ENOMEM;
-	}
-	if ((r = load_etcd_number(l, "etcd_timeout_ms", 100, 30000, "milliseconds", &o->timeout_ms)) < 0 ||
-	    (r = load_etcd_number(l, "etcd_request_timeout_ms", 50, 30000, "milliseconds", &o->request_timeout_ms)) < 0)
-		return r;
-	if (o->timeout_ms && o->request_timeout_ms > o->timeout_ms)
-		return fail(l, "etcd_request_timeout_ms", -1,
-			    "etcd_request_timeout_ms (%d) is longer than etcd_timeout_ms (%d)", o->request_timeout_ms,
-			    o->timeout_ms);
-	r = get_string(l, "etcd_proxy", &s);
-	if (r < 0)
-		return r;
-	if (s) {
-		/* scheme://HOST:PORT, no user info (it would be a credential in the policy's clear text) */
-		size_t scheme = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 :
-				strncmp(s, "socks5h://", 10) == 0 ? 10 : strncmp(s, "socks5://", 9) == 0 ? 9 : 0;
-
-		if (!scheme || !s[scheme] || strpbrk(s + scheme, "/?@ \t\n\r\"\\"))
-			return fail(l, "etcd_proxy", -1,
-				    "etcd_proxy: \"%s\" is not http[s]://HOST:PORT or socks5[h]://HOST:PORT", s);
-		o->proxy = strdup(s);
-		if (!o->proxy)
-			return -ENOMEM;
-	}
-	return load_etcd_number(l, "etcd_max_answer_mb", 1, 256, "MiB", &o->max_answer_mb);
-}
 
 /* A domain name (as xl's name=) or a UUID. */
 static bool domain_name_ok(const char *s)
@@ -525,394 +412,417 @@ static bool domain_name_ok(const char *s)
 	return *s && strlen(s) <= 127 && !strpbrk(s, " \t\n\"'/");
 }
 
-/* enforce, enforce_failure and the exemptions (per-vif filtering, vifmac-enforce.c). */
-static int load_enforce(struct loader *l)
-{
-	static const char *const modes[] = { "mac", "off" };
-	static const char *const failures[] = { "refuse", "warn" };
-	struct vifmac_policy *p = l->p;
-	int v, r;
 
-	v = (int)p->enforce;
-	r = load_enum(l, "enforce", modes, ARRAY_SIZE(modes), &v);
-	if (r < 0)
-		return r;
-	p->enforce = (enum vifmac_enforce_mode)v;
-	v = (int)p->enforce_failure;
-	r = load_enum(l, "enforce_failure", failures, ARRAY_SIZE(failures), &v);
-	if (r < 0)
-		return r;
-	p->enforce_failure = (enum vifmac_enforce_failure)v;
-	r = load_bridge_list(l, "enforce_exempt_bridges", &p->enforce_exempt_bridges, &p->n_enforce_exempt_bridges);
-	if (r < 0)
-		return r;
-	return load_name_list(l, "enforce_exempt_domains", domain_name_ok, "a domain name or UUID",
-			      &p->enforce_exempt_domains, &p->n_enforce_exempt_domains);
+/* ---------------------------------------------------------------- the table */
+
+#define FIELD(p, k, type) ((type *)(void *)((char *)(p) + (k)->offset))
+#define CFIELD(p, k, type) ((const type *)(const void *)((const char *)(p) + (k)->offset))
+
+static size_t count_values(const char *const *v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
 }
 
-static int load_all(struct loader *l)
+static int load_enum_key(struct loader *l, const struct policy_key *k)
 {
-	static const char *const classes[] = { "private", "public", "refuse" };
-	static const char *const no_ipv4[] = { "refuse", "hash" };
-	static const char *const explicit[] = { "verify", "honour", "override" };
-	static const char *const scopes[] = { "global", "bridge" };
-	static const char *const wire[] = { "refuse", "warn", "off" };
-	struct vifmac_policy *p = l->p;
+	int v = *FIELD(l->p, k, int);
+	int r = load_enum(l, k->name, k->values, count_values(k->values), &v);
+
+	if (r == 0)
+		*FIELD(l->p, k, int) = v;
+	return r;
+}
+
+static int load_number_key(struct loader *l, const struct policy_key *k)
+{
+	return load_number(l, k->name, k->min, k->max, k->unit, FIELD(l->p, k, int));
+}
+
+static int load_file_key(struct loader *l, const struct policy_key *k)
+{
+	return load_absolute_path(l, k->name, FIELD(l->p, k, char *));
+}
+
+static int load_bridges_key(struct loader *l, const struct policy_key *k)
+{
+	return load_bridge_list(l, k->name, FIELD(l->p, k, char **), (size_t *)(void *)((char *)l->p + k->offset_n));
+}
+
+static const char *print_enum(const struct vifmac_policy *p, const struct policy_key *k)
+{
+	return k->values[*CFIELD(p, k, int)];
+}
+
+static const char *print_string(const struct vifmac_policy *p, const struct policy_key *k)
+{
+	const char *s = *CFIELD(p, k, char *);
+
+	return s ? s : k->def;
+}
+
+/* A string @ok accepts (else @what, with %s for the value, is the message); *@ret its copy. */
+static int load_checked_string(struct loader *l, const char *key, bool (*ok)(const char *), const char *what,
+			       char **ret)
+{
 	const char *s;
-	int v, r;
+	int r = get_string(l, key, &s);
 
-	r = check_keys(l);
-	if (r < 0)
+	if (r < 0 || !s)
 		return r;
-	r = get_string(l, "prefix", &s);
-	if (r < 0)
-		return r;
-	if (s) {
-		r = check_prefix(l, "prefix", -1, s, p->prefix, &p->prefix_len);
-		if (r < 0)
-			return r;
-	}
-	r = load_bridge_list(l, "private_bridges", &p->private_bridges, &p->n_private);
-	if (r < 0)
-		return r;
-	r = load_bridge_list(l, "public_bridges", &p->public_bridges, &p->n_public);
-	if (r < 0)
-		return r;
-	r = check_public_not_private(l);
-	if (r < 0)
-		return r;
-	v = (int)p->unlisted;
-	r = load_enum(l, "unlisted_bridges", classes, ARRAY_SIZE(classes), &v);
-	if (r < 0)
-		return r;
-	p->unlisted = (enum vifmac_bridge_class)v;
-	r = load_bridge_prefixes(l);
-	if (r < 0)
-		return r;
-	v = (int)p->no_ipv4;
-	r = load_enum(l, "no_ipv4", no_ipv4, ARRAY_SIZE(no_ipv4), &v);
-	if (r < 0)
-		return r;
-	p->no_ipv4 = (enum vifmac_no_ipv4)v;
-	v = (int)p->explicit_mac;
-	r = load_enum(l, "explicit_mac", explicit, ARRAY_SIZE(explicit), &v);
-	if (r < 0)
-		return r;
-	p->explicit_mac = (enum vifmac_explicit_mac)v;
-	v = (int)p->scope;
-	r = load_enum(l, "scope", scopes, ARRAY_SIZE(scopes), &v);
-	if (r < 0)
-		return r;
-	p->scope = (enum vifmac_scope)v;
-	v = (int)p->wire_check;
-	r = load_enum(l, "wire_check", wire, ARRAY_SIZE(wire), &v);
-	if (r < 0)
-		return r;
-	p->wire_check = (enum vifmac_wire_check)v;
+	if (!ok(s))
+		return fail(l, key, -1, what, s);
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
 
-	r = get_string(l, "registry", &s);
-	if (r < 0)
-		return r;
-	if (s) {
-		if (strncmp(s, "etcd:", 5) == 0) {
-			char err[256];
+static int load_prefix(struct loader *l, const struct policy_key *k)
+{
+	const char *s;
+	int r = get_string(l, k->name, &s);
 
-			if (vifmac_etcd_endpoints_parse(s + 5, NULL, NULL, err, sizeof(err)) < 0)
-				return fail(l, "registry", -1, "registry: \"%s\": %s", s, err);
-		} else if (strncmp(s, "sqlite:", 7) != 0 || s[7] != '/') {
-			return fail(l, "registry", -1,
-				    "registry: \"%s\" is not sqlite:/ABSOLUTE/PATH or etcd:https://HOST:PORT,...", s);
-		}
-		p->registry = strdup(s);
-		if (!p->registry)
-			return -ENOMEM;
-	}
-	if (vifmac_conf_index_find(&l->idx, "registry_timeout_ms")) {
-		long t;
-
-		if (xlu_cfg_get_long(l->cfg, "registry_timeout_ms", &t, 1) != 0 || t < 10 || t > 30000)
-			return fail(l, "registry_timeout_ms", -1,
-				    "registry_timeout_ms must be a number of milliseconds from 10 to 30000");
-		p->registry_timeout_ms = (int)t;
-	}
-	r = load_etcd(l);
-	if (r < 0)
+	if (r < 0 || !s)
 		return r;
-	r = get_string(l, "host_name", &s);
-	if (r < 0)
-		return r;
-	if (s) {
-		size_t n = strlen(s);
-		bool ok = n > 0 && n < 64 && s[0] != '-' && s[0] != '.';
+	return check_prefix(l, k->name, -1, s, l->p->prefix, &l->p->prefix_len);
+}
 
-		for (size_t i = 0; ok && i < n; i++)
-			ok = isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_';
-		if (!ok)
-			return fail(l, "host_name", -1,
-				    "host_name: \"%s\" is not a host name (letters, digits, '-', '.', '_'; 63 at most)", s);
-		p->host_name = strdup(s);
-		if (!p->host_name)
-			return -ENOMEM;
-	}
-	if (p->registry && strncmp(p->registry, "etcd:", 5) == 0) {
+static int load_registry(struct loader *l, const struct policy_key *k)
+{
+	const char *s;
+	int r = get_string(l, k->name, &s);
+
+	if (r < 0 || !s)
+		return r;
+	if (strncmp(s, "etcd:", 5) == 0) {
 		char err[256];
 
-		if (vifmac_etcd_transport_check(p->registry + 5, &p->etcd, err, sizeof(err)) < 0)
-			return fail(l, "registry", -1, "registry: \"%s\": %s", p->registry, err);
-	}
-	r = load_enforce(l);
-	if (r < 0)
-		return r;
-	r = get_string(l, "chain_script", &s);
-	if (r < 0)
-		return r;
-	if (s) {
-		if (!*s || strpbrk(s, " \t\n'\"\\$`;&|<>") || strstr(s, ".."))
-			return fail(l, "chain_script", -1, "chain_script: \"%s\" is not a script name", s);
-		if (strstr(s, "vif-vifmac"))
-			return fail(l, "chain_script", -1, "chain_script: \"%s\" would call vif-vifmac again", s);
-		p->chain_script = strdup(s);
-		if (!p->chain_script)
-			return -ENOMEM;
-	}
-	r = load_bridge_chains(l);
-	if (r < 0)
-		return r;
-	r = load_bridge_pools(l);
-	if (r < 0)
-		return r;
-	r = get_string(l, "pool_quarantine", &s);
-	if (r < 0)
-		return r;
-	if (s && parse_duration(s, &p->pool_quarantine) < 0)
-		return fail(l, "pool_quarantine", -1,
-			    "pool_quarantine: \"%s\" is not a duration such as \"24h\", \"90m\", \"3600s\" or \"2d\" (one year at the most)",
+		if (vifmac_etcd_endpoints_parse(s + 5, NULL, NULL, err, sizeof(err)) < 0)
+			return fail(l, "registry", -1, "registry: \"%s\": %s", s, err);
+	} else if (strncmp(s, "sqlite:", 7) != 0 || s[7] != '/') {
+		return fail(l, "registry", -1, "registry: \"%s\" is not sqlite:/ABSOLUTE/PATH or etcd:https://HOST:PORT,...",
 			    s);
+	}
+	l->p->registry = strdup(s);
+	return l->p->registry ? 0 : -ENOMEM;
+}
 
-	r = get_string(l, "public_table", &s);
+static int check_etcd_cert_key(struct loader *l, const struct policy_key *k)
+{
+	const struct vifmac_etcd_options *o = &l->p->etcd;
+
+	(void)k;
+	if (!o->cert != !o->key)
+		return fail(l, o->cert ? "etcd_cert" : "etcd_key", -1,
+			    "etcd_cert and etcd_key go together: set both or neither");
+	return 0;
+}
+
+static bool etcd_user_ok(const char *s)
+{
+	return *s && !strpbrk(s, " \t\n\"\\");
+}
+
+static int load_etcd_user(struct loader *l, const struct policy_key *k)
+{
+	return load_checked_string(l, k->name, etcd_user_ok, "etcd_user: \"%s\" is not a user name", &l->p->etcd.user);
+}
+
+static int check_etcd_user_password(struct loader *l, const struct policy_key *k)
+{
+	const struct vifmac_etcd_options *o = &l->p->etcd;
+
+	(void)k;
+	if (!o->user != !o->password_file)
+		return fail(l, o->user ? "etcd_user" : "etcd_password_file", -1,
+			    "etcd_user and etcd_password_file go together: set both or neither");
+	return 0;
+}
+
+static bool etcd_prefix_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 2 && n <= 128 && s[0] == '/' && s[n - 1] == '/' && !strpbrk(s, " \t\n");
+}
+
+static int load_etcd_prefix(struct loader *l, const struct policy_key *k)
+{
+	return load_checked_string(l, k->name, etcd_prefix_ok,
+				   "etcd_prefix: \"%s\" must start and end with '/', 2-128 bytes, no white space",
+				   &l->p->etcd.prefix);
+}
+
+static int check_etcd_timeouts(struct loader *l, const struct policy_key *k)
+{
+	const struct vifmac_etcd_options *o = &l->p->etcd;
+
+	(void)k;
+	if (o->timeout_ms && o->request_timeout_ms > o->timeout_ms)
+		return fail(l, "etcd_request_timeout_ms", -1,
+			    "etcd_request_timeout_ms (%d) is longer than etcd_timeout_ms (%d)", o->request_timeout_ms,
+			    o->timeout_ms);
+	return 0;
+}
+
+/* scheme://HOST:PORT, no user info (it would be a credential in the policy's clear text) */
+static bool etcd_proxy_ok(const char *s)
+{
+	size_t scheme = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 :
+			strncmp(s, "socks5h://", 10) == 0 ? 10 : strncmp(s, "socks5://", 9) == 0 ? 9 : 0;
+
+	return scheme && s[scheme] && !strpbrk(s + scheme, "/?@ \t\n\r\"\\");
+}
+
+static int load_etcd_proxy(struct loader *l, const struct policy_key *k)
+{
+	return load_checked_string(l, k->name, etcd_proxy_ok,
+				   "etcd_proxy: \"%s\" is not http[s]://HOST:PORT or socks5[h]://HOST:PORT",
+				   &l->p->etcd.proxy);
+}
+
+static bool host_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	bool ok = n > 0 && n < 64 && s[0] != '-' && s[0] != '.';
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_';
+	return ok;
+}
+
+static int load_host_name(struct loader *l, const struct policy_key *k)
+{
+	return load_checked_string(l, k->name, host_name_ok,
+				   "host_name: \"%s\" is not a host name (letters, digits, '-', '.', '_'; 63 at most)",
+				   &l->p->host_name);
+}
+
+static int check_etcd_transport(struct loader *l, const struct policy_key *k)
+{
+	struct vifmac_policy *p = l->p;
+	char err[256];
+
+	(void)k;
+	if (p->registry && strncmp(p->registry, "etcd:", 5) == 0 &&
+	    vifmac_etcd_transport_check(p->registry + 5, &p->etcd, err, sizeof(err)) < 0)
+		return fail(l, "registry", -1, "registry: \"%s\": %s", p->registry, err);
+	return 0;
+}
+
+static int load_exempt_domains(struct loader *l, const struct policy_key *k)
+{
+	return load_name_list(l, k->name, domain_name_ok, "a domain name or UUID", &l->p->enforce_exempt_domains,
+			      &l->p->n_enforce_exempt_domains);
+}
+
+static int load_chain_script(struct loader *l, const struct policy_key *k)
+{
+	const char *s;
+	int r = get_string(l, k->name, &s);
+
+	if (r < 0 || !s)
+		return r;
+	if (!script_name_ok(s))
+		return fail(l, "chain_script", -1, "chain_script: \"%s\" is not a script name", s);
+	if (strstr(s, "vif-vifmac"))
+		return fail(l, "chain_script", -1, "chain_script: \"%s\" would call vif-vifmac again", s);
+	l->p->chain_script = strdup(s);
+	return l->p->chain_script ? 0 : -ENOMEM;
+}
+
+static int load_duration(struct loader *l, const struct policy_key *k)
+{
+	const char *s;
+	int r = get_string(l, k->name, &s);
+
 	if (r < 0)
 		return r;
-	if (s) {
-		char *table_path;
+	if (s && parse_duration(s, FIELD(l->p, k, int64_t)) < 0)
+		return fail(l, k->name, -1,
+			    "%s: \"%s\" is not a duration such as \"24h\", \"90m\", \"3600s\" or \"2d\" (one year at the most)",
+			    k->name, s);
+	return 0;
+}
 
-		if (!*s)
-			return fail(l, "public_table", -1, "public_table: empty file name");
-		if (s[0] == '/') {
-			table_path = strdup(s);
-		} else {
-			/* relative to the policy file's folder */
-			char *copy = strdup(l->path);
+static int load_public_table(struct loader *l, const struct policy_key *k)
+{
+	const char *s;
+	char *table_path;
+	int r = get_string(l, k->name, &s);
 
-			if (!copy)
-				return -ENOMEM;
-			if (asprintf(&table_path, "%s/%s", dirname(copy), s) < 0)
-				table_path = NULL;
-			free(copy);
-		}
-		if (!table_path)
+	if (r < 0 || !s)
+		return r;
+	if (!*s)
+		return fail(l, "public_table", -1, "public_table: empty file name");
+	if (s[0] == '/') {
+		table_path = strdup(s);
+	} else {
+		/* relative to the policy file's folder */
+		char *copy = strdup(l->path);
+
+		if (!copy)
 			return -ENOMEM;
-		r = vifmac_table_load(l->ctx, table_path, &p->public_table);
-		if (r < 0) {
-			char inner[sizeof(l->ctx->last_error)];
+		if (asprintf(&table_path, "%s/%s", dirname(copy), s) < 0)
+			table_path = NULL;
+		free(copy);
+	}
+	if (!table_path)
+		return -ENOMEM;
+	r = vifmac_table_load(l->ctx, table_path, &l->p->public_table);
+	if (r < 0) {
+		char inner[sizeof(l->ctx->last_error)];
 
-			vifmac_strscpy(inner, l->ctx->last_error, sizeof(inner));
-			free(table_path);
-			if (r == -EINVAL)
-				return vifmac_set_error(l->ctx, r, "%s", inner);
-			return fail(l, "public_table", -1, "public_table: %s", inner);
-		}
+		vifmac_strscpy(inner, l->ctx->last_error, sizeof(inner));
 		free(table_path);
+		if (r == -EINVAL)
+			return vifmac_set_error(l->ctx, r, "%s", inner);
+		return fail(l, "public_table", -1, "public_table: %s", inner);
+	}
+	free(table_path);
+	return 0;
+}
+
+static const char *print_public_table(const struct vifmac_policy *p, const struct policy_key *k)
+{
+	(void)k;
+	return p->public_table ? p->public_table->path : NULL;
+}
+
+#define AT(member) .offset = offsetof(struct vifmac_policy, member)
+#define KEY(n, t, d, l, p, ...) { .name = (n), .type = (t), .def = (d), .load = (l), .print = (p), __VA_ARGS__ }
+#define CHECK(fn) { .type = KEY_CHECK, .load = (fn) }
+#define ENUM(n, d, member, ...) \
+	KEY(n, KEY_ENUM, d, load_enum_key, print_enum, AT(member), .values = (const char *const[]){ __VA_ARGS__, NULL })
+#define NUMBER(n, d, member, lo, hi, u) \
+	KEY(n, KEY_NUMBER, d, load_number_key, NULL, AT(member), .min = (lo), .max = (hi), .unit = (u))
+#define LIST(member, n) AT(member), .offset_n = offsetof(struct vifmac_policy, n)
+
+/*
+ * Every key of vifmac.conf(5), in the order they are loaded: a key may use
+ * the ones above it (bridge_pools the public bridges), and the checks across
+ * keys stand where they run, so that of several errors in a file the same
+ * one is reported as before the table.
+ */
+static const struct policy_key keys[] = {
+	KEY("prefix", KEY_PREFIX, "02:00", load_prefix, NULL),
+	KEY("private_bridges", KEY_LIST, NULL, load_bridges_key, NULL, LIST(private_bridges, n_private)),
+	KEY("public_bridges", KEY_LIST, NULL, load_bridges_key, NULL, LIST(public_bridges, n_public)),
+	CHECK(check_public_not_private),
+	ENUM("unlisted_bridges", "private", unlisted, "private", "public", "refuse"),
+	KEY("bridge_prefixes", KEY_LIST, NULL, load_bridge_prefixes, NULL),
+	ENUM("no_ipv4", "refuse", no_ipv4, "refuse", "hash"),
+	ENUM("explicit_mac", "verify", explicit_mac, "verify", "honour", "override"),
+	ENUM("scope", "global", scope, "global", "bridge"),
+	ENUM("wire_check", "refuse", wire_check, "refuse", "warn", "off"),
+	/*
+	 * The registry and its backends' settings: policy checks them and
+	 * knows no backend; the backends read them through accessors whose
+	 * defaults are these (vifmac_ctx_policy_string(ctx, "etcd_prefix")
+	 * gives "/vifmac/" when unset; registry_timeout_ms is stored with its
+	 * 5000). The etcd_* numbers stay 0 when unset: the backend then takes
+	 * registry_timeout_ms, and its own per-request timeout and answer limit.
+	 */
+	KEY("registry", KEY_STRING, VIFMAC_DEFAULT_REGISTRY, load_registry, print_string, AT(registry)),
+	NUMBER("registry_timeout_ms", "5000", registry_timeout_ms, 10, 30000, "milliseconds"),
+	KEY("etcd_cacert", KEY_FILE, NULL, load_file_key, print_string, AT(etcd.cacert)),
+	KEY("etcd_cert", KEY_FILE, NULL, load_file_key, print_string, AT(etcd.cert)),
+	KEY("etcd_key", KEY_FILE, NULL, load_file_key, print_string, AT(etcd.key)),
+	KEY("etcd_password_file", KEY_FILE, NULL, load_file_key, print_string, AT(etcd.password_file)),
+	CHECK(check_etcd_cert_key),
+	KEY("etcd_user", KEY_STRING, NULL, load_etcd_user, print_string, AT(etcd.user)),
+	CHECK(check_etcd_user_password),
+	KEY("etcd_prefix", KEY_STRING, "/vifmac/", load_etcd_prefix, print_string, AT(etcd.prefix)),
+	NUMBER("etcd_timeout_ms", NULL, etcd.timeout_ms, 100, 30000, "milliseconds"),
+	NUMBER("etcd_request_timeout_ms", NULL, etcd.request_timeout_ms, 50, 30000, "milliseconds"),
+	CHECK(check_etcd_timeouts),
+	KEY("etcd_proxy", KEY_STRING, NULL, load_etcd_proxy, print_string, AT(etcd.proxy)),
+	NUMBER("etcd_max_answer_mb", NULL, etcd.max_answer_mb, 1, 256, "MiB"),
+	KEY("host_name", KEY_STRING, NULL, load_host_name, print_string, AT(host_name)),
+	CHECK(check_etcd_transport),
+	ENUM("enforce", "mac", enforce, "mac", "off"),
+	ENUM("enforce_failure", "refuse", enforce_failure, "refuse", "warn"),
+	KEY("enforce_exempt_bridges", KEY_LIST, NULL, load_bridges_key, NULL,
+	    LIST(enforce_exempt_bridges, n_enforce_exempt_bridges)),
+	KEY("enforce_exempt_domains", KEY_LIST, NULL, load_exempt_domains, NULL),
+	KEY("chain_script", KEY_STRING, "vif-bridge", load_chain_script, print_string, AT(chain_script)),
+	KEY("bridge_chain", KEY_LIST, NULL, load_bridge_chains, NULL),
+	KEY("bridge_pools", KEY_LIST, NULL, load_bridge_pools, NULL),
+	KEY("pool_quarantine", KEY_DURATION, "24h", load_duration, NULL, AT(pool_quarantine)),
+	KEY("public_table", KEY_FILE, NULL, load_public_table, print_public_table),
+};
+
+static const struct policy_key *key_find(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(keys); i++)
+		if (keys[i].name && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Unknown keys and keys set twice, in the file's order. */
+static int check_keys(struct loader *l)
+{
+	for (size_t i = 0; i < l->idx->n; i++) {
+		const struct vifmac_conf_key *k = &l->idx->keys[i];
+
+		if (!key_find(k->name))
+			return vifmac_set_error(l->ctx, -EINVAL, "%s:%d: unknown key \"%s\" (see vifmac.conf(5))", l->path,
+						k->line, k->name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(l->idx->keys[j].name, k->name) == 0)
+				return vifmac_set_error(l->ctx, -EINVAL, "%s:%d: \"%s\" is set twice (first at line %d)",
+							l->path, k->line, k->name, l->idx->keys[j].line);
 	}
 	return 0;
 }
 
-VIFMAC_EXPORT int vifmac_ctx_load_policy(struct vifmac_ctx *ctx, const char *path)
+int vifmac_policy_keys_load(struct vifmac_ctx *ctx, const char *path, XLU_Config *cfg,
+			    const struct vifmac_conf_index *idx, struct vifmac_policy *p)
 {
-	struct loader l = { .ctx = ctx };
-	char *data = NULL, *report = NULL;
-	size_t len = 0, report_len = 0;
-	FILE *report_f = NULL;
-	int r;
+	struct loader l = { .ctx = ctx, .path = path, .cfg = cfg, .idx = idx, .p = p };
+	int r = check_keys(&l);
 
-	vifmac_clear_error(ctx);
-	if (!path)
-		path = secure_getenv("VIFMAC_CONFIG");
-	if (!path || !*path)
-		path = VIFMAC_DEFAULT_CONFIG;
-	l.path = path;
-
-	r = vifmac_read_file(path, &data, &len);
-	if (r < 0) {
-		vifmac_set_error(ctx, r, "%s: cannot read policy file: %s", path, vifmac_read_file_strerror(r));
-		goto out;
-	}
-	if (memchr(data, '\0', len)) {
-		r = vifmac_set_error(ctx, -EINVAL, "%s: not a text file (NUL byte)", path);
-		goto out;
-	}
-	r = vifmac_conf_index_build(data, len, &l.idx);
-	if (r < 0)
-		goto out;
-	report_f = open_memstream(&report, &report_len);
-	if (!report_f) {
-		r = -ENOMEM;
-		goto out;
-	}
-	l.cfg = xlu_cfg_init(report_f, path);
-	if (!l.cfg) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (xlu_cfg_readdata(l.cfg, data, (int)len) != 0) {
-		char *nl;
-
-		fflush(report_f);
-		nl = report ? strchr(report, '\n') : NULL;
-		if (nl)
-			*nl = '\0';
-		r = vifmac_set_error(ctx, -EINVAL, "%s", report && *report ? report : "syntax error");
-		if (!strstr(ctx->last_error, path))
-			vifmac_set_error(ctx, -EINVAL, "%s: %s", path, report && *report ? report : "syntax error");
-		goto out;
-	}
-	l.p = vifmac_policy_new_default();
-	if (!l.p) {
-		r = -ENOMEM;
-		goto out;
-	}
-	l.p->path = strdup(path);
-	if (!l.p->path) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = load_all(&l);
-	if (r < 0)
-		goto out;
-	vifmac_policy_free(ctx->policy);
-	ctx->policy = l.p;
-	l.p = NULL;
-	r = 0;
-out:
-	if (l.cfg)
-		xlu_cfg_destroy(l.cfg);
-	if (report_f)
-		fclose(report_f);
-	free(report);
-	vifmac_policy_free(l.p);
-	vifmac_conf_index_dispose(&l.idx);
-	free(data);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(keys); i++)
+		r = keys[i].load(&l, &keys[i]);
 	return r;
 }
 
-VIFMAC_EXPORT const char *vifmac_ctx_policy_path(const struct vifmac_ctx *ctx)
+void vifmac_policy_keys_default(struct vifmac_policy *p)
 {
-	return ctx->policy->path;
-}
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct policy_key *k = &keys[i];
+		int r = 0;
 
-bool vifmac_strv_has(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
-
-VIFMAC_EXPORT enum vifmac_bridge_class vifmac_ctx_bridge_class(const struct vifmac_ctx *ctx, const char *bridge)
-{
-	return vifmac_ctx_bridge_class_of(ctx->policy, bridge);
-}
-
-enum vifmac_bridge_class vifmac_ctx_bridge_class_of(const struct vifmac_policy *p, const char *bridge)
-{
-	if (vifmac_strv_has(p->private_bridges, p->n_private, bridge))
-		return VIFMAC_BRIDGE_PRIVATE;
-	if (vifmac_strv_has(p->public_bridges, p->n_public, bridge))
-		return VIFMAC_BRIDGE_PUBLIC;
-	return p->unlisted;
-}
-
-VIFMAC_EXPORT enum vifmac_scope vifmac_ctx_scope(const struct vifmac_ctx *ctx)
-{
-	return ctx->policy->scope;
-}
-
-VIFMAC_EXPORT const char *vifmac_ctx_registry_url(const struct vifmac_ctx *ctx)
-{
-	return ctx->policy->registry ? ctx->policy->registry : VIFMAC_DEFAULT_REGISTRY;
-}
-
-VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx, const char *key)
-{
-	static const char *const classes[] = { "private", "public", "refuse" };
-	static const char *const no_ipv4[] = { "refuse", "hash" };
-	static const char *const explicit[] = { "verify", "honour", "override" };
-	static const char *const scopes[] = { "global", "bridge" };
-	const struct vifmac_policy *p = ctx->policy;
-
-	if (strcmp(key, "registry") == 0)
-		return vifmac_ctx_registry_url(ctx);
-	if (strcmp(key, "chain_script") == 0)
-		return p->chain_script ? p->chain_script : "vif-bridge";
-	if (strcmp(key, "unlisted_bridges") == 0)
-		return classes[p->unlisted];
-	if (strcmp(key, "no_ipv4") == 0)
-		return no_ipv4[p->no_ipv4];
-	if (strcmp(key, "explicit_mac") == 0)
-		return explicit[p->explicit_mac];
-	if (strcmp(key, "scope") == 0)
-		return scopes[p->scope];
-	if (strcmp(key, "wire_check") == 0)
-		return (const char *const[]){ "refuse", "warn", "off" }[p->wire_check];
-	if (strcmp(key, "enforce") == 0)
-		return (const char *const[]){ "mac", "off" }[p->enforce];
-	if (strcmp(key, "enforce_failure") == 0)
-		return (const char *const[]){ "refuse", "warn" }[p->enforce_failure];
-	if (strcmp(key, "public_table") == 0)
-		return p->public_table ? p->public_table->path : NULL;
-	if (strcmp(key, "etcd_cacert") == 0)
-		return p->etcd.cacert;
-	if (strcmp(key, "etcd_cert") == 0)
-		return p->etcd.cert;
-	if (strcmp(key, "etcd_key") == 0)
-		return p->etcd.key;
-	if (strcmp(key, "etcd_user") == 0)
-		return p->etcd.user;
-	if (strcmp(key, "etcd_password_file") == 0)
-		return p->etcd.password_file;
-	if (strcmp(key, "host_name") == 0)
-		return p->host_name;
-	if (strcmp(key, "etcd_prefix") == 0)
-		return p->etcd.prefix ? p->etcd.prefix : "/vifmac/";
-	if (strcmp(key, "etcd_proxy") == 0)
-		return p->etcd.proxy;
-	return NULL;
-}
-
-const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ctx *ctx)
-{
-	return &ctx->policy->etcd;
-}
-
-VIFMAC_EXPORT const char *const *vifmac_ctx_bridge_pools(const struct vifmac_ctx *ctx, const char *bridge,
-							  size_t *ret_n)
-{
-	const struct vifmac_policy *p = ctx->policy;
-
-	for (size_t i = 0; bridge && i < p->n_bridge_pools; i++)
-		if (strcmp(p->bridge_pools[i].bridge, bridge) == 0) {
-			*ret_n = p->bridge_pools[i].n;
-			return (const char *const *)p->bridge_pools[i].pools;
+		if (!k->def)
+			continue;
+		switch (k->type) {
+		case KEY_ENUM:
+			for (int v = 0; k->values[v]; v++)
+				if (strcmp(k->values[v], k->def) == 0)
+					*FIELD(p, k, int) = v;
+			break;
+		case KEY_NUMBER:
+			*FIELD(p, k, int) = atoi(k->def);
+			break;
+		case KEY_DURATION:
+			r = parse_duration(k->def, FIELD(p, k, int64_t));
+			break;
+		case KEY_PREFIX:
+			r = vifmac_prefix_parse(k->def, p->prefix, &p->prefix_len);
+			break;
+		default:
+			break; /* strings stay NULL: "unset", printed as the default */
 		}
-	*ret_n = 0;
-	return NULL;
+		(void)r; /* the table's own defaults parse (tests/unit/test-policy.c) */
+	}
 }
 
-VIFMAC_EXPORT const char *vifmac_ctx_bridge_chain(const struct vifmac_ctx *ctx, const char *bridge)
+const char *vifmac_policy_key_string(const struct vifmac_policy *p, const char *key)
 {
-	const struct vifmac_policy *p = ctx->policy;
+	const struct policy_key *k = key_find(key);
 
-	for (size_t i = 0; bridge && i < p->n_bridge_chains; i++)
-		if (strcmp(p->bridge_chains[i].bridge, bridge) == 0)
-			return p->bridge_chains[i].script;
-	return p->chain_script ? p->chain_script : "vif-bridge";
+	return k && k->print ? k->print(p, k) : NULL;
 }
