@@ -128,13 +128,39 @@ void vifmac_clear_error(struct vifmac_ctx *ctx)
 	ctx->last_error[0] = '\0';
 }
 
-VIFMAC_EXPORT void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data)
+VIFMAC_EXPORT int vifmac_ctx_set_sys_sized(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, size_t size,
+					  void *data)
 {
+	struct vifmac_sys_ops sys = { 0 };
+
+	vifmac_clear_error(ctx);
+	if (!ops)
+		return vifmac_set_error(ctx, -EINVAL, "no system seam given");
+	/* every member is a function pointer */
+	if (size < VIFMAC_SYS_OPS_SIZE_0_1 || size % sizeof(ops->now) != 0)
+		return vifmac_set_error(ctx, -EINVAL,
+					"a system seam of %zu bytes: libvifmac takes %zu (0.1) to %zu, in whole members",
+					size, (size_t)VIFMAC_SYS_OPS_SIZE_0_1, sizeof(sys));
+	/* a newer caller's members beyond ours: only if unset, since we would not call them */
+	for (size_t i = sizeof(sys); i < size; i++)
+		if (((const unsigned char *)ops)[i])
+			return vifmac_set_error(ctx, -EINVAL,
+						"the system seam sets members this libvifmac does not have (it knows %zu bytes of %zu)",
+						sizeof(sys), size);
+	memcpy(&sys, ops, size < sizeof(sys) ? size : sizeof(sys));
 	if (ctx->sys_owned)
 		vifmac_sys_production_free(ctx->sys_data);
-	ctx->sys = *ops;
+	ctx->sys = sys;
 	ctx->sys_data = data;
 	ctx->sys_owned = false;
+	return 0;
+}
+
+/* What binaries built against libvifmac 0.1 call: the table as 0.1 had it. */
+#undef vifmac_ctx_set_sys
+VIFMAC_EXPORT void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data)
+{
+	(void)vifmac_ctx_set_sys_sized(ctx, ops, VIFMAC_SYS_OPS_SIZE_0_1, data);
 }
 
 VIFMAC_EXPORT const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data)
