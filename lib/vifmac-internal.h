@@ -220,7 +220,7 @@ void vifmac_log(struct vifmac_ctx *ctx, int priority, const char *file, int line
 int vifmac_set_error(struct vifmac_ctx *ctx, int err, const char *format, ...) VIFMAC_PRINTF(3, 4);
 void vifmac_clear_error(struct vifmac_ctx *ctx);
 
-/* The production seam (libxenstore, /sys/class/net, clock, uname). */
+/* The production seam (libxenstore, libxl, rtnetlink, nftables, clock, uname: vifmac-sys.c). */
 extern const struct vifmac_sys_ops vifmac_sys_production;
 void *vifmac_sys_production_new(void);
 void vifmac_sys_production_free(void *data);
@@ -299,11 +299,13 @@ int vifmac_check_mac_migrating(struct vifmac_ctx *ctx, const struct vifmac_mac *
 			       const struct vifmac_hotplug_vif *self, int peer_domid, unsigned flags,
 			       struct vifmac_refusal *ret_refusal);
 
-/* ---------------------------------------------------------------- small helpers */
+/* ---------------------------------------------------------------- decisions (vifmac-derive.c) */
 
 /* Fills @d's refusal (kind and message) and returns @err, for tail calls. */
 int vifmac_refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
 	VIFMAC_PRINTF(4, 5);
+
+/* ---------------------------------------------------------------- leaf helpers (vifmac-util.c) */
 
 /* A MAC as a 48-bit number and back (ranges, pools). */
 static inline uint64_t vifmac_mac_to_u64(const struct vifmac_mac *m)

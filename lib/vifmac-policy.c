@@ -21,12 +21,6 @@ struct vifmac_policy *vifmac_policy_new_default(void)
 	return p;
 }
 
-void vifmac_strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 
 void vifmac_policy_free(struct vifmac_policy *p)
@@ -140,14 +134,6 @@ out:
 VIFMAC_EXPORT const char *vifmac_ctx_policy_path(const struct vifmac_ctx *ctx)
 {
 	return ctx->policy->path;
-}
-
-bool vifmac_strv_has(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
 }
 
 VIFMAC_EXPORT enum vifmac_bridge_class vifmac_ctx_bridge_class(const struct vifmac_ctx *ctx, const char *bridge)
