@@ -231,7 +231,10 @@ int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n
 int vifmac_netlink_find_fdb(const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
 int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *ret_n);
 
-/* nftables for the production seam (vifmac-enforce.c) */
+/* nftables for the production seam (vifmac-nft.c) */
+#define VIFMAC_NFT_TABLE "bridge vifmac"
+/* Interface names go into nftables commands: only what a chain name can carry. */
+bool vifmac_nft_ifname_ok(const char *s);
 struct vifmac_nft;
 struct vifmac_nft *vifmac_nft_new(void);
 void vifmac_nft_free(struct vifmac_nft *n);
