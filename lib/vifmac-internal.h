@@ -93,6 +93,19 @@ struct vifmac_policy {
 };
 
 struct vifmac_policy *vifmac_policy_new_default(void);
+/*
+ * The table of policy keys (vifmac-policy-keys.c). keys_load: every key of
+ * the parsed file @cfg (@idx: where each stands) into @p, after refusing
+ * unknown keys and keys set twice; -EINVAL with "file:line: ..." as @ctx's
+ * error. keys_default: the table's defaults into a zeroed @p. key_string:
+ * @key's value as vifmac_ctx_policy_string() gives it (its default when
+ * unset), or NULL.
+ */
+struct vifmac_conf_index;
+int vifmac_policy_keys_load(struct vifmac_ctx *ctx, const char *path, XLU_Config *cfg,
+			    const struct vifmac_conf_index *idx, struct vifmac_policy *p);
+void vifmac_policy_keys_default(struct vifmac_policy *p);
+const char *vifmac_policy_key_string(const struct vifmac_policy *p, const char *key);
 enum vifmac_bridge_class vifmac_ctx_bridge_class_of(const struct vifmac_policy *p, const char *bridge);
 void vifmac_policy_free(struct vifmac_policy *p);
 
@@ -207,7 +220,7 @@ void vifmac_log(struct vifmac_ctx *ctx, int priority, const char *file, int line
 int vifmac_set_error(struct vifmac_ctx *ctx, int err, const char *format, ...) VIFMAC_PRINTF(3, 4);
 void vifmac_clear_error(struct vifmac_ctx *ctx);
 
-/* The production seam (libxenstore, /sys/class/net, clock, uname). */
+/* The production seam (libxenstore, libxl, rtnetlink, nftables, clock, uname: vifmac-sys.c). */
 extern const struct vifmac_sys_ops vifmac_sys_production;
 void *vifmac_sys_production_new(void);
 void vifmac_sys_production_free(void *data);
@@ -218,7 +231,10 @@ int vifmac_netlink_list_fdb(struct vifmac_fdb_entry **ret_entries, size_t *ret_n
 int vifmac_netlink_find_fdb(const struct vifmac_mac *mac, struct vifmac_fdb_entry **ret_entries, size_t *ret_n);
 int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *ret_n);
 
-/* nftables for the production seam (vifmac-enforce.c) */
+/* nftables for the production seam (vifmac-nft.c) */
+#define VIFMAC_NFT_TABLE "bridge vifmac"
+/* Interface names go into nftables commands: only what a chain name can carry. */
+bool vifmac_nft_ifname_ok(const char *s);
 struct vifmac_nft;
 struct vifmac_nft *vifmac_nft_new(void);
 void vifmac_nft_free(struct vifmac_nft *n);
@@ -271,11 +287,28 @@ int vifmac_registry_release_own(struct vifmac_registry *reg, const struct vifmac
 int vifmac_registry_takeover(struct vifmac_registry *reg, const struct vifmac_record *stale,
 			     const struct vifmac_record *rec, struct vifmac_record *ret_holder);
 
-/* ---------------------------------------------------------------- small helpers */
+/* ---------------------------------------------------------------- checks (vifmac-checks.c) */
+
+/* "backend/vif/<domid>/<devid>", optionally under /local/domain/0/: 0 or -EINVAL. */
+int vifmac_xenbus_path_parse(const char *p, unsigned *ret_domid, unsigned *ret_devid);
+/* Resets @ref to a conflict over @mac whose holder was seen in @where ("xenstore", "registry", ...). */
+void vifmac_holder_set(struct vifmac_refusal *ref, const struct vifmac_mac *mac, const char *where);
+/*
+ * vifmac_check_mac during a migration's hand-over: the vif of the same devid
+ * of @peer_domid (the other half of the migration, or -1) is the same guest
+ * moving, not a conflict.
+ */
+int vifmac_check_mac_migrating(struct vifmac_ctx *ctx, const struct vifmac_mac *mac, const char *scope_key,
+			       const struct vifmac_hotplug_vif *self, int peer_domid, unsigned flags,
+			       struct vifmac_refusal *ret_refusal);
+
+/* ---------------------------------------------------------------- decisions (vifmac-derive.c) */
 
 /* Fills @d's refusal (kind and message) and returns @err, for tail calls. */
 int vifmac_refuse(struct vifmac_decision *d, enum vifmac_refusal_kind kind, int err, const char *format, ...)
 	VIFMAC_PRINTF(4, 5);
+
+/* ---------------------------------------------------------------- leaf helpers (vifmac-util.c) */
 
 /* A MAC as a 48-bit number and back (ranges, pools). */
 static inline uint64_t vifmac_mac_to_u64(const struct vifmac_mac *m)
@@ -297,6 +330,8 @@ static inline void vifmac_mac_from_u64(uint64_t v, struct vifmac_mac *m)
 
 /* @s is one of the @n strings of @v */
 bool vifmac_strv_has(char *const *v, size_t n, const char *s);
+/* Frees the @n strings of @v, then @v (NULL with 0 is fine). */
+void vifmac_strv_free(char **v, size_t n);
 /* strlcpy semantics; returns true when @src fitted. */
 bool vifmac_strscpy(char *dst, const char *src, size_t size);
 /*

@@ -758,11 +758,36 @@ struct vifmac_sys_ops {
 	int (*watch_fdb)(void *data, int (*fn)(void *fn_data, const struct vifmac_fdb_entry *e), void *fn_data);
 };
 
-/**
- * vifmac_ctx_set_sys: replaces the system seam (the table is copied; @data
- * is passed to every call and stays owned by the caller).
+/*
+ * The table grows at its end (issue 15 appended enforce_add ... watch_fdb),
+ * so the library is told how much of it the caller has: the members before
+ * enforce_add are the table of libvifmac 0.1, the least it takes.
  */
-void vifmac_ctx_set_sys(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data);
+#define VIFMAC_SYS_OPS_SIZE_0_1 offsetof(struct vifmac_sys_ops, enforce_add)
+
+/**
+ * vifmac_ctx_set_sys_sized:
+ * @ops: the table, of which the caller's build knows @size bytes
+ * @size: sizeof(struct vifmac_sys_ops) as the caller was built
+ * @data: passed to every call; stays owned by the caller
+ *
+ * Replaces the system seam (the table is copied). Members past @size, which
+ * the caller's header did not have, are NULL ("not available"); members past
+ * this library's table must be NULL.
+ *
+ * Returns: 0, or -EINVAL (the seam unchanged, the context's error says why)
+ * when @ops is NULL, @size is below VIFMAC_SYS_OPS_SIZE_0_1 or not a whole
+ * number of members, or a member this library does not know is set.
+ */
+int vifmac_ctx_set_sys_sized(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, size_t size, void *data);
+/**
+ * vifmac_ctx_set_sys: vifmac_ctx_set_sys_sized() with the size of the
+ * caller's table. (Binaries built against libvifmac 0.1 call the function of
+ * this name, which takes the 0.1 table.)
+ */
+#define vifmac_ctx_set_sys(ctx, ops, data) \
+	((void)vifmac_ctx_set_sys_sized((ctx), (ops), sizeof(*(ops)), (data)))
+void(vifmac_ctx_set_sys)(struct vifmac_ctx *ctx, const struct vifmac_sys_ops *ops, void *data);
 /** vifmac_ctx_get_sys: the seam in use (owned by @ctx) and its data in @ret_data when not NULL. */
 const struct vifmac_sys_ops *vifmac_ctx_get_sys(const struct vifmac_ctx *ctx, void **ret_data);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vifmac-cli.h"
@@ -102,36 +103,6 @@ void cli_xl_string(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-void cli_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
-
 int cli_no_operands(int argc, char **argv)
 {
 	if (optind >= argc)
@@ -208,4 +179,47 @@ out:
 		free(tmp);
 	}
 	return r;
+}
+
+const char *cli_iso_time(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 32, "-");
+	return buf;
+}
+
+const char *cli_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+int cli_simple_options(int argc, char **argv, bool *json, const char *help)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'j':
+			if (!json) {
+				cli_error("%s: unknown option --json", argv[0]);
+				return EXIT_USAGE;
+			}
+			*json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return -1;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
 }

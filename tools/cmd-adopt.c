@@ -21,45 +21,42 @@
 
 struct adopt_out {
 	bool json;
+	struct cli_json j;
 	bool dry_run;
 	size_t n, counts[4];
 };
 
-static void adopt_print_json(const struct vifmac_adoption *a, bool first)
+static void adopt_print_json(struct cli_json *j, const struct vifmac_adoption *a)
 {
 	const struct vifmac_running_vif *v = &a->vif;
 	const struct vifmac_record *h = &a->holder;
 	char mac[VIFMAC_MAC_STRLEN];
 
-	printf("%s{\"domid\":%u,\"domain\":", first ? "" : ",", v->domid);
-	cli_json_string(stdout, v->dom.name);
-	printf(",\"uuid\":");
-	cli_json_string(stdout, v->dom.uuid);
-	printf(",\"devid\":%d,\"mac\":\"%s\",\"bridge\":", v->devid, vifmac_mac_format(&v->mac, mac));
-	cli_json_string(stdout, v->bridge);
-	printf(",\"ip\":");
-	cli_json_string(stdout, v->ip);
-	printf(",\"result\":\"%s\",\"scope\":", vifmac_adopt_result_name(a->result));
-	cli_json_string(stdout, a->record.scope_key);
-	printf(",\"message\":");
-	if (a->message[0])
-		cli_json_string(stdout, a->message);
-	else
-		printf("null");
-	printf(",\"holder\":");
+	cli_json_open(j, '{');
+	cli_json_kuint(j, "domid", v->domid);
+	cli_json_kstr(j, "domain", v->dom.name);
+	cli_json_kstr(j, "uuid", v->dom.uuid);
+	cli_json_kint(j, "devid", v->devid);
+	cli_json_kstr(j, "mac", vifmac_mac_format(&v->mac, mac));
+	cli_json_kstr(j, "bridge", v->bridge);
+	cli_json_kstr(j, "ip", v->ip);
+	cli_json_kstr(j, "result", vifmac_adopt_result_name(a->result));
+	cli_json_kstr(j, "scope", a->record.scope_key);
+	cli_json_kstr_or_null(j, "message", a->message[0] ? a->message : NULL);
+	cli_json_key(j, "holder");
 	if (a->result == VIFMAC_ADOPT_CONFLICT) {
-		printf("{\"state\":\"%s\",\"domain\":", h->state == VIFMAC_STATE_RESERVED ? "reserved" : "active");
-		cli_json_string(stdout, h->domain);
-		printf(",\"uuid\":");
-		cli_json_string(stdout, h->uuid);
-		printf(",\"devid\":%d,\"host\":", h->devid);
-		cli_json_string(stdout, h->host);
-		printf(",\"source\":");
-		cli_json_string(stdout, h->source);
-		printf("}}");
+		cli_json_open(j, '{');
+		cli_json_kstr(j, "state", h->state == VIFMAC_STATE_RESERVED ? "reserved" : "active");
+		cli_json_kstr(j, "domain", h->domain);
+		cli_json_kstr(j, "uuid", h->uuid);
+		cli_json_kint(j, "devid", h->devid);
+		cli_json_kstr(j, "host", h->host);
+		cli_json_kstr(j, "source", h->source);
+		cli_json_close(j);
 	} else {
-		printf("null}");
+		cli_json_null(j);
 	}
+	cli_json_close(j);
 }
 
 static int adopt_fn(void *data, const struct vifmac_adoption *a)
@@ -69,7 +66,7 @@ static int adopt_fn(void *data, const struct vifmac_adoption *a)
 	char mac[VIFMAC_MAC_STRLEN];
 
 	if (o->json) {
-		adopt_print_json(a, o->n == 0);
+		adopt_print_json(&o->j, a);
 	} else if (a->result == VIFMAC_ADOPT_RECORDED || a->result == VIFMAC_ADOPT_ALREADY) {
 		printf("%-9s %s  %s (domid %u) vif %d  bridge %s  ip %s%s\n",
 		       a->result == VIFMAC_ADOPT_RECORDED ? (o->dry_run ? "would-adopt" : "adopted") : "already",
@@ -127,12 +124,22 @@ int cmd_adopt(struct cli *cli, int argc, char **argv)
 	rc = cli_open_registry(cli, &reg);
 	if (rc)
 		return rc == EXIT_USAGE ? EXIT_USAGE : EXIT_SYSTEM;
-	if (o.json)
-		printf("{\"dry_run\":%s,\"vifs\":[", o.dry_run ? "true" : "false");
+	if (o.json) {
+		cli_json_start(&o.j, stdout, false);
+		cli_json_open(&o.j, '{');
+		cli_json_kbool(&o.j, "dry_run", o.dry_run);
+		cli_json_key(&o.j, "vifs");
+		cli_json_open(&o.j, '[');
+	}
 	r = vifmac_adopt(cli->ctx, reg, o.dry_run ? VIFMAC_ADOPT_DRY_RUN : 0, adopt_fn, &o);
-	if (o.json)
-		printf("],\"adopted\":%zu,\"already\":%zu,\"not_recorded\":%zu}\n", o.counts[VIFMAC_ADOPT_RECORDED],
-		       o.counts[VIFMAC_ADOPT_ALREADY], o.counts[VIFMAC_ADOPT_CONFLICT] + o.counts[VIFMAC_ADOPT_UNKNOWN_DOMAIN]);
+	if (o.json) {
+		cli_json_close(&o.j);
+		cli_json_kuint(&o.j, "adopted", o.counts[VIFMAC_ADOPT_RECORDED]);
+		cli_json_kuint(&o.j, "already", o.counts[VIFMAC_ADOPT_ALREADY]);
+		cli_json_kuint(&o.j, "not_recorded", o.counts[VIFMAC_ADOPT_CONFLICT] + o.counts[VIFMAC_ADOPT_UNKNOWN_DOMAIN]);
+		cli_json_close(&o.j);
+		cli_json_end(&o.j);
+	}
 	vifmac_registry_close(reg);
 	if (r < 0) {
 		cli_error("adopt: %s", *vifmac_ctx_last_error(cli->ctx) ? vifmac_ctx_last_error(cli->ctx) : strerror(-r));

@@ -140,16 +140,32 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	if (json) {
-		printf("{\"status\":\"%s\",\"findings\":[", severity_name((enum vifmac_severity)r));
+		struct cli_json j;
+
+		cli_json_start(&j, stdout, false);
+		cli_json_open(&j, '{');
+		cli_json_kstr(&j, "status", severity_name((enum vifmac_severity)r));
+		cli_json_key(&j, "findings");
+		cli_json_open(&j, '[');
 		for (size_t i = 0; i < fs.n; i++) {
-			printf("%s{\"severity\":\"%s\",\"kind\":\"%s\",\"mac\":\"%s\",\"message\":", i ? "," : "",
-			       severity_name(fs.v[i].severity), fs.v[i].kind, vifmac_mac_format(&fs.v[i].mac, mac));
-			cli_json_string(stdout, fs.v[i].message);
-			printf("}");
+			cli_json_open(&j, '{');
+			cli_json_kstr(&j, "severity", severity_name(fs.v[i].severity));
+			cli_json_kstr(&j, "kind", fs.v[i].kind);
+			cli_json_kstr(&j, "mac", vifmac_mac_format(&fs.v[i].mac, mac));
+			cli_json_kstr(&j, "message", fs.v[i].message);
+			cli_json_close(&j);
 		}
-		printf("],\"checked\":{\"vifs\":%zu,\"links\":%zu,\"fdb_entries\":%zu,\"neighbours\":%zu,"
-		       "\"registry_records\":%zu}}\n",
-		       counts.vifs, counts.links, counts.fdb_entries, counts.neighbours, counts.claims);
+		cli_json_close(&j);
+		cli_json_key(&j, "checked");
+		cli_json_open(&j, '{');
+		cli_json_kuint(&j, "vifs", counts.vifs);
+		cli_json_kuint(&j, "links", counts.links);
+		cli_json_kuint(&j, "fdb_entries", counts.fdb_entries);
+		cli_json_kuint(&j, "neighbours", counts.neighbours);
+		cli_json_kuint(&j, "registry_records", counts.claims);
+		cli_json_close(&j);
+		cli_json_close(&j);
+		cli_json_end(&j);
 	} else {
 		for (size_t i = 0; i < fs.n; i++)
 			cli_printf(stdout, "%-8s %-14s %s\n",

@@ -152,56 +152,63 @@ static const char *scope_name(const struct vifmac_decision *d)
 	return strcmp(d->scope_key, "*") == 0 ? "global" : d->scope_key;
 }
 
+/* A refusal as plan --json gives it: {"kind": ..., "message": ...}. */
+static void refusal_json(struct cli_json *j, const struct vifmac_refusal *refusal)
+{
+	cli_json_open(j, '{');
+	cli_json_kstr(j, "kind", vifmac_refusal_kind_name(refusal->kind));
+	cli_json_kstr(j, "message", refusal->message);
+	cli_json_close(j);
+}
+
 static void plan_print_json(const struct plan *p, const char *path)
 {
 	const char *name = vifmac_domcfg_name(p->cfg);
+	struct cli_json j;
 
-	printf("{\"config\":");
-	cli_json_string(stdout, path);
-	printf(",\"domain\":");
-	if (name)
-		cli_json_string(stdout, name);
-	else
-		printf("null");
-	printf(",\"type\":\"%s\",\"ok\":%s,\"vifs\":[", vifmac_domcfg_type(p->cfg), p->rc == 0 ? "true" : "false");
+	cli_json_start(&j, stdout, false);
+	cli_json_open(&j, '{');
+	cli_json_kstr(&j, "config", path);
+	cli_json_kstr_or_null(&j, "domain", name);
+	cli_json_kstr(&j, "type", vifmac_domcfg_type(p->cfg));
+	cli_json_kbool(&j, "ok", p->rc == 0);
+	cli_json_key(&j, "vifs");
+	cli_json_open(&j, '[');
 	for (size_t i = 0; i < p->n; i++) {
 		const struct vifmac_decision *d = &p->decisions[i];
 		const struct vifmac_vif *v = &p->vifs[i];
 		char buf[VIFMAC_MAC_STRLEN], ll[48], why[256];
 
-		printf("%s{\"index\":%zu,\"devid\":%d,\"line\":%d,\"bridge\":", i ? "," : "", i, v->devid,
-		       vifmac_domcfg_vif_line(p->cfg, i));
-		cli_json_string(stdout, v->bridge);
-		printf(",\"bridge_class\":\"%s\",\"scope\":", vifmac_bridge_class_name(d->bridge_class));
-		cli_json_string(stdout, scope_name(d));
-		printf(",\"ip\":");
-		if (v->ip)
-			cli_json_string(stdout, v->ip);
-		else
-			printf("null");
-		printf(",\"mac_given\":");
-		if (v->mac)
-			printf("\"%s\"", vifmac_mac_format(v->mac, buf));
-		else
-			printf("null");
+		cli_json_open(&j, '{');
+		cli_json_kuint(&j, "index", i);
+		cli_json_kint(&j, "devid", v->devid);
+		cli_json_kint(&j, "line", vifmac_domcfg_vif_line(p->cfg, i));
+		cli_json_kstr(&j, "bridge", v->bridge);
+		cli_json_kstr(&j, "bridge_class", vifmac_bridge_class_name(d->bridge_class));
+		cli_json_kstr(&j, "scope", scope_name(d));
+		cli_json_kstr_or_null(&j, "ip", v->ip);
+		cli_json_kstr_or_null(&j, "mac_given", v->mac ? vifmac_mac_format(v->mac, buf) : NULL);
+		cli_json_key(&j, "mac");
 		if (d->refusal.kind == VIFMAC_REFUSAL_NONE) {
-			printf(",\"mac\":\"%s\",\"rule\":\"%s\",\"evidence\":", vifmac_mac_format(&d->mac, buf),
-			       vifmac_rule_name(d->rule));
-			cli_json_string(stdout, d->evidence);
-			printf(",\"ipv6_link_local\":\"%s\",\"enforce_exemption\":", vifmac_mac_eui64_link_local(&d->mac, ll));
-			if (vifmac_enforce_applies(p->ctx, v->bridge, v->domain, v->uuid, why, sizeof(why)))
-				printf("null");
-			else
-				cli_json_string(stdout, why);
-			printf(",\"refusal\":null}");
+			cli_json_str(&j, vifmac_mac_format(&d->mac, buf));
+			cli_json_kstr(&j, "rule", vifmac_rule_name(d->rule));
+			cli_json_kstr(&j, "evidence", d->evidence);
+			cli_json_kstr(&j, "ipv6_link_local", vifmac_mac_eui64_link_local(&d->mac, ll));
+			cli_json_kstr_or_null(&j, "enforce_exemption",
+					      vifmac_enforce_applies(p->ctx, v->bridge, v->domain, v->uuid, why, sizeof(why)) ?
+						      NULL : why);
+			cli_json_knull(&j, "refusal");
 		} else {
-			printf(",\"mac\":null,\"rule\":null,\"refusal\":{\"kind\":\"%s\",\"message\":",
-			       vifmac_refusal_kind_name(d->refusal.kind));
-			cli_json_string(stdout, d->refusal.message);
-			printf("}}");
+			cli_json_null(&j);
+			cli_json_knull(&j, "rule");
+			cli_json_key(&j, "refusal");
+			refusal_json(&j, &d->refusal);
 		}
+		cli_json_close(&j);
 	}
-	printf("]}\n");
+	cli_json_close(&j);
+	cli_json_close(&j);
+	cli_json_end(&j);
 }
 
 static void plan_print_text(const struct plan *p, const char *path)
@@ -273,48 +280,52 @@ static void running_print_text(const struct vifmac_running_vif *v, const struct 
 		printf("    HVM emulated NIC: the MAC must be in the config (vifmac fix-config --set-mac)\n");
 }
 
-static void running_print_json(const struct vifmac_running_vif *v, const struct vifmac_decision *d, int r, bool first)
+static void running_print_json(struct cli_json *j, const struct vifmac_running_vif *v,
+			       const struct vifmac_decision *d, int r)
 {
 	char now[VIFMAC_MAC_STRLEN], next[VIFMAC_MAC_STRLEN], ll[48];
+	bool decided = r == 0 && d->rule != VIFMAC_RULE_POOL;
 
-	printf("%s{\"domid\":%u,\"domain\":", first ? "" : ",", v->domid);
-	cli_json_string(stdout, v->dom.name);
-	printf(",\"uuid\":");
-	cli_json_string(stdout, v->dom.uuid);
-	printf(",\"devid\":%d,\"type\":", v->devid);
-	cli_json_string(stdout, v->type);
-	printf(",\"bridge\":");
-	cli_json_string(stdout, v->bridge);
-	printf(",\"bridge_class\":\"%s\",\"ip\":", vifmac_bridge_class_name(d->bridge_class));
-	cli_json_string(stdout, v->ip);
-	printf(",\"mac\":\"%s\",\"ipv6_link_local\":\"%s\",\"xen_random\":%s,\"next\":", vifmac_mac_format(&v->mac, now),
-	       vifmac_mac_eui64_link_local(&v->mac, ll), vifmac_mac_is_xen_random(&v->mac) ? "true" : "false");
-	if (r < 0 || d->rule == VIFMAC_RULE_POOL) {
-		printf("null");
+	cli_json_open(j, '{');
+	cli_json_kuint(j, "domid", v->domid);
+	cli_json_kstr(j, "domain", v->dom.name);
+	cli_json_kstr(j, "uuid", v->dom.uuid);
+	cli_json_kint(j, "devid", v->devid);
+	cli_json_kstr(j, "type", v->type);
+	cli_json_kstr(j, "bridge", v->bridge);
+	cli_json_kstr(j, "bridge_class", vifmac_bridge_class_name(d->bridge_class));
+	cli_json_kstr(j, "ip", v->ip);
+	cli_json_kstr(j, "mac", vifmac_mac_format(&v->mac, now));
+	cli_json_kstr(j, "ipv6_link_local", vifmac_mac_eui64_link_local(&v->mac, ll));
+	cli_json_kbool(j, "xen_random", vifmac_mac_is_xen_random(&v->mac));
+	cli_json_key(j, "next");
+	if (decided) {
+		cli_json_open(j, '{');
+		cli_json_kstr(j, "mac", vifmac_mac_format(&d->mac, next));
+		cli_json_kstr(j, "ipv6_link_local", vifmac_mac_eui64_link_local(&d->mac, ll));
+		cli_json_kstr(j, "rule", vifmac_rule_name(d->rule));
+		cli_json_kstr(j, "evidence", d->evidence);
+		cli_json_close(j);
 	} else {
-		printf("{\"mac\":\"%s\",\"ipv6_link_local\":\"%s\",\"rule\":\"%s\",\"evidence\":",
-		       vifmac_mac_format(&d->mac, next), vifmac_mac_eui64_link_local(&d->mac, ll), vifmac_rule_name(d->rule));
-		cli_json_string(stdout, d->evidence);
-		printf("}");
+		cli_json_null(j);
 	}
-	printf(",\"changes\":%s,\"pools\":", r < 0 || d->rule == VIFMAC_RULE_POOL ? "null" :
-					     vifmac_mac_equal(&d->mac, &v->mac) ? "false" : "true");
-	if (r == 0 && d->rule == VIFMAC_RULE_POOL)
-		cli_json_string(stdout, d->evidence);
+	cli_json_key(j, "changes");
+	if (decided)
+		cli_json_bool(j, !vifmac_mac_equal(&d->mac, &v->mac));
 	else
-		printf("null");
-	printf(",\"refusal\":");
-	if (r < 0) {
-		printf("{\"kind\":\"%s\",\"message\":", vifmac_refusal_kind_name(d->refusal.kind));
-		cli_json_string(stdout, d->refusal.message);
-		printf("}}");
-	} else {
-		printf("null}");
-	}
+		cli_json_null(j);
+	cli_json_kstr_or_null(j, "pools", r == 0 && d->rule == VIFMAC_RULE_POOL ? d->evidence : NULL);
+	cli_json_key(j, "refusal");
+	if (r < 0)
+		refusal_json(j, &d->refusal);
+	else
+		cli_json_null(j);
+	cli_json_close(j);
 }
 
 static int plan_running(struct cli *cli, bool json)
 {
+	struct cli_json j;
 	struct vifmac_running_vif *vifs = NULL;
 	size_t n = 0;
 	bool ok = true;
@@ -324,22 +335,31 @@ static int plan_running(struct cli *cli, bool json)
 		cli_error("plan --running: %s", vifmac_ctx_last_error(cli->ctx));
 		return EXIT_SYSTEM;
 	}
-	if (json)
-		printf("{\"running\":true,\"vifs\":[");
-	else if (n == 0)
+	if (json) {
+		cli_json_start(&j, stdout, false);
+		cli_json_open(&j, '{');
+		cli_json_kbool(&j, "running", true);
+		cli_json_key(&j, "vifs");
+		cli_json_open(&j, '[');
+	} else if (n == 0) {
 		printf("no vifs running on this host\n");
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct vifmac_decision d;
 
 		r = vifmac_decide_running(cli->ctx, &vifs[i], &d);
 		ok = ok && r == 0;
 		if (json)
-			running_print_json(&vifs[i], &d, r, i == 0);
+			running_print_json(&j, &vifs[i], &d, r);
 		else
 			running_print_text(&vifs[i], i ? &vifs[i - 1] : NULL, &d, r);
 	}
-	if (json)
-		printf("],\"ok\":%s}\n", ok ? "true" : "false");
+	if (json) {
+		cli_json_close(&j);
+		cli_json_kbool(&j, "ok", ok);
+		cli_json_close(&j);
+		cli_json_end(&j);
+	}
 	free(vifs);
 	return ok ? EXIT_OK : EXIT_REFUSED;
 }

@@ -94,6 +94,7 @@ static int pool_import(struct cli *cli, int argc, char **argv)
 
 struct pool_print {
 	bool json;
+	struct cli_json j;
 	size_t n;
 };
 
@@ -104,13 +105,19 @@ static int print_pool(void *data, const struct vifmac_pool_info *p)
 	uint64_t free_n = p->size > busy ? p->size - busy : 0;
 
 	if (pp->json) {
-		printf("%s{\"name\":", pp->n ? "," : "");
-		cli_json_string(stdout, p->name);
-		printf(",\"kind\":\"%s\",\"origin\":", vifmac_pool_kind_name(p->kind));
-		cli_json_string(stdout, p->origin);
-		printf(",\"imported\":%lld,\"size\":%llu,\"used\":%llu,\"quarantined\":%llu,\"reserved\":%llu,\"free\":%llu}",
-		       (long long)p->imported, (unsigned long long)p->size, (unsigned long long)p->used,
-		       (unsigned long long)p->quarantined, (unsigned long long)p->reserved, (unsigned long long)free_n);
+		struct cli_json *j = &pp->j;
+
+		cli_json_open(j, '{');
+		cli_json_kstr(j, "name", p->name);
+		cli_json_kstr(j, "kind", vifmac_pool_kind_name(p->kind));
+		cli_json_kstr(j, "origin", p->origin);
+		cli_json_kint(j, "imported", p->imported);
+		cli_json_kuint(j, "size", p->size);
+		cli_json_kuint(j, "used", p->used);
+		cli_json_kuint(j, "quarantined", p->quarantined);
+		cli_json_kuint(j, "reserved", p->reserved);
+		cli_json_kuint(j, "free", free_n);
+		cli_json_close(j);
 	} else {
 		printf("%-16s %-9s %10llu %10llu %11llu %9llu %10llu  %s\n", p->name, vifmac_pool_kind_name(p->kind),
 		       (unsigned long long)p->size, (unsigned long long)p->used, (unsigned long long)p->quarantined,
@@ -128,14 +135,17 @@ static int pool_list(struct cli *cli, const char *name, bool json)
 
 	if (rc)
 		return rc;
-	if (json)
-		printf(name ? "" : "[");
-	else
+	cli_json_start(&pp.j, stdout, false);
+	if (json && !name)
+		cli_json_open(&pp.j, '[');
+	else if (!json)
 		printf("%-16s %-9s %10s %10s %11s %9s %10s  %s\n", "POOL", "KIND", "SIZE", "USED", "QUARANTINED",
 		       "RESERVED", "FREE", "FROM");
 	r = vifmac_registry_pool_list(reg, name, print_pool, &pp);
+	if (json && !name)
+		cli_json_close(&pp.j);
 	if (json)
-		printf(name ? "\n" : "]\n");
+		cli_json_end(&pp.j);
 	vifmac_registry_close(reg);
 	if (r < 0)
 		return cli_fail(cli, r, "pool");

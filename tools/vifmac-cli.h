@@ -4,6 +4,7 @@
 #define VIFMAC_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -45,8 +46,39 @@ int cli_fail(struct cli *cli, int err, const char *what);
  * a backspace).
  */
 void cli_xl_string(FILE *f, const char *s);
-/* Writes @s as a JSON string literal (with quotes) to @f. */
-void cli_json_string(FILE *f, const char *s);
+/*
+ * The JSON writer (cli-json.c): streamed, one value after another, the
+ * separators its own business. @spaced: ", " and ": " and each array item on
+ * a line of its own (list, whois, export); else compact (plan, audit, ...).
+ * A string written as NULL is "" (cli_json_str_or_null: null); cli_json_end
+ * ends the document with a newline.
+ */
+#define CLI_JSON_MAX_DEPTH 8
+struct cli_json {
+	FILE *f;
+	bool spaced;
+	int depth;
+	bool array[CLI_JSON_MAX_DEPTH], items[CLI_JSON_MAX_DEPTH];
+	bool keyed; /* a key was written: its value follows without a separator */
+};
+void cli_json_start(struct cli_json *j, FILE *f, bool spaced);
+void cli_json_open(struct cli_json *j, char bracket); /* '{' or '[' */
+void cli_json_close(struct cli_json *j);
+void cli_json_key(struct cli_json *j, const char *key);
+void cli_json_str(struct cli_json *j, const char *s);
+void cli_json_str_or_null(struct cli_json *j, const char *s);
+void cli_json_int(struct cli_json *j, int64_t v);
+void cli_json_uint(struct cli_json *j, uint64_t v);
+void cli_json_bool(struct cli_json *j, bool v);
+void cli_json_null(struct cli_json *j);
+/* A member: its key, then its value. */
+void cli_json_kstr(struct cli_json *j, const char *key, const char *s);
+void cli_json_kstr_or_null(struct cli_json *j, const char *key, const char *s);
+void cli_json_kint(struct cli_json *j, const char *key, int64_t v);
+void cli_json_kuint(struct cli_json *j, const char *key, uint64_t v);
+void cli_json_kbool(struct cli_json *j, const char *key, bool v);
+void cli_json_knull(struct cli_json *j, const char *key);
+void cli_json_end(struct cli_json *j);
 /* After getopt: 0 when no operand follows the options, else EXIT_USAGE naming
  * the first one ("CMD: unexpected argument", CMD being argv[0]). */
 int cli_no_operands(int argc, char **argv);
@@ -60,6 +92,17 @@ int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg);
  * Returns 0 or a negative errno; on error @path is unchanged. */
 int cli_replace_file(const char *path, mode_t mode, int (*print)(FILE *f, void *data), void *data);
 
+/* A time as "2026-11-23T20:01:07Z" in @buf, or "-" for none. Returns @buf. */
+const char *cli_iso_time(int64_t t, char buf[32]);
+/* @s, or "-" when NULL or empty (text output). */
+const char *cli_dash(const char *s);
+/*
+ * The options of the commands that take no other: --help (prints @help:
+ * returns -1) and --json where @json is not NULL. Returns 0, -1, or
+ * EXIT_USAGE.
+ */
+int cli_simple_options(int argc, char **argv, bool *json, const char *help);
+
 /* cmd-policy.c */
 int cmd_derive(struct cli *cli, int argc, char **argv);
 int cmd_plan(struct cli *cli, int argc, char **argv);
@@ -71,6 +114,10 @@ int cmd_whois(struct cli *cli, int argc, char **argv);
 int cmd_reserve(struct cli *cli, int argc, char **argv);
 int cmd_release(struct cli *cli, int argc, char **argv);
 int cmd_gc(struct cli *cli, int argc, char **argv);
+/* One record as a JSON object: the export's record format, and list --json's. */
+void cli_record_json(struct cli_json *j, const struct vifmac_record *rec);
+
+/* cmd-export.c */
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 

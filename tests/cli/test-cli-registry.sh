@@ -107,6 +107,29 @@ run_cmd 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad3.json"
 has err "duplicate key"
 printf '{"format": "something-else", "version": 1, "records": []}' >"$tmp/bad4.json"
 run_cmd 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/bad4.json"
+# each refusal names the line, or the record and its key
+H='{"format": "vifmac-registry", "version": 1, "records": ['
+REC='"mac": "02:00:00:00:00:01", "uuid": "'$UUID_A'"'
+bad() { # bad NAME TEXT EXPECTED: import of TEXT refused, the message matching EXPECTED
+	printf '%s' "$2" >"$tmp/$1.json"
+	run_cmd 2 "$VIFMAC" --registry "sqlite:$tmp/other.db" import "$tmp/$1.json"
+	has err "$3"
+}
+bad trunc "$H" "trunc.json: line 1: unexpected end of the document"
+bad dupdeep "$H
+{$REC, \"devid\": 0,
+ \"devid\": 1}]}" 'dupdeep.json: line 3: duplicate key "devid"'
+bad dupesc "$H
+{$REC, \"devid\": 0, \"\\u006dac\": \"02:00:00:00:00:02\"}]}" 'dupesc.json: line 2: duplicate key "mac"'
+bad ctl "$H
+{$REC, \"devid\": 0, \"note\": \"a$(printf '\t')b\"}]}" "ctl.json: line 2: control character in a string"
+bad nul "$H
+{$REC, \"devid\": 0, \"note\": \"a\\u0000b\"}]}" 'nul.json: line 2: bad escape in a string'
+bad squote "{'format': \"vifmac-registry\"}" "squote.json: line 1: a string in single quotes"
+bad float "$H{$REC, \"devid\": 1.5}]}" 'record 0: "devid" must be an integer'
+bad after "$H]}
+x" "after.json: line 2: unexpected character"
+bad deep "$(python3 -c 'print("[" * 40 + "]" * 40)')" "deep.json: line 1: nesting too deep"
 run_cmd 0 "$VIFMAC" --registry "sqlite:$tmp/other.db" list
 lines out 2
 

@@ -16,6 +16,40 @@ static void test_defaults_without_a_file(void **state)
 	vifmac_ctx_unref(ctx);
 }
 
+/* The key table's defaults: what an unset key reads as, and written in the file's own syntax. */
+static void test_defaults_read_back_the_same_when_written_out(void **state)
+{
+	static const struct {
+		const char *key, *value;
+	} defaults[] = {
+		{ "registry", VIFMAC_DEFAULT_REGISTRY }, { "chain_script", "vif-bridge" },
+		{ "unlisted_bridges", "private" },       { "no_ipv4", "refuse" },
+		{ "explicit_mac", "verify" },            { "scope", "global" },
+		{ "wire_check", "refuse" },              { "enforce", "mac" },
+		{ "enforce_failure", "refuse" },         { "etcd_prefix", "/vifmac/" },
+	};
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+	char text[2048];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		assert_string_equal(vifmac_ctx_policy_string(ctx, defaults[i].key), defaults[i].value);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s = \"%s\"\n", defaults[i].key, defaults[i].value);
+	}
+	/* keys that are no string, unset ones and unknown ones read as NULL */
+	assert_null(vifmac_ctx_policy_string(ctx, "prefix"));
+	assert_null(vifmac_ctx_policy_string(ctx, "registry_timeout_ms"));
+	assert_null(vifmac_ctx_policy_string(ctx, "etcd_user"));
+	assert_null(vifmac_ctx_policy_string(ctx, "public_table"));
+	assert_null(vifmac_ctx_policy_string(ctx, "nope"));
+	assert_null(vifmac_ctx_policy_string(ctx, ""));
+	snprintf(text + n, sizeof(text) - n, "prefix = \"02:00\"\nregistry_timeout_ms = 5000\npool_quarantine = \"24h\"\n");
+	assert_int_equal(tu_load_policy_text(ctx, text), 0);
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		assert_string_equal(vifmac_ctx_policy_string(ctx, defaults[i].key), defaults[i].value);
+	vifmac_ctx_unref(ctx);
+}
+
 static void test_example_policy_loads_every_key(void **state)
 {
 	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
@@ -192,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_without_a_file),
+		cmocka_unit_test(test_defaults_read_back_the_same_when_written_out),
 		cmocka_unit_test(test_example_policy_loads_every_key),
 		cmocka_unit_test(test_strict_policy_sets_enums),
 		cmocka_unit_test(test_chain_scripts_per_bridge),
