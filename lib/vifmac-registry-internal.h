@@ -4,14 +4,16 @@
  *
  * vifmac-registry.c owns the public vifmac_registry_* functions: it checks
  * arguments, fills what the registry decides (host name, times) and
- * dispatches on the URL scheme to one backend. A backend (one file each:
- * vifmac-registry-sqlite.c, vifmac-registry-etcd.c) implements the storage and the
- * atomicity; it never sees a URL, only what follows "<scheme>:".
+ * dispatches on the URL scheme to one backend. A backend (vifmac-registry-sqlite.c
+ * with vifmac-sqlite-*.c; vifmac-registry-etcd.c with vifmac-etcd-*.c)
+ * implements the storage and the atomicity; it never sees a URL, only what
+ * follows "<scheme>:".
  */
 #ifndef VIFMAC_REGISTRY_INTERNAL_H
 #define VIFMAC_REGISTRY_INTERNAL_H
 
 #include <string.h>
+#include <time.h>
 
 #include "vifmac-internal.h"
 
@@ -114,6 +116,15 @@ static inline bool vifmac_records_same_owner(const struct vifmac_record *a, cons
 	if (a->state == VIFMAC_STATE_RESERVED)
 		return true;
 	return a->uuid[0] && strcmp(a->uuid, b->uuid) == 0 && a->devid == b->devid;
+}
+
+/* CLOCK_MONOTONIC in milliseconds: the deadlines of registry calls. */
+static inline int64_t vifmac_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Sets the context's error for a write refused by @holder, and returns -EEXIST. */

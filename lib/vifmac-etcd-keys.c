@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The etcd backend's key layout and record values: which keys a record is
+ * stored under, and a record as JSON. Keys, under the prefix (etcd_prefix);
+ * every value is the record as JSON, so that each index answers a lookup
+ * by itself:
+ *   m/MAC/SCOPE                   the record
+ *   o/UUID/DEVID/MAC/SCOPE        the owner index (active claims; uuid lower case)
+ *   d/DOMAIN/MAC/SCOPE            the domain index
+ *   i/IP/MAC/SCOPE                the address index, one per address of ip=
+ * Components are %-escaped ('/', '%', control bytes, space). A record and
+ * its index keys are always written by the same transaction, so they share
+ * one mod_revision.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vifmac-etcd.h"
+
+/* ---------------------------------------------------------------- keys */
+
+/* The full key "<prefix><kind>/<a>/<b>/..." of a record's key kind, for @rec. */
+void etcd_key_record(struct etcd_registry *e, struct vifmac_strbuf *b, const struct vifmac_record *rec)
+{
+	char mac[VIFMAC_MAC_STRLEN];
+
+	vifmac_strbuf_add(b, e->prefix);
+	vifmac_strbuf_add(b, "m/");
+	vifmac_strbuf_add(b, vifmac_mac_format(&rec->mac, mac));
+	vifmac_strbuf_add(b, "/");
+	vifmac_strbuf_add_escaped(b, rec->scope_key);
+}
+
+/* The "MAC/SCOPE" tail every key of a record ends with. */
+static void key_tail(struct vifmac_strbuf *b, const struct vifmac_record *rec)
+{
+	char mac[VIFMAC_MAC_STRLEN];
+
+	vifmac_strbuf_add(b, "/");
+	vifmac_strbuf_add(b, vifmac_mac_format(&rec->mac, mac));
+	vifmac_strbuf_add(b, "/");
+	vifmac_strbuf_add_escaped(b, rec->scope_key);
+}
+
+static void add_lower_escaped(struct vifmac_strbuf *b, const char *s)
+{
+	char low[VIFMAC_UUID_STRLEN + 64];
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < sizeof(low); i++)
+		low[i] = (char)tolower((unsigned char)s[i]);
+	low[i] = '\0';
+	vifmac_strbuf_add_escaped(b, low);
+}
+
+/* Prefix "<prefix>o/UUID/" (devid < 0) or "<prefix>o/UUID/DEVID/" of an owner's claims. */
+void etcd_key_owner_prefix(struct etcd_registry *e, struct vifmac_strbuf *b, const char *uuid, int devid)
+{
+	char d[16];
+
+	vifmac_strbuf_add(b, e->prefix);
+	vifmac_strbuf_add(b, "o/");
+	add_lower_escaped(b, uuid);
+	vifmac_strbuf_add(b, "/");
+	if (devid >= 0) {
+		snprintf(d, sizeof(d), "%d/", devid);
+		vifmac_strbuf_add(b, d);
+	}
+}
+
+void etcd_key_mac_prefix(struct etcd_registry *e, struct vifmac_strbuf *b, const struct vifmac_mac *mac)
+{
+	char m[VIFMAC_MAC_STRLEN];
+
+	vifmac_strbuf_add(b, e->prefix);
+	vifmac_strbuf_add(b, "m/");
+	vifmac_strbuf_add(b, vifmac_mac_format(mac, m));
+	vifmac_strbuf_add(b, "/");
+}
+
+void etcd_keys_add(struct etcd_keys *k, struct vifmac_strbuf *b)
+{
+	if (b->oom || k->oom) {
+		k->oom = true;
+		free(b->data);
+		return;
+	}
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->v[i], b->data) == 0) {
+			free(b->data);
+			return;
+		}
+	if (k->n == k->size) {
+		size_t size = k->size ? 2 * k->size : 8;
+		char **v = realloc(k->v, size * sizeof(*v));
+
+		if (!v) {
+			k->oom = true;
+			free(b->data);
+			return;
+		}
+		k->v = v;
+		k->size = size;
+	}
+	k->v[k->n++] = b->data;
+}
+
+void etcd_keys_free(struct etcd_keys *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+	memset(k, 0, sizeof(*k));
+}
+
+struct ip_keys {
+	struct etcd_registry *e;
+	struct etcd_keys *keys;
+	const struct vifmac_record *rec;
+};
+
+static int add_ip_key(void *data, const char *ip)
+{
+	struct ip_keys *x = data;
+	struct vifmac_strbuf b = { 0 };
+
+	vifmac_strbuf_add(&b, x->e->prefix);
+	vifmac_strbuf_add(&b, "i/");
+	vifmac_strbuf_add_escaped(&b, ip);
+	key_tail(&b, x->rec);
+	etcd_keys_add(x->keys, &b);
+	return 0;
+}
+
+/* Every key @rec is stored under: the record, then its indexes. */
+void etcd_record_keys(struct etcd_registry *e, const struct vifmac_record *rec, struct etcd_keys *k)
+{
+	struct vifmac_strbuf b = { 0 };
+	struct ip_keys x = { .e = e, .keys = k, .rec = rec };
+	char d[16];
+
+	etcd_key_record(e, &b, rec);
+	etcd_keys_add(k, &b);
+	if (rec->state == VIFMAC_STATE_ACTIVE) {
+		memset(&b, 0, sizeof(b));
+		vifmac_strbuf_add(&b, e->prefix);
+		vifmac_strbuf_add(&b, "o/");
+		add_lower_escaped(&b, rec->uuid);
+		snprintf(d, sizeof(d), "/%d", rec->devid);
+		vifmac_strbuf_add(&b, d);
+		key_tail(&b, rec);
+		etcd_keys_add(k, &b);
+	}
+	if (rec->domain[0]) {
+		memset(&b, 0, sizeof(b));
+		vifmac_strbuf_add(&b, e->prefix);
+		vifmac_strbuf_add(&b, "d/");
+		vifmac_strbuf_add_escaped(&b, rec->domain);
+		key_tail(&b, rec);
+		etcd_keys_add(k, &b);
+	}
+	vifmac_registry_ip_tokens(rec->ip, add_ip_key, &x);
+}
+
+/* ---------------------------------------------------------------- records as JSON */
+
+json_object *etcd_record_json(const struct vifmac_record *rec)
+{
+	json_object *o = json_object_new_object();
+	char mac[VIFMAC_MAC_STRLEN];
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "mac", json_object_new_string(vifmac_mac_format(&rec->mac, mac)));
+	json_object_object_add(o, "scope", json_object_new_string(rec->scope_key));
+	json_object_object_add(o, "state",
+			       json_object_new_string(rec->state == VIFMAC_STATE_RESERVED ? "reserved" : "active"));
+	json_object_object_add(o, "domain", json_object_new_string(rec->domain));
+	json_object_object_add(o, "uuid", json_object_new_string(rec->uuid));
+	json_object_object_add(o, "devid", json_object_new_int(rec->devid));
+	json_object_object_add(o, "bridge", json_object_new_string(rec->bridge));
+	json_object_object_add(o, "ip", json_object_new_string(rec->ip));
+	json_object_object_add(o, "host", json_object_new_string(rec->host));
+	json_object_object_add(o, "created", json_object_new_int64(rec->created));
+	json_object_object_add(o, "updated", json_object_new_int64(rec->updated));
+	json_object_object_add(o, "note", json_object_new_string(rec->note));
+	json_object_object_add(o, "source", json_object_new_string(rec->source));
+	return o;
+}
+
+static bool json_text(json_object *o, const char *name, char *buf, size_t size)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	return vifmac_strscpy(buf, json_object_get_string(v), size);
+}
+
+int etcd_record_parse(struct etcd_registry *e, const char *key, const char *value, struct vifmac_record *rec)
+{
+	json_object *o = json_tokener_parse(value), *v;
+	char mac[VIFMAC_MAC_STRLEN], state[16];
+	bool ok;
+
+	vifmac_record_init(rec);
+	ok = o && json_object_is_type(o, json_type_object) && json_text(o, "mac", mac, sizeof(mac)) &&
+	     vifmac_mac_parse(mac, &rec->mac) == 0 && json_text(o, "scope", rec->scope_key, sizeof(rec->scope_key)) &&
+	     rec->scope_key[0] && json_text(o, "state", state, sizeof(state)) &&
+	     json_text(o, "domain", rec->domain, sizeof(rec->domain)) &&
+	     json_text(o, "uuid", rec->uuid, sizeof(rec->uuid)) &&
+	     json_text(o, "bridge", rec->bridge, sizeof(rec->bridge)) && json_text(o, "ip", rec->ip, sizeof(rec->ip)) &&
+	     json_text(o, "host", rec->host, sizeof(rec->host)) && json_text(o, "note", rec->note, sizeof(rec->note)) &&
+	     json_text(o, "source", rec->source, sizeof(rec->source)) && json_object_object_get_ex(o, "devid", &v) &&
+	     json_object_is_type(v, json_type_int);
+	if (ok) {
+		rec->devid = json_object_get_int(v);
+		rec->state = strcmp(state, "reserved") == 0 ? VIFMAC_STATE_RESERVED : VIFMAC_STATE_ACTIVE;
+		ok = strcmp(state, "reserved") == 0 || strcmp(state, "active") == 0;
+	}
+	if (ok && json_object_object_get_ex(o, "created", &v))
+		ok = etcd_json_int64(v, &rec->created);
+	if (ok && json_object_object_get_ex(o, "updated", &v))
+		ok = etcd_json_int64(v, &rec->updated);
+	json_object_put(o);
+	if (!ok)
+		return vifmac_set_error(e->ctx, -EIO, "registry %s is corrupt: key %s holds no vifmac record", e->url,
+					key);
+	return 0;
+}
