@@ -8,6 +8,13 @@
  *   o/UUID/DEVID/MAC/SCOPE        the owner index (active claims; uuid lower case)
  *   d/DOMAIN/MAC/SCOPE            the domain index
  *   i/IP/MAC/SCOPE                the address index, one per address of ip=
+ * and the operator's pools (vifmac-etcd-pool.c):
+ *   ps/NAME                       the pool's state: kind, origin, size, range and its
+ *                                 high-water mark; every allocation from the pool
+ *                                 rewrites it, so its mod_revision is the pool's version
+ *   pe/NAME                       a table's or recycled list's entries, one JSON list
+ *   ph/NAME/MAC                   an address released from the pool: when, and its last
+ *                                 owner (uuid, devid, domain) -- quarantine and stickiness
  * Components are %-escaped ('/', '%', control bytes, space). A record and
  * its index keys are always written by the same transaction, so they share
  * one mod_revision.
@@ -191,7 +198,7 @@ json_object *etcd_record_json(const struct vifmac_record *rec)
 	return o;
 }
 
-static bool json_text(json_object *o, const char *name, char *buf, size_t size)
+bool etcd_json_text(json_object *o, const char *name, char *buf, size_t size)
 {
 	json_object *v;
 
@@ -207,14 +214,14 @@ int etcd_record_parse(struct etcd_registry *e, const char *key, const char *valu
 	bool ok;
 
 	vifmac_record_init(rec);
-	ok = o && json_object_is_type(o, json_type_object) && json_text(o, "mac", mac, sizeof(mac)) &&
-	     vifmac_mac_parse(mac, &rec->mac) == 0 && json_text(o, "scope", rec->scope_key, sizeof(rec->scope_key)) &&
-	     rec->scope_key[0] && json_text(o, "state", state, sizeof(state)) &&
-	     json_text(o, "domain", rec->domain, sizeof(rec->domain)) &&
-	     json_text(o, "uuid", rec->uuid, sizeof(rec->uuid)) &&
-	     json_text(o, "bridge", rec->bridge, sizeof(rec->bridge)) && json_text(o, "ip", rec->ip, sizeof(rec->ip)) &&
-	     json_text(o, "host", rec->host, sizeof(rec->host)) && json_text(o, "note", rec->note, sizeof(rec->note)) &&
-	     json_text(o, "source", rec->source, sizeof(rec->source)) && json_object_object_get_ex(o, "devid", &v) &&
+	ok = o && json_object_is_type(o, json_type_object) && etcd_json_text(o, "mac", mac, sizeof(mac)) &&
+	     vifmac_mac_parse(mac, &rec->mac) == 0 && etcd_json_text(o, "scope", rec->scope_key, sizeof(rec->scope_key)) &&
+	     rec->scope_key[0] && etcd_json_text(o, "state", state, sizeof(state)) &&
+	     etcd_json_text(o, "domain", rec->domain, sizeof(rec->domain)) &&
+	     etcd_json_text(o, "uuid", rec->uuid, sizeof(rec->uuid)) &&
+	     etcd_json_text(o, "bridge", rec->bridge, sizeof(rec->bridge)) && etcd_json_text(o, "ip", rec->ip, sizeof(rec->ip)) &&
+	     etcd_json_text(o, "host", rec->host, sizeof(rec->host)) && etcd_json_text(o, "note", rec->note, sizeof(rec->note)) &&
+	     etcd_json_text(o, "source", rec->source, sizeof(rec->source)) && json_object_object_get_ex(o, "devid", &v) &&
 	     json_object_is_type(v, json_type_int);
 	if (ok) {
 		rec->devid = json_object_get_int(v);
@@ -229,5 +236,63 @@ int etcd_record_parse(struct etcd_registry *e, const char *key, const char *valu
 	if (!ok)
 		return vifmac_set_error(e->ctx, -EIO, "registry %s is corrupt: key %s holds no vifmac record", e->url,
 					key);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- pools */
+
+void etcd_key_pool(struct etcd_registry *e, struct vifmac_strbuf *b, const char *kind, const char *name)
+{
+	vifmac_strbuf_add(b, e->prefix);
+	vifmac_strbuf_add(b, kind);
+	vifmac_strbuf_add(b, "/");
+	vifmac_strbuf_add_escaped(b, name);
+}
+
+void etcd_key_pool_history(struct etcd_registry *e, struct vifmac_strbuf *b, const char *name,
+			   const struct vifmac_mac *mac)
+{
+	char m[VIFMAC_MAC_STRLEN];
+
+	etcd_key_pool(e, b, "ph", name);
+	vifmac_strbuf_add(b, "/");
+	if (mac)
+		vifmac_strbuf_add(b, vifmac_mac_format(mac, m));
+}
+
+json_object *etcd_history_json(const struct vifmac_record *rec, int64_t released)
+{
+	json_object *o = json_object_new_object();
+	char mac[VIFMAC_MAC_STRLEN];
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "mac", json_object_new_string(vifmac_mac_format(&rec->mac, mac)));
+	json_object_object_add(o, "uuid", json_object_new_string(rec->uuid));
+	json_object_object_add(o, "devid", json_object_new_int(rec->devid));
+	json_object_object_add(o, "domain", json_object_new_string(rec->domain));
+	json_object_object_add(o, "released", json_object_new_int64(released));
+	return o;
+}
+
+int etcd_history_parse(struct etcd_registry *e, const struct etcd_kv *kv, struct etcd_history *h)
+{
+	json_object *o = json_tokener_parse(kv->value), *v;
+	char mac[VIFMAC_MAC_STRLEN];
+	bool ok;
+
+	memset(h, 0, sizeof(*h));
+	ok = o && json_object_is_type(o, json_type_object) && etcd_json_text(o, "mac", mac, sizeof(mac)) &&
+	     vifmac_mac_parse(mac, &h->mac) == 0 && etcd_json_text(o, "uuid", h->uuid, sizeof(h->uuid)) &&
+	     etcd_json_text(o, "domain", h->domain, sizeof(h->domain)) && json_object_object_get_ex(o, "devid", &v) &&
+	     json_object_is_type(v, json_type_int);
+	if (ok) {
+		h->devid = json_object_get_int(v);
+		ok = json_object_object_get_ex(o, "released", &v) && etcd_json_int64(v, &h->released);
+	}
+	json_object_put(o);
+	if (!ok)
+		return vifmac_set_error(e->ctx, -EIO, "registry %s is corrupt: key %s holds no released pool address",
+					e->url, kv->key);
 	return 0;
 }

@@ -132,71 +132,90 @@ void etcd_snapshot_free(struct etcd_snapshot *s)
 	s->n_prefixes = 0;
 }
 
+/* Appends the key-values of a range answer's "kvs" (absent: none) to @s. */
+int etcd_snapshot_add_kvs(struct etcd_registry *e, struct etcd_snapshot *s, json_object *rr)
+{
+	json_object *kvs;
+	size_t m;
+	struct etcd_kv *v;
+
+	if (!json_object_object_get_ex(rr, "kvs", &kvs))
+		return 0; /* none: the gateway leaves empty lists out */
+	if (!json_object_is_type(kvs, json_type_array))
+		return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a range whose kvs is not a list", e->url);
+	m = json_object_array_length(kvs);
+	v = realloc(s->kvs, (s->n_kvs + m) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->kvs = v;
+	for (size_t j = 0; j < m; j++) {
+		json_object *kv = json_object_array_get_idx(kvs, j), *k = NULL, *val = NULL, *mod;
+		struct etcd_kv *x = &s->kvs[s->n_kvs];
+
+		memset(x, 0, sizeof(*x));
+		if (!json_object_object_get_ex(kv, "key", &k) || !json_object_is_type(k, json_type_string))
+			return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a key-value without a key", e->url);
+		if (json_object_object_get_ex(kv, "value", &val) && !json_object_is_type(val, json_type_string))
+			return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a value that is not a string", e->url);
+		x->key = vifmac_base64_decode(json_object_get_string(k), NULL);
+		x->value = val ? vifmac_base64_decode(json_object_get_string(val), NULL) : strdup("");
+		if (json_object_object_get_ex(kv, "mod_revision", &mod) && !etcd_json_int64(mod, &x->mod))
+			x->mod = -1; /* refused below, once the strings are freed */
+		if (!x->key || !x->value || x->mod < 0) {
+			bool bad_mod = x->mod < 0;
+
+			free(x->key);
+			free(x->value);
+			if (bad_mod)
+				return vifmac_set_error(e->ctx, -EPROTO,
+							"registry %s: a key-value whose mod_revision is not a number", e->url);
+			if (errno == ENOMEM)
+				return -ENOMEM;
+			return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a key or value that is not base64",
+						e->url);
+		}
+		s->n_kvs++;
+	}
+	return 0;
+}
+
+/* The revision of an answer's header: 0, or -EPROTO. */
+int etcd_answer_revision(struct etcd_registry *e, json_object *answer, int64_t *ret_rev)
+{
+	json_object *header, *rev;
+
+	if (!json_object_object_get_ex(answer, "header", &header) ||
+	    !json_object_object_get_ex(header, "revision", &rev))
+		return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer without a revision", e->url);
+	if (!etcd_json_int64(rev, ret_rev))
+		return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer whose revision is not a number",
+					e->url);
+	return 0;
+}
+
 /* Fills @s from a txn answer whose responses are the ranges of @s, in order. */
 int etcd_snapshot_parse(struct etcd_registry *e, struct etcd_snapshot *s, json_object *answer)
 {
-	json_object *header, *rev, *responses = NULL;
+	json_object *responses = NULL;
 	size_t n;
+	int r;
 
 	/* json-c's array calls assert the type: every value is checked first (an
 	 * answer from a broken member or proxy is refused, not a crash) */
 	json_object_object_get_ex(answer, "responses", &responses);
 	n = responses && json_object_is_type(responses, json_type_array) ? json_object_array_length(responses) : 0;
 	snapshot_clear(s);
-	if (!json_object_object_get_ex(answer, "header", &header) ||
-	    !json_object_object_get_ex(header, "revision", &rev) || n != s->n_prefixes)
+	if (n != s->n_prefixes)
 		return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer without the ranges asked for", e->url);
-	if (!etcd_json_int64(rev, &s->rev))
-		return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer whose revision is not a number",
-					e->url);
-	for (size_t i = 0; i < n; i++) {
-		json_object *rr, *kvs;
-		size_t m;
-		struct etcd_kv *v;
+	r = etcd_answer_revision(e, answer, &s->rev);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		json_object *rr;
 
 		if (!json_object_object_get_ex(json_object_array_get_idx(responses, i), "response_range", &rr))
 			return vifmac_set_error(e->ctx, -EPROTO, "registry %s: an answer without its range", e->url);
-		if (!json_object_object_get_ex(rr, "kvs", &kvs))
-			continue; /* none: the gateway leaves empty lists out */
-		if (!json_object_is_type(kvs, json_type_array))
-			return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a range whose kvs is not a list", e->url);
-		m = json_object_array_length(kvs);
-		v = realloc(s->kvs, (s->n_kvs + m) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		s->kvs = v;
-		for (size_t j = 0; j < m; j++) {
-			json_object *kv = json_object_array_get_idx(kvs, j), *k = NULL, *val = NULL, *mod;
-			struct etcd_kv *x = &s->kvs[s->n_kvs];
-
-			memset(x, 0, sizeof(*x));
-			if (!json_object_object_get_ex(kv, "key", &k) || !json_object_is_type(k, json_type_string))
-				return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a key-value without a key", e->url);
-			if (json_object_object_get_ex(kv, "value", &val) && !json_object_is_type(val, json_type_string))
-				return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a value that is not a string",
-							e->url);
-			x->key = vifmac_base64_decode(json_object_get_string(k), NULL);
-			x->value = val ? vifmac_base64_decode(json_object_get_string(val), NULL) : strdup("");
-			if (json_object_object_get_ex(kv, "mod_revision", &mod) && !etcd_json_int64(mod, &x->mod))
-				x->mod = -1; /* refused below, once the strings are freed */
-			if (!x->key || !x->value || x->mod < 0) {
-				bool bad_mod = x->mod < 0;
-
-				free(x->key);
-				free(x->value);
-				if (bad_mod)
-					return vifmac_set_error(e->ctx, -EPROTO,
-								"registry %s: a key-value whose mod_revision is not a number",
-								e->url);
-				if (errno == ENOMEM)
-					return -ENOMEM;
-				return vifmac_set_error(e->ctx, -EPROTO, "registry %s: a key or value that is not base64",
-							e->url);
-			}
-			s->n_kvs++;
-		}
+		r = etcd_snapshot_add_kvs(e, s, rr);
 	}
-	return 0;
+	return r;
 }
 
 /* Reads every range of @s at one revision (a txn without compares). */
@@ -363,6 +382,65 @@ static bool keys_has(const struct etcd_keys *k, const char *key)
 	return false;
 }
 
+/* Whether a record of the plan still holds @mac (a merge of scopes is no release). */
+static bool model_holds(const struct etcd_model *m, const struct vifmac_mac *mac)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].has && vifmac_mac_equal(&m->v[i].rec.mac, mac))
+			return true;
+	return false;
+}
+
+/*
+ * A pool address the plan lets go of (released, or the vif moved to another
+ * MAC) goes into its pool's history: quarantine, and its last owner's for
+ * stickiness -- the SQLite backend's pool_released. Returns the number of
+ * operations added, or -ENOMEM.
+ */
+static int history_ops(struct etcd_registry *e, const struct etcd_model *m, json_object *ops)
+{
+	struct etcd_keys done = { 0 };
+	int n = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct etcd_slot *s = &m->v[i];
+		struct vifmac_strbuf b = { 0 };
+		json_object *p, *value;
+
+		if (!s->had || s->has || s->old.state != VIFMAC_STATE_ACTIVE || strncmp(s->old.source, "pool:", 5) != 0 ||
+		    model_holds(m, &s->old.mac))
+			continue;
+		etcd_key_pool_history(e, &b, s->old.source + 5, &s->old.mac);
+		if (b.oom) {
+			free(b.data);
+			n = -ENOMEM;
+			break;
+		}
+		if (keys_has(&done, b.data)) {
+			free(b.data);
+			continue; /* two scopes of one MAC: one history */
+		}
+		value = etcd_history_json(&s->old, vifmac_now(e->ctx));
+		p = json_object_new_object();
+		if (!value || !p) {
+			json_object_put(value);
+			json_object_put(p);
+			free(b.data);
+			n = -ENOMEM;
+			break;
+		}
+		json_object_object_add(p, "key", etcd_b64_string(b.data));
+		json_object_object_add(p, "value",
+				       etcd_b64_string(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN)));
+		json_object_put(value);
+		json_object_array_add(ops, etcd_op("request_put", p));
+		etcd_keys_add(&done, &b);
+		n++;
+	}
+	etcd_keys_free(&done);
+	return n;
+}
+
 /*
  * The writes that take the snapshot to the model: for each changed record,
  * its old keys it no longer has are deleted and all its keys are put.
@@ -415,7 +493,11 @@ static int model_ops(struct etcd_registry *e, const struct etcd_model *m, json_o
 		etcd_keys_free(&now);
 		json_object_put(value);
 	}
-	return n;
+	{
+		int h = history_ops(e, m, ops);
+
+		return h < 0 ? h : n + h;
+	}
 }
 
 /*
@@ -447,6 +529,67 @@ static int snapshot_compares(struct etcd_registry *e, const struct etcd_snapshot
 	return 0;
 }
 
+int etcd_commit(struct etcd_registry *e, const struct etcd_snapshot *s, const struct etcd_model *m,
+		json_object *extra_compares, json_object *extra_ops, json_object **ret_answer)
+{
+	json_object *txn = json_object_new_object(), *compares = json_object_new_array(),
+		    *success = json_object_new_array(), *failure = json_object_new_array(), *answer = NULL, *ok;
+	size_t n;
+	int r;
+
+	if (!txn || !compares || !success || !failure) {
+		json_object_put(txn);
+		json_object_put(compares);
+		json_object_put(success);
+		json_object_put(failure);
+		json_object_put(extra_compares);
+		json_object_put(extra_ops);
+		return -ENOMEM;
+	}
+	json_object_object_add(txn, "compare", compares);
+	json_object_object_add(txn, "success", success);
+	json_object_object_add(txn, "failure", failure);
+	r = snapshot_compares(e, s, m, compares);
+	if (r == 0)
+		r = model_ops(e, m, success);
+	n = extra_compares ? json_object_array_length(extra_compares) : 0;
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(compares, json_object_get(json_object_array_get_idx(extra_compares, i)));
+	n = extra_ops ? json_object_array_length(extra_ops) : 0;
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(success, json_object_get(json_object_array_get_idx(extra_ops, i)));
+	json_object_put(extra_compares);
+	json_object_put(extra_ops);
+	if (r < 0) {
+		json_object_put(txn);
+		return r;
+	}
+	for (size_t i = 0; i < s->n_prefixes; i++)
+		json_object_array_add(failure, etcd_op("request_range", etcd_range_request(s->prefixes[i])));
+	r = etcd_post(e, "/v3/kv/txn", txn, &answer);
+	json_object_put(txn);
+	if (r < 0)
+		return r;
+	/* etcd leaves "succeeded" out when false; anything but a JSON boolean is not etcd's */
+	ok = NULL;
+	json_object_object_get_ex(answer, "succeeded", &ok);
+	if (ok && !json_object_is_type(ok, json_type_boolean)) {
+		json_object_put(answer);
+		return vifmac_set_error(e->ctx, -EPROTO,
+					"registry %s: a transaction answer whose \"succeeded\" is not true or false; "
+					"nothing is known to be recorded", e->url);
+	}
+	if (ok && json_object_get_boolean(ok)) {
+		json_object_put(answer);
+		return 1;
+	}
+	if (ret_answer)
+		*ret_answer = answer;
+	else
+		json_object_put(answer);
+	return 0;
+}
+
 /*
  * Plans on @s (read first unless @assume_empty) and sends the txn; on a
  * lost race, plans again on the snapshot the failure branch returned.
@@ -463,8 +606,7 @@ int etcd_run(struct etcd_registry *e, struct etcd_snapshot *s, bool assume_empty
 			return r;
 	}
 	for (int attempt = 0;; attempt++) {
-		json_object *txn, *compares, *success, *failure, *answer = NULL, *ok;
-		bool succeeded;
+		json_object *answer = NULL;
 
 		r = etcd_model_load(e, &m, s);
 		if (r < 0)
@@ -479,48 +621,9 @@ int etcd_run(struct etcd_registry *e, struct etcd_snapshot *s, bool assume_empty
 		}
 		if (r != 0)
 			break;
-		txn = json_object_new_object();
-		compares = json_object_new_array();
-		success = json_object_new_array();
-		failure = json_object_new_array();
-		if (!txn || !compares || !success || !failure) {
-			json_object_put(txn);
-			json_object_put(compares);
-			json_object_put(success);
-			json_object_put(failure);
-			r = -ENOMEM;
-			break;
-		}
-		json_object_object_add(txn, "compare", compares);
-		json_object_object_add(txn, "success", success);
-		json_object_object_add(txn, "failure", failure);
-		r = snapshot_compares(e, s, &m, compares);
-		if (r == 0)
-			r = model_ops(e, &m, success);
-		if (r < 0) {
-			json_object_put(txn);
-			break;
-		}
-		for (size_t i = 0; i < s->n_prefixes; i++)
-			json_object_array_add(failure, etcd_op("request_range", etcd_range_request(s->prefixes[i])));
-		r = etcd_post(e, "/v3/kv/txn", txn, &answer);
-		json_object_put(txn);
-		if (r < 0)
-			break;
-		/* etcd leaves "succeeded" out when false; anything but a JSON boolean is not etcd's */
-		ok = NULL;
-		json_object_object_get_ex(answer, "succeeded", &ok);
-		if (ok && !json_object_is_type(ok, json_type_boolean)) {
-			json_object_put(answer);
-			r = vifmac_set_error(e->ctx, -EPROTO,
-					     "registry %s: a transaction answer whose \"succeeded\" is not true or false; "
-					     "nothing is known to be recorded", e->url);
-			break;
-		}
-		succeeded = ok && json_object_get_boolean(ok);
-		if (succeeded) {
-			json_object_put(answer);
-			r = 0;
+		r = etcd_commit(e, s, &m, NULL, NULL, &answer);
+		if (r != 0) {
+			r = r > 0 ? 0 : r;
 			break;
 		}
 		/* someone wrote in between: what they left is in the answer */

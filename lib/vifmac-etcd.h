@@ -3,7 +3,7 @@
  * Private to the etcd backend: what its files share -- the dlopen shim's
  * table (vifmac-etcd-dl.c), the transport (vifmac-etcd-transport.c), the
  * key layout (vifmac-etcd-keys.c), the snapshots and transactions
- * (vifmac-etcd-txn.c); the backend itself is vifmac-registry-etcd.c.
+ * (vifmac-etcd-txn.c), the pools (vifmac-etcd-pool.c); the backend itself is vifmac-registry-etcd.c.
  */
 #ifndef VIFMAC_ETCD_H
 #define VIFMAC_ETCD_H
@@ -37,7 +37,7 @@
 	X(1, json_object_is_type) X(1, json_object_new_array) X(1, json_object_new_int)                          \
 	X(1, json_object_new_object) X(1, json_object_new_string) X(1, json_object_object_add)                   \
 	X(1, json_object_object_get_ex) X(1, json_object_put) X(1, json_object_to_json_string_ext)               \
-	X(1, json_tokener_parse)
+	X(1, json_tokener_parse) X(1, json_object_get) X(1, json_object_new_boolean)
 
 struct vifmac_etcd_dl {
 	bool loaded;
@@ -78,6 +78,8 @@ extern struct vifmac_etcd_dl vifmac_etcd_dl;
 #define json_object_put (*vifmac_etcd_dl.json_object_put)
 #define json_object_to_json_string_ext (*vifmac_etcd_dl.json_object_to_json_string_ext)
 #define json_tokener_parse (*vifmac_etcd_dl.json_tokener_parse)
+#define json_object_get (*vifmac_etcd_dl.json_object_get)
+#define json_object_new_boolean (*vifmac_etcd_dl.json_object_new_boolean)
 #endif
 
 /* ---------------------------------------------------------------- shared state and structures */
@@ -178,8 +180,27 @@ void etcd_keys_free(struct etcd_keys *k);
 /* Every key @rec is stored under: the record, then its indexes. */
 void etcd_record_keys(struct etcd_registry *e, const struct vifmac_record *rec, struct etcd_keys *k);
 json_object *etcd_record_json(const struct vifmac_record *rec);
+/* The string member @name of @o into @buf: false when missing, not a string, or too long. */
+bool etcd_json_text(json_object *o, const char *name, char *buf, size_t size);
 /* @value (of @key, for the message) as a record: 0, or -EIO naming the key. */
 int etcd_record_parse(struct etcd_registry *e, const char *key, const char *value, struct vifmac_record *rec);
+
+/* An address released from a pool (ph/NAME/MAC). */
+struct etcd_history {
+	struct vifmac_mac mac;
+	char uuid[VIFMAC_UUID_STRLEN];
+	int devid;
+	char domain[128];
+	int64_t released;
+};
+
+/* "<prefix>KIND/NAME": a pool's state (ps) or entries (pe). */
+void etcd_key_pool(struct etcd_registry *e, struct vifmac_strbuf *b, const char *kind, const char *name);
+/* "<prefix>ph/NAME/MAC", or the prefix "<prefix>ph/NAME/" of the pool's history when @mac is NULL. */
+void etcd_key_pool_history(struct etcd_registry *e, struct vifmac_strbuf *b, const char *name,
+			   const struct vifmac_mac *mac);
+json_object *etcd_history_json(const struct vifmac_record *rec, int64_t released);
+int etcd_history_parse(struct etcd_registry *e, const struct etcd_kv *kv, struct etcd_history *h);
 
 /* ---------------------------------------------------------------- vifmac-etcd-txn.c */
 
@@ -200,6 +221,10 @@ int etcd_snapshot_set_prefixes(struct etcd_snapshot *s, const char *const *prefi
 void etcd_snapshot_free(struct etcd_snapshot *s);
 /* Fills @s from a txn answer whose responses are the ranges of @s, in order. */
 int etcd_snapshot_parse(struct etcd_registry *e, struct etcd_snapshot *s, json_object *answer);
+/* Appends the key-values of a range answer (@rr: its "kvs", absent when none) to @s. */
+int etcd_snapshot_add_kvs(struct etcd_registry *e, struct etcd_snapshot *s, json_object *rr);
+/* The revision of an answer's header: 0, or -EPROTO. */
+int etcd_answer_revision(struct etcd_registry *e, json_object *answer, int64_t *ret_rev);
 /* Reads every range of @s at one revision (a txn without compares). */
 int etcd_snapshot_read(struct etcd_registry *e, struct etcd_snapshot *s);
 
@@ -212,10 +237,36 @@ int etcd_model_load(struct etcd_registry *e, struct etcd_model *m, const struct 
 int etcd_plan_one(struct etcd_model *m, const struct vifmac_record *rec, enum vifmac_write_mode mode,
 		  struct vifmac_record *holder);
 /*
+ * One txn: if nothing of @s changed (and @extra_compares, taken, hold),
+ * the writes that take @s to @m, then @extra_ops (taken). Returns 1 when
+ * written; 0 when something changed (with the failure branch's reads of
+ * @s's ranges in @ret_answer, when not NULL, for the caller to put); a
+ * negative errno.
+ */
+int etcd_commit(struct etcd_registry *e, const struct etcd_snapshot *s, const struct etcd_model *m,
+		json_object *extra_compares, json_object *extra_ops, json_object **ret_answer);
+/*
  * Plans on @s (read first unless @assume_empty) and sends the txn; on a
  * lost race, plans again on the snapshot the failure branch returned.
  * Returns what the plan returned (0 when written), or a negative errno.
  */
 int etcd_run(struct etcd_registry *e, struct etcd_snapshot *s, bool assume_empty, etcd_plan_fn plan, void *data);
+
+/* ---------------------------------------------------------------- vifmac-etcd-pool.c */
+
+int etcd_pool_import(struct vifmac_registry *reg, const char *name, const struct vifmac_pool_source *src,
+		     int64_t now);
+int etcd_pool_remove(struct vifmac_registry *reg, const char *name);
+int etcd_pool_list(struct vifmac_registry *reg, const char *name, int64_t now, int64_t quarantine,
+		   vifmac_pool_fn fn, void *data);
+int etcd_pool_begin(struct vifmac_registry *reg, const char *const *pools, size_t n,
+		    const struct vifmac_record *owner, void **ret_view);
+int etcd_pool_row(struct vifmac_registry *reg, void *view, const char *name, struct vifmac_pool_row *ret_row);
+int etcd_pool_find(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+		   enum vifmac_pool_query q, const struct vifmac_pool_ask *ask, struct vifmac_mac *ret_mac);
+int etcd_pool_claim(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+		    const struct vifmac_record *owner, const struct vifmac_mac *mac, bool advance,
+		    struct vifmac_record *ret_rec, struct vifmac_record *ret_holder);
+int etcd_pool_end(struct vifmac_registry *reg, void *view, bool commit);
 
 #endif

@@ -433,4 +433,12 @@ const struct vifmac_registry_backend vifmac_registry_backend_etcd = {
 	.lookup_mac = etcd_lookup_mac,
 	.lookup_ip = etcd_lookup_ip,
 	.lookup_domain = etcd_lookup_domain,
+	.pool_import = etcd_pool_import,
+	.pool_remove = etcd_pool_remove,
+	.pool_list = etcd_pool_list,
+	.pool_begin = etcd_pool_begin,
+	.pool_row = etcd_pool_row,
+	.pool_find = etcd_pool_find,
+	.pool_claim = etcd_pool_claim,
+	.pool_end = etcd_pool_end,
 };

@@ -435,6 +435,10 @@ const struct vifmac_registry_backend vifmac_registry_backend_sqlite = {
 	.pool_import = sqlite_pool_import,
 	.pool_remove = sqlite_pool_remove,
 	.pool_list = sqlite_pool_list,
-	.pool_allocate = sqlite_pool_allocate,
+	.pool_begin = sqlite_pool_begin,
+	.pool_row = sqlite_pool_row,
+	.pool_find = sqlite_pool_find,
+	.pool_claim = sqlite_pool_claim,
+	.pool_end = sqlite_pool_end,
 };
 

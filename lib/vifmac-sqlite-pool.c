@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The SQLite backend's pools: the operator's pools (tables, ranges,
- * recycled addresses), what was released from them, and allocation
- * inside one write transaction.
+ * recycled addresses) and what was released from them, in tables of the
+ * registry file, and the allocation primitives answered by SQL inside one
+ * write transaction (the policy is vifmac-registry-pool.c's).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -239,17 +240,39 @@ int sqlite_pool_list(struct vifmac_registry *reg, const char *name, int64_t now,
 	return r;
 }
 
-/* What allocation knows of one pool. */
-struct pool_row {
-	char name[64];
-	char kind[16];
-	uint64_t size;
-	char start[VIFMAC_MAC_STRLEN], end[VIFMAC_MAC_STRLEN], next[VIFMAC_MAC_STRLEN];
-};
+/* ---------------------------------------------------------------- allocation primitives */
 
-static int pool_row_read(struct sqlite_registry *s, const char *name, struct pool_row *row)
+/* The view of an attempt is the write transaction itself. */
+int sqlite_pool_begin(struct vifmac_registry *reg, const char *const *pools, size_t n,
+		      const struct vifmac_record *owner, void **ret_view)
 {
+	struct sqlite_registry *s = priv(reg);
+	int r = sqlite_write_begin(s);
+
+	if (r < 0)
+		return r;
+	*ret_view = s;
+	return 0;
+}
+
+int sqlite_pool_end(struct vifmac_registry *reg, void *view, bool commit)
+{
+	return sqlite_write_end(priv(reg), commit);
+}
+
+static int mac_text_parse(struct sqlite_registry *s, const char *pool, const char *text, struct vifmac_mac *ret)
+{
+	if (vifmac_mac_parse(text, ret) < 0)
+		return vifmac_set_error(s->ctx, -EIO, "registry %s is corrupt: pool %s holds \"%s\"", s->path, pool,
+					text);
+	return 0;
+}
+
+int sqlite_pool_row(struct vifmac_registry *reg, void *view, const char *name, struct vifmac_pool_row *row)
+{
+	struct sqlite_registry *s = priv(reg);
 	sqlite3_stmt *st;
+	char kind[16], start[VIFMAC_MAC_STRLEN], end[VIFMAC_MAC_STRLEN], next[VIFMAC_MAC_STRLEN];
 	int r = prep(s, "SELECT kind, size, range_start, range_end, next FROM pools WHERE name = ?1", &st), rc;
 
 	if (r < 0)
@@ -259,239 +282,127 @@ static int pool_row_read(struct sqlite_registry *s, const char *name, struct poo
 	if (rc == SQLITE_ROW) {
 		memset(row, 0, sizeof(*row));
 		vifmac_strscpy(row->name, name, sizeof(row->name));
-		sqlite_col_text(st, 0, row->kind, sizeof(row->kind));
+		sqlite_col_text(st, 0, kind, sizeof(kind));
+		row->kind = strcmp(kind, "range") == 0 ? VIFMAC_POOL_RANGE :
+			    strcmp(kind, "recycled") == 0 ? VIFMAC_POOL_RECYCLED :
+							     VIFMAC_POOL_TABLE;
 		row->size = (uint64_t)sqlite3_column_int64(st, 1);
-		sqlite_col_text(st, 2, row->start, sizeof(row->start));
-		sqlite_col_text(st, 3, row->end, sizeof(row->end));
-		sqlite_col_text(st, 4, row->next, sizeof(row->next));
+		sqlite_col_text(st, 2, start, sizeof(start));
+		sqlite_col_text(st, 3, end, sizeof(end));
+		sqlite_col_text(st, 4, next, sizeof(next));
 	}
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
 	if (rc == SQLITE_DONE)
 		return vifmac_set_error(s->ctx, -ENOENT, "the policy names pool \"%s\", which registry %s does not have"
 					" (vifmac pool import %s FILE)", name, s->path, name);
-	return sqlite_fail(s, rc, "read a pool");
+	if (rc != SQLITE_ROW)
+		return sqlite_fail(s, rc, "read a pool");
+	if (row->kind == VIFMAC_POOL_RANGE &&
+	    (vifmac_mac_parse(start, &row->start) < 0 || vifmac_mac_parse(end, &row->end) < 0 ||
+	     vifmac_mac_parse(next, &row->next) < 0))
+		return vifmac_set_error(s->ctx, -EIO, "registry %s is corrupt: pool %s has no range", s->path, name);
+	return 0;
 }
 
-/* Claims @mac for @owner from pool @pool inside the open transaction. */
-static int pool_claim(struct sqlite_registry *s, const struct vifmac_record *owner, const char *pool, const char *mac,
-		      struct vifmac_record *ret_rec, struct vifmac_record *ret_holder)
+/* The lowest address from the high-water mark that no record holds; reserved or claimed outside the pool: skipped. */
+static int range_free(struct sqlite_registry *s, const struct vifmac_pool_row *p, char *ret_mac)
 {
-	struct vifmac_record rec = *owner;
+	uint64_t end = vifmac_mac_to_u64(&p->end);
+
+	for (uint64_t cur = vifmac_mac_to_u64(&p->next); cur <= end; cur++) {
+		struct vifmac_mac m;
+		int r;
+
+		vifmac_mac_from_u64(cur, &m);
+		vifmac_mac_format(&m, ret_mac);
+		r = mac_held(s, ret_mac);
+		if (r <= 0)
+			return r < 0 ? r : 1;
+	}
+	return 0;
+}
+
+static const char *const find_sql[] = {
+	[VIFMAC_POOL_HELD_NOW] = "SELECT mac FROM records WHERE uuid = ?1 AND devid = ?2 AND state = 'active'"
+				 " AND source = 'pool:' || ?3 LIMIT 1",
+	[VIFMAC_POOL_LAST_BY_UUID] = "SELECT mac FROM pool_released WHERE uuid = ?1 AND devid = ?2 AND pool = ?3"
+				     " ORDER BY released DESC LIMIT 1",
+	[VIFMAC_POOL_LAST_BY_NAME] = "SELECT mac FROM pool_released WHERE domain = ?1 AND devid = ?2 AND pool = ?3"
+				     " ORDER BY released DESC LIMIT 1",
+	[VIFMAC_POOL_TABLE_ENTRY] = "SELECT mac FROM pool_entries WHERE pool = ?3 AND ip = ?4",
+	[VIFMAC_POOL_RELEASED_FREE] = "SELECT q.mac FROM pool_released q WHERE q.pool = ?3 AND q.released <= ?5"
+				      " AND NOT EXISTS (SELECT 1 FROM records r WHERE r.mac = q.mac)"
+				      " ORDER BY q.mac LIMIT 1",
+	[VIFMAC_POOL_RECYCLED_FREE] = "SELECT e.mac FROM pool_entries e WHERE e.pool = ?3"
+				      " AND NOT EXISTS (SELECT 1 FROM records r WHERE r.mac = e.mac)"
+				      " AND NOT EXISTS (SELECT 1 FROM pool_released q WHERE q.mac = e.mac"
+				      " AND q.released > ?5) ORDER BY e.mac LIMIT 1",
+};
+
+int sqlite_pool_find(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+		     enum vifmac_pool_query q, const struct vifmac_pool_ask *ask, struct vifmac_mac *ret_mac)
+{
+	struct sqlite_registry *s = priv(reg);
+	char mac[VIFMAC_MAC_STRLEN], ip[VIFMAC_IPV4_STRLEN];
 	sqlite3_stmt *st;
 	int r;
 
-	if (vifmac_mac_parse(mac, &rec.mac) < 0)
-		return vifmac_set_error(s->ctx, -EIO, "registry %s is corrupt: pool %s holds \"%s\"", s->path, pool, mac);
-	snprintf(rec.source, sizeof(rec.source), "pool:%s", pool);
+	if (q == VIFMAC_POOL_RANGE_FREE)
+		r = range_free(s, pool, mac);
+	else {
+		r = prep(s, find_sql[q], &st);
+		if (r < 0)
+			return r;
+		/* every query names the parameters it uses; the others stay NULL */
+		sqlite3_bind_text(st, 1, q == VIFMAC_POOL_LAST_BY_NAME ? ask->owner->domain : ask->owner->uuid, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, ask->owner->devid);
+		sqlite3_bind_text(st, 3, pool->name, -1, SQLITE_STATIC);
+		if (ask->ip)
+			sqlite3_bind_text(st, 4, vifmac_ipv4_format(ask->ip, ip), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, ask->free_before);
+		r = first_text(s, st, mac, sizeof(mac));
+	}
+	if (r <= 0)
+		return r;
+	r = mac_text_parse(s, pool->name, mac, ret_mac);
+	return r < 0 ? r : 1;
+}
+
+/* Inside the view's transaction: nobody else writes, so the pool cannot have changed (never -EAGAIN). */
+int sqlite_pool_claim(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+		      const struct vifmac_record *owner, const struct vifmac_mac *mac, bool advance,
+		      struct vifmac_record *ret_rec, struct vifmac_record *ret_holder)
+{
+	struct sqlite_registry *s = priv(reg);
+	struct vifmac_record rec = *owner;
+	char text[VIFMAC_MAC_STRLEN];
+	sqlite3_stmt *st;
+	int r;
+
+	rec.mac = *mac;
+	vifmac_pool_source_set(&rec, pool->name);
 	r = sqlite_write_one(s, &rec, VIFMAC_WRITE_CLAIM, ret_holder);
 	if (r < 0)
 		return r;
 	r = prep(s, "DELETE FROM pool_released WHERE mac = ?1", &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, vifmac_mac_format(mac, text), -1, SQLITE_STATIC);
 	r = exec_bound(s, st, "take the address out of quarantine");
+	if (r == 0 && advance) {
+		struct vifmac_mac next;
+
+		vifmac_mac_from_u64(vifmac_mac_to_u64(mac) + 1, &next);
+		r = prep(s, "UPDATE pools SET next = ?2 WHERE name = ?1", &st);
+		if (r < 0)
+			return r;
+		sqlite3_bind_text(st, 1, pool->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, vifmac_mac_format(&next, text), -1, SQLITE_STATIC);
+		r = exec_bound(s, st, "move the pool's high-water mark");
+	}
 	if (r < 0)
 		return r;
 	*ret_rec = rec;
 	return 0;
-}
-
-/* The lowest free address of a range: released ones past quarantine first, then the high-water mark. */
-static int range_next(struct sqlite_registry *s, const struct pool_row *p, int64_t free_before, char *ret_mac,
-		      bool *ret_from_hwm)
-{
-	sqlite3_stmt *st;
-	struct vifmac_mac m;
-	uint64_t cur, end;
-	int r = prep(s, "SELECT q.mac FROM pool_released q WHERE q.pool = ?1 AND q.released <= ?2"
-			" AND NOT EXISTS (SELECT 1 FROM records r WHERE r.mac = q.mac) ORDER BY q.mac LIMIT 1", &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, free_before);
-	r = first_text(s, st, ret_mac, VIFMAC_MAC_STRLEN);
-	if (r != 0) {
-		*ret_from_hwm = false;
-		return r;
-	}
-	if (vifmac_mac_parse(p->next, &m) < 0 || vifmac_mac_parse(p->end, &m) < 0)
-		return vifmac_set_error(s->ctx, -EIO, "registry %s is corrupt: pool %s has no range", s->path, p->name);
-	vifmac_mac_parse(p->next, &m);
-	cur = vifmac_mac_to_u64(&m);
-	vifmac_mac_parse(p->end, &m);
-	end = vifmac_mac_to_u64(&m);
-	for (; cur <= end; cur++) {
-		/* held by a reservation, or claimed outside the pool: skip it for good */
-		vifmac_mac_from_u64(cur, &m);
-		vifmac_mac_format(&m, ret_mac);
-		r = mac_held(s, ret_mac);
-		if (r < 0)
-			return r;
-		if (r == 0) {
-			*ret_from_hwm = true;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int recycled_next(struct sqlite_registry *s, const struct pool_row *p, int64_t free_before, char *ret_mac)
-{
-	sqlite3_stmt *st;
-	int r = prep(s, "SELECT e.mac FROM pool_entries e WHERE e.pool = ?1"
-			" AND NOT EXISTS (SELECT 1 FROM records r WHERE r.mac = e.mac)"
-			" AND NOT EXISTS (SELECT 1 FROM pool_released q WHERE q.mac = e.mac AND q.released > ?2)"
-			" ORDER BY e.mac LIMIT 1", &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, free_before);
-	return first_text(s, st, ret_mac, VIFMAC_MAC_STRLEN);
-}
-
-static int set_next(struct sqlite_registry *s, const struct pool_row *p, const char *mac)
-{
-	sqlite3_stmt *st;
-	struct vifmac_mac m;
-	char next[VIFMAC_MAC_STRLEN];
-	int r;
-
-	vifmac_mac_parse(mac, &m);
-	vifmac_mac_from_u64(vifmac_mac_to_u64(&m) + 1, &m);
-	r = prep(s, "UPDATE pools SET next = ?2 WHERE name = ?1", &st);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, vifmac_mac_format(&m, next), -1, SQLITE_STATIC);
-	return exec_bound(s, st, "move the pool's high-water mark");
-}
-
-static int allocate_in(struct sqlite_registry *s, const char *const *pools, size_t n,
-		       const struct vifmac_record *owner, const struct vifmac_ipv4 *ip, int64_t now, int64_t quarantine,
-		       struct vifmac_record *ret_rec, struct vifmac_record *ret_holder)
-{
-	struct pool_row rows[16];
-	char mac[VIFMAC_MAC_STRLEN], pool[64], summary[512] = "";
-	size_t used = 0;
-	int r;
-
-	if (n == 0 || n > 16)
-		return vifmac_set_error(s->ctx, -EINVAL, "between 1 and 16 pools per bridge");
-	for (size_t i = 0; i < n; i++) {
-		r = pool_row_read(s, pools[i], &rows[i]);
-		if (r < 0)
-			return r;
-	}
-	/*
-	 * sticky: what this vif holds from these pools, or held last (its own,
-	 * quarantine or not), or what a vif of the same devid of a domain of
-	 * the same name held last: `xl create` of a config without uuid= gives
-	 * the domain a new UUID each time, and it is still the same guest.
-	 * (Names are unique among a host's domains, and a pool registry is
-	 * one host's.)
-	 */
-	static const char *const sticky[] = {
-		"SELECT mac FROM records WHERE uuid = ?1 AND devid = ?2 AND state = 'active'"
-		" AND source = 'pool:' || ?3 LIMIT 1",
-		"SELECT mac FROM pool_released WHERE uuid = ?1 AND devid = ?2 AND pool = ?3"
-		" ORDER BY released DESC LIMIT 1",
-		"SELECT mac FROM pool_released WHERE domain = ?1 AND devid = ?2 AND pool = ?3"
-		" ORDER BY released DESC LIMIT 1",
-	};
-	for (size_t pass = 0; pass < ARRAY_SIZE(sticky); pass++) {
-		const char *key = pass < 2 ? owner->uuid : owner->domain;
-
-		if (!key[0] || (pass == 2 && strcmp(key, "-") == 0))
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			sqlite3_stmt *st;
-
-			r = prep(s, sticky[pass], &st);
-			if (r < 0)
-				return r;
-			sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-			sqlite3_bind_int(st, 2, owner->devid);
-			sqlite3_bind_text(st, 3, pools[i], -1, SQLITE_STATIC);
-			r = first_text(s, st, mac, sizeof(mac));
-			if (r < 0)
-				return r;
-			if (r == 0)
-				continue;
-			r = pool_claim(s, owner, pools[i], mac, ret_rec, ret_holder);
-			if (r != -EEXIST)
-				return r; /* 0, or a failure */
-			/* taken meanwhile by someone else (released, then reserved...): allocate anew */
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct pool_row *p = &rows[i];
-		bool from_hwm = false;
-
-		vifmac_strscpy(pool, p->name, sizeof(pool));
-		if (strcmp(p->kind, "table") == 0) {
-			sqlite3_stmt *st;
-			char ipbuf[VIFMAC_IPV4_STRLEN];
-
-			if (!ip)
-				continue;
-			r = prep(s, "SELECT mac FROM pool_entries WHERE pool = ?1 AND ip = ?2", &st);
-			if (r < 0)
-				return r;
-			sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, vifmac_ipv4_format(ip, ipbuf), -1, SQLITE_STATIC);
-			r = first_text(s, st, mac, sizeof(mac));
-			if (r < 0)
-				return r;
-			if (r == 0)
-				continue;
-			/* the operator's table says which MAC: held by another owner is a conflict */
-			return pool_claim(s, owner, pool, mac, ret_rec, ret_holder);
-		}
-		r = strcmp(p->kind, "range") == 0 ? range_next(s, p, now - quarantine, mac, &from_hwm) :
-						    recycled_next(s, p, now - quarantine, mac);
-		if (r < 0)
-			return r;
-		if (r > 0) {
-			r = pool_claim(s, owner, pool, mac, ret_rec, ret_holder);
-			if (r == 0 && from_hwm)
-				r = set_next(s, p, mac);
-			return r;
-		}
-		used += (size_t)snprintf(summary + used, used < sizeof(summary) ? sizeof(summary) - used : 0,
-					 "%s%s (%s, %llu addresses)", used ? ", " : "", p->name, p->kind,
-					 (unsigned long long)p->size);
-		if (used >= sizeof(summary))
-			used = sizeof(summary) - 1;
-	}
-	if (!summary[0])
-		return vifmac_set_error(s->ctx, -ENOENT, "no table of pools %s%s has an entry for this vif's address",
-					pools[0], n > 1 ? ",..." : "");
-	return vifmac_set_error(s->ctx, -ENOSPC,
-				"pool exhausted: %s: every address is in use, reserved or in quarantine (pool_quarantine)",
-				summary);
-}
-
-int sqlite_pool_allocate(struct vifmac_registry *reg, const char *const *pools, size_t n,
-				const struct vifmac_record *owner, const struct vifmac_ipv4 *ip, int64_t now,
-				int64_t quarantine, struct vifmac_record *ret_rec, struct vifmac_record *ret_holder)
-{
-	struct sqlite_registry *s = priv(reg);
-	struct vifmac_record rec, holder;
-	int r = sqlite_write_begin(s);
-
-	if (r < 0)
-		return r;
-	memset(&holder, 0, sizeof(holder));
-	r = allocate_in(s, pools, n, owner, ip, now, quarantine, &rec, &holder);
-	r = sqlite_write_end(s, r == 0) ?: r;
-	if (r == -EEXIST && ret_holder)
-		*ret_holder = holder;
-	if (r == 0)
-		*ret_rec = rec;
-	return r;
 }

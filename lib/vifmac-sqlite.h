@@ -89,8 +89,14 @@ int sqlite_pool_import(struct vifmac_registry *reg, const char *name, const stru
 int sqlite_pool_remove(struct vifmac_registry *reg, const char *name);
 int sqlite_pool_list(struct vifmac_registry *reg, const char *name, int64_t now, int64_t quarantine,
 		     vifmac_pool_fn fn, void *data);
-int sqlite_pool_allocate(struct vifmac_registry *reg, const char *const *pools, size_t n,
-			 const struct vifmac_record *owner, const struct vifmac_ipv4 *ip, int64_t now,
-			 int64_t quarantine, struct vifmac_record *ret_rec, struct vifmac_record *ret_holder);
+int sqlite_pool_begin(struct vifmac_registry *reg, const char *const *pools, size_t n,
+		      const struct vifmac_record *owner, void **ret_view);
+int sqlite_pool_row(struct vifmac_registry *reg, void *view, const char *name, struct vifmac_pool_row *ret_row);
+int sqlite_pool_find(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+		     enum vifmac_pool_query q, const struct vifmac_pool_ask *ask, struct vifmac_mac *ret_mac);
+int sqlite_pool_claim(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+		      const struct vifmac_record *owner, const struct vifmac_mac *mac, bool advance,
+		      struct vifmac_record *ret_rec, struct vifmac_record *ret_holder);
+int sqlite_pool_end(struct vifmac_registry *reg, void *view, bool commit);
 
 #endif
