@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The etcd backend's key layout and record values: which keys a record is
- * stored under, and a record as JSON. Keys, under the prefix (etcd_prefix);
+ * The etcd backend's key layout and values: which keys a record and a pool
+ * are stored under, and records, pools and released addresses as JSON. Keys, under the prefix (etcd_prefix);
  * every value is the record as JSON, so that each index answers a lookup
  * by itself:
  *   m/MAC/SCOPE                   the record
@@ -294,5 +294,157 @@ int etcd_history_parse(struct etcd_registry *e, const struct etcd_kv *kv, struct
 	if (!ok)
 		return vifmac_set_error(e->ctx, -EIO, "registry %s is corrupt: key %s holds no released pool address",
 					e->url, kv->key);
+	return 0;
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	return etcd_mac_cmp(&((const struct etcd_pool_entry *)a)->mac, &((const struct etcd_pool_entry *)b)->mac);
+}
+
+static int cmp_history(const void *a, const void *b)
+{
+	return etcd_mac_cmp(&((const struct etcd_history *)a)->mac, &((const struct etcd_history *)b)->mac);
+}
+
+void etcd_pool_dispose(struct etcd_pool *p)
+{
+	free(p->entries);
+	free(p->history);
+	memset(p, 0, sizeof(*p));
+}
+
+
+json_object *etcd_pool_state_json(const struct etcd_pool *p)
+{
+	json_object *o = json_object_new_object();
+	char m[VIFMAC_MAC_STRLEN];
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "kind", json_object_new_string(vifmac_pool_kind_name(p->row.kind)));
+	json_object_object_add(o, "origin", json_object_new_string(p->origin));
+	json_object_object_add(o, "imported", json_object_new_int64(p->imported));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)p->row.size));
+	if (p->row.kind == VIFMAC_POOL_RANGE) {
+		json_object_object_add(o, "start", json_object_new_string(vifmac_mac_format(&p->row.start, m)));
+		json_object_object_add(o, "end", json_object_new_string(vifmac_mac_format(&p->row.end, m)));
+		json_object_object_add(o, "next", json_object_new_string(vifmac_mac_format(&p->row.next, m)));
+	}
+	return o;
+}
+
+int etcd_corrupt(struct etcd_registry *e, const char *key, const char *what)
+{
+	return vifmac_set_error(e->ctx, -EIO, "registry %s is corrupt: key %s holds no %s", e->url, key, what);
+}
+
+static bool json_mac(json_object *o, const char *name, struct vifmac_mac *ret)
+{
+	char m[VIFMAC_MAC_STRLEN];
+
+	return etcd_json_text(o, name, m, sizeof(m)) && vifmac_mac_parse(m, ret) == 0;
+}
+
+int etcd_pool_state_parse(struct etcd_registry *e, const struct etcd_kv *kv, const char *name, struct etcd_pool *p)
+{
+	json_object *o = json_tokener_parse(kv->value), *v;
+	char kind[16];
+	int64_t size = 0;
+	bool ok;
+
+	memset(p, 0, sizeof(*p));
+	vifmac_strscpy(p->row.name, name, sizeof(p->row.name));
+	ok = o && json_object_is_type(o, json_type_object) && etcd_json_text(o, "kind", kind, sizeof(kind)) &&
+	     etcd_json_text(o, "origin", p->origin, sizeof(p->origin)) &&
+	     json_object_object_get_ex(o, "imported", &v) && etcd_json_int64(v, &p->imported) &&
+	     json_object_object_get_ex(o, "size", &v) && etcd_json_int64(v, &size) && size >= 0;
+	if (ok) {
+		p->row.size = (uint64_t)size;
+		p->row.kind = strcmp(kind, "range") == 0 ? VIFMAC_POOL_RANGE :
+			      strcmp(kind, "recycled") == 0 ? VIFMAC_POOL_RECYCLED :
+							       VIFMAC_POOL_TABLE;
+		if (p->row.kind == VIFMAC_POOL_RANGE)
+			ok = json_mac(o, "start", &p->row.start) && json_mac(o, "end", &p->row.end) &&
+			     json_mac(o, "next", &p->row.next);
+	}
+	json_object_put(o);
+	if (!ok)
+		return etcd_corrupt(e, kv->key, "pool state");
+	p->found = true;
+	p->mod = kv->mod;
+	return 0;
+}
+
+json_object *etcd_pool_entries_json(const struct vifmac_pool_source *src)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	char m[VIFMAC_MAC_STRLEN], ip[VIFMAC_IPV4_STRLEN];
+
+	if (!o || !list) {
+		json_object_put(o);
+		json_object_put(list);
+		return NULL;
+	}
+	for (size_t i = 0; i < src->n; i++) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "mac", json_object_new_string(vifmac_mac_format(&src->entries[i].mac, m)));
+		if (src->kind == VIFMAC_POOL_TABLE)
+			json_object_object_add(x, "ip",
+					       json_object_new_string(vifmac_ipv4_format(&src->entries[i].ip, ip)));
+		json_object_object_add(x, "note", json_object_new_string(src->entries[i].note));
+		json_object_array_add(list, x);
+	}
+	json_object_object_add(o, "entries", list);
+	return o;
+}
+
+int etcd_pool_entries_parse(struct etcd_registry *e, const struct etcd_kv *kv, struct etcd_pool *p)
+{
+	json_object *o = json_tokener_parse(kv->value), *list = NULL;
+	size_t n = 0;
+	bool ok = o && json_object_object_get_ex(o, "entries", &list) && json_object_is_type(list, json_type_array);
+
+	if (ok) {
+		n = json_object_array_length(list);
+		p->entries = calloc(n ? n : 1, sizeof(*p->entries));
+		if (!p->entries) {
+			json_object_put(o);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; ok && i < n; i++) {
+		json_object *x = json_object_array_get_idx(list, i);
+		struct etcd_pool_entry *pe = &p->entries[i];
+		char ip[VIFMAC_IPV4_STRLEN];
+
+		ok = json_object_is_type(x, json_type_object) && json_mac(x, "mac", &pe->mac) &&
+		     etcd_json_text(x, "note", pe->note, sizeof(pe->note));
+		if (ok && etcd_json_text(x, "ip", ip, sizeof(ip)))
+			pe->has_ip = vifmac_ipv4_parse(ip, &pe->ip) == 0;
+	}
+	json_object_put(o);
+	if (!ok)
+		return etcd_corrupt(e, kv->key, "pool entries");
+	p->n_entries = n;
+	qsort(p->entries, n, sizeof(*p->entries), cmp_entries);
+	return 0;
+}
+
+int etcd_pool_history_load(struct etcd_registry *e, const struct etcd_snapshot *s, size_t from, size_t to,
+			struct etcd_pool *p)
+{
+	p->history = calloc(to > from ? to - from : 1, sizeof(*p->history));
+	if (!p->history)
+		return -ENOMEM;
+	for (size_t i = from; i < to; i++) {
+		int r = etcd_history_parse(e, &s->kvs[i], &p->history[p->n_history]);
+
+		if (r < 0)
+			return r;
+		p->n_history++;
+	}
+	qsort(p->history, p->n_history, sizeof(*p->history), cmp_history);
 	return 0;
 }

@@ -87,6 +87,64 @@ json_object *etcd_compare_mod(const char *key, const char *range_end, const char
 	return c;
 }
 
+
+static json_object *key_request(const char *key)
+{
+	json_object *r = json_object_new_object();
+
+	if (r)
+		json_object_object_add(r, "key", etcd_b64_string(key));
+	return r;
+}
+
+json_object *etcd_key_op(const char *kind, struct vifmac_strbuf *b)
+{
+	json_object *o = b->oom ? NULL : etcd_op(kind, key_request(b->data));
+
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+	return o;
+}
+
+json_object *etcd_put_op(struct vifmac_strbuf *b, json_object *value)
+{
+	json_object *p = json_object_new_object();
+
+	if (p && !b->oom && value) {
+		json_object_object_add(p, "key", etcd_b64_string(b->data));
+		json_object_object_add(p, "value",
+				       etcd_b64_string(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN)));
+	}
+	json_object_put(value);
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+	return p ? etcd_op("request_put", p) : NULL;
+}
+
+/* POST /v3/kv/range of [@key, @range_end) at @rev (0: the latest), with @extra fields. */
+int etcd_range_at(struct etcd_registry *e, const char *key, const char *range_end, int64_t rev, bool count_only,
+		    bool keys_only, int limit, json_object **ret)
+{
+	json_object *req = json_object_new_object();
+	int r;
+
+	if (!req)
+		return -ENOMEM;
+	json_object_object_add(req, "key", etcd_b64_string(key));
+	json_object_object_add(req, "range_end", etcd_b64_string(range_end));
+	if (rev > 0)
+		json_object_object_add(req, "revision", json_object_new_int64(rev));
+	if (count_only)
+		json_object_object_add(req, "count_only", json_object_new_boolean(1));
+	if (keys_only)
+		json_object_object_add(req, "keys_only", json_object_new_boolean(1));
+	if (limit > 0)
+		json_object_object_add(req, "limit", json_object_new_int64(limit));
+	r = etcd_post(e, "/v3/kv/range", req, ret);
+	json_object_put(req);
+	return r;
+}
+
 /* ---------------------------------------------------------------- snapshots */
 
 static void snapshot_clear(struct etcd_snapshot *s)

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vifmac-registry-internal.h"
 #include "vifmac-text.h"
@@ -185,6 +186,12 @@ bool etcd_json_text(json_object *o, const char *name, char *buf, size_t size);
 /* @value (of @key, for the message) as a record: 0, or -EIO naming the key. */
 int etcd_record_parse(struct etcd_registry *e, const char *key, const char *value, struct vifmac_record *rec);
 
+/* MACs in the order of their keys (lower-case hex: byte order). */
+static inline int etcd_mac_cmp(const struct vifmac_mac *a, const struct vifmac_mac *b)
+{
+	return memcmp(a->b, b->b, sizeof(a->b));
+}
+
 /* An address released from a pool (ph/NAME/MAC). */
 struct etcd_history {
 	struct vifmac_mac mac;
@@ -194,6 +201,26 @@ struct etcd_history {
 	int64_t released;
 };
 
+struct etcd_pool_entry {
+	struct vifmac_mac mac;
+	bool has_ip;
+	struct vifmac_ipv4 ip;
+	char note[128];
+};
+
+/* One pool as read at the view's revision. */
+struct etcd_pool {
+	bool found;
+	struct vifmac_pool_row row;
+	char origin[256];
+	int64_t imported;
+	int64_t mod;                 /* of ps/NAME: the pool's version */
+	struct etcd_pool_entry *entries;  /* table and recycled, ordered by MAC */
+	size_t n_entries;
+	struct etcd_history *history; /* ph/NAME/, ordered by MAC */
+	size_t n_history;
+};
+
 /* "<prefix>KIND/NAME": a pool's state (ps) or entries (pe). */
 void etcd_key_pool(struct etcd_registry *e, struct vifmac_strbuf *b, const char *kind, const char *name);
 /* "<prefix>ph/NAME/MAC", or the prefix "<prefix>ph/NAME/" of the pool's history when @mac is NULL. */
@@ -201,6 +228,20 @@ void etcd_key_pool_history(struct etcd_registry *e, struct vifmac_strbuf *b, con
 			   const struct vifmac_mac *mac);
 json_object *etcd_history_json(const struct vifmac_record *rec, int64_t released);
 int etcd_history_parse(struct etcd_registry *e, const struct etcd_kv *kv, struct etcd_history *h);
+/* -EIO: "registry URL is corrupt: key KEY holds no WHAT". */
+int etcd_corrupt(struct etcd_registry *e, const char *key, const char *what);
+void etcd_pool_dispose(struct etcd_pool *p);
+/* ps/NAME's value; NULL on ENOMEM. */
+json_object *etcd_pool_state_json(const struct etcd_pool *p);
+/* @kv (ps/@name) into @p (found, row, origin, imported, mod): 0, or -EIO. */
+int etcd_pool_state_parse(struct etcd_registry *e, const struct etcd_kv *kv, const char *name, struct etcd_pool *p);
+/* pe/NAME's value for @src; NULL on ENOMEM. */
+json_object *etcd_pool_entries_json(const struct vifmac_pool_source *src);
+/* @kv (pe/NAME) into @p's entries, ordered by MAC: 0, -EIO, -ENOMEM. */
+int etcd_pool_entries_parse(struct etcd_registry *e, const struct etcd_kv *kv, struct etcd_pool *p);
+/* The history key-values @from..@to of @s into @p's history, ordered by MAC: 0, -EIO, -ENOMEM. */
+int etcd_pool_history_load(struct etcd_registry *e, const struct etcd_snapshot *s, size_t from, size_t to,
+			   struct etcd_pool *p);
 
 /* ---------------------------------------------------------------- vifmac-etcd-txn.c */
 
@@ -213,6 +254,14 @@ json_object *etcd_range_request(const char *prefix);
 json_object *etcd_op(const char *kind, json_object *req);
 /* A compare of the mod_revision of @key (or of the range up to @range_end) with @rev. */
 json_object *etcd_compare_mod(const char *key, const char *range_end, const char *result, int64_t rev);
+
+/* {"@kind": {"key": @b's text}} (@b freed and emptied); NULL on ENOMEM. */
+json_object *etcd_key_op(const char *kind, struct vifmac_strbuf *b);
+/* A put of @b's text (freed and emptied) = @value (put); NULL on ENOMEM. */
+json_object *etcd_put_op(struct vifmac_strbuf *b, json_object *value);
+/* POST /v3/kv/range of [@key, @range_end) at @rev (0: the latest); @limit 0: no limit. */
+int etcd_range_at(struct etcd_registry *e, const char *key, const char *range_end, int64_t rev, bool count_only,
+		  bool keys_only, int limit, json_object **ret);
 
 /* Adds @b's text (taken) to the ranges @s reads; a duplicate is dropped. */
 int etcd_snapshot_add_prefix(struct etcd_snapshot *s, struct vifmac_strbuf *b);
@@ -252,7 +301,7 @@ int etcd_commit(struct etcd_registry *e, const struct etcd_snapshot *s, const st
  */
 int etcd_run(struct etcd_registry *e, struct etcd_snapshot *s, bool assume_empty, etcd_plan_fn plan, void *data);
 
-/* ---------------------------------------------------------------- vifmac-etcd-pool.c */
+/* ---------------------------------------------------------------- vifmac-etcd-pool-store.c, vifmac-etcd-pool.c */
 
 int etcd_pool_import(struct vifmac_registry *reg, const char *name, const struct vifmac_pool_source *src,
 		     int64_t now);
