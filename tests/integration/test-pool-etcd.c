@@ -392,6 +392,37 @@ static void test_hotplug_allocates_on_a_pool_bridge(void **state)
 	assert_int_equal(keys_under(e->prefix, "ph/ipam/52:54:00:aa:00:10"), 1);
 }
 
+static void test_pool_vif_after_a_crash_gets_its_address_back(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_hotplug_vif vif;
+	struct vifmac_decision d;
+	struct vifmac_mac m;
+	int n = 0;
+
+	fake_add_domain(&e->fake, 4, "pub1", UUID_A, true);
+	fake_add_vif(&e->fake, 4, 0, "00:16:3e:01:01:01", "xenpub", "198.51.100.77", "vif");
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/4/0", &vif), 0);
+	assert_int_equal(vifmac_hotplug_online(e->ctx, e->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
+	assert_string_equal(tu_mac(&d.mac), "06:00:00:00:10:00");
+	/* dom0 crashes (no offline); at boot pub1 is created again, with a new UUID */
+	fake_del_domain(&e->fake, 4);
+	fake_set(&e->fake, "/local/domain/0/backend/vif/4/0/mac", "00:16:3e:01:01:01", 0);
+	e->fake.now += 60;
+	fake_add_domain(&e->fake, 1, "pub1", UUID_D, true);
+	fake_add_vif(&e->fake, 1, 0, "00:16:3e:01:01:09", "xenpub", "198.51.100.77", "vif");
+	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/1/0", &vif), 0);
+	assert_int_equal(vifmac_hotplug_online(e->ctx, e->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
+	assert_string_equal(tu_mac(&d.mac), "06:00:00:00:10:00");
+	assert_non_null(strstr(d.warning, "released the claim of 06:00:00:00:10:00 by domain pub1 (uuid " UUID_A ")"));
+	assert_int_equal(vifmac_mac_parse("06:00:00:00:10:00", &m), 0);
+	assert_int_equal(vifmac_registry_lookup_mac(e->reg, &m, count_records, &n), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(vifmac_registry_lookup_domain(e->reg, UUID_D, count_records, &n), 0);
+	assert_int_equal(n, 1);
+}
+
 /* ------------------------------------------------------------ 8 hosts at once */
 
 struct child_host {
@@ -583,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_refuses_overlap_with_another_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_pool_is_enoent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hotplug_allocates_on_a_pool_bridge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_vif_after_a_crash_gets_its_address_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_8_hosts_allocating_at_once_get_8_different_addresses, setup,
 						teardown),
 	};
