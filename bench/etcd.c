@@ -272,6 +272,18 @@ static int64_t *claims(struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsi
 	return us;
 }
 
+typedef int64_t *(*ops_fn)(struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsigned base, size_t n);
+
+/* One row: @fn's n operations from @base, their latencies and rate. */
+static void timed(const char *what, ops_fn fn, struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsigned base,
+		  size_t n)
+{
+	int64_t t0 = now_us(), *us = fn(reg, ctx, base, n);
+
+	report(what, us, n, now_us() - t0);
+	free(us);
+}
+
 /* 8 processes with their own host names at once, @per each: claims of their own MACs, or pool allocations. */
 static void eight_hosts(const char *conf, unsigned base, size_t per, bool pool)
 {
@@ -323,7 +335,6 @@ int main(int argc, char **argv)
 	struct host h = { "bench-host" };
 	struct vifmac_ctx *ctx;
 	struct vifmac_registry *reg;
-	int64_t *us, t0;
 	FILE *f;
 	int c;
 
@@ -362,24 +373,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench/etcd: open: %s\n", vifmac_ctx_last_error(ctx));
 			return 1;
 		}
-		t0 = now_us();
-		us = claims(reg, ctx, base, n);
-		report("vifmac", us, n, now_us() - t0);
-		free(us);
-		t0 = now_us();
-		us = claims(reg, ctx, base, n);
-		report("reclaim", us, n, now_us() - t0);
-		free(us);
+		timed("vifmac", claims, reg, ctx, base, n);
+		timed("reclaim", claims, reg, ctx, base, n);
 		if (round == 0)
 			import_pool(reg, ctx);
-		t0 = now_us();
-		us = allocs(reg, ctx, base, n);
-		report("pool", us, n, now_us() - t0);
-		free(us);
-		t0 = now_us();
-		us = allocs(reg, ctx, base, n);
-		report("pool-again", us, n, now_us() - t0);
-		free(us);
+		timed("pool", allocs, reg, ctx, base, n);
+		timed("pool-again", allocs, reg, ctx, base, n);
 		vifmac_registry_close(reg);
 		vifmac_ctx_unref(ctx);
 	}
