@@ -144,7 +144,7 @@ struct vifmac_conf_key {
 	int line;
 	bool add;        /* "key += value" */
 	int *item_lines; /* for list values: the line of each item */
-	size_t *item_offsets; /* and the byte offset of its opening quote */
+	size_t *item_offsets; /* and the byte offset of its opening quote (or first byte: a number, a list) */
 	size_t n_items;
 	bool append;     /* set with "+=" */
 };
