@@ -12,6 +12,14 @@
 
 #include "vifmac-internal.h"
 
+/*
+ * The two backend settings the key table leaves unset (policy-keys.c: a stored
+ * default would change the "request timeout longer than timeout" check); every
+ * other default is the table's, applied by vifmac_policy_new_default().
+ */
+#define DEFAULT_ETCD_REQUEST_TIMEOUT_MS 1500
+#define DEFAULT_ETCD_MAX_ANSWER_MB 4
+
 struct vifmac_policy *vifmac_policy_new_default(void)
 {
 	struct vifmac_policy *p = calloc(1, sizeof(*p));
@@ -165,10 +173,48 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 	return vifmac_policy_key_string(ctx->policy, key);
 }
 
-
 const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ctx *ctx)
 {
 	return &ctx->policy->etcd;
+}
+
+/* The backends' settings, one accessor each; the key table's defaults are already applied. */
+int vifmac_ctx_registry_timeout_ms(const struct vifmac_ctx *ctx)
+{
+	return ctx->policy->registry_timeout_ms;
+}
+
+int64_t vifmac_ctx_pool_quarantine(const struct vifmac_ctx *ctx)
+{
+	return ctx->policy->pool_quarantine;
+}
+
+const char *vifmac_ctx_etcd_prefix(const struct vifmac_ctx *ctx)
+{
+	return vifmac_policy_key_string(ctx->policy, "etcd_prefix");
+}
+
+int vifmac_ctx_etcd_timeout_ms(const struct vifmac_ctx *ctx)
+{
+	const struct vifmac_etcd_options *o = &ctx->policy->etcd;
+
+	return o->timeout_ms > 0 ? o->timeout_ms : vifmac_ctx_registry_timeout_ms(ctx);
+}
+
+int vifmac_ctx_etcd_request_timeout_ms(const struct vifmac_ctx *ctx)
+{
+	const struct vifmac_etcd_options *o = &ctx->policy->etcd;
+	int whole = vifmac_ctx_etcd_timeout_ms(ctx);
+	int t = o->request_timeout_ms > 0 ? o->request_timeout_ms : DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
+
+	return t > whole ? whole : t;
+}
+
+size_t vifmac_ctx_etcd_max_answer(const struct vifmac_ctx *ctx)
+{
+	const struct vifmac_etcd_options *o = &ctx->policy->etcd;
+
+	return (size_t)(o->max_answer_mb > 0 ? o->max_answer_mb : DEFAULT_ETCD_MAX_ANSWER_MB) << 20;
 }
 
 VIFMAC_EXPORT const char *const *vifmac_ctx_bridge_pools(const struct vifmac_ctx *ctx, const char *bridge,
