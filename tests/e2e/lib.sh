@@ -215,7 +215,8 @@ xfail() { echo "@@E2E RESULT $1 XFAIL $2 :: $3"; }
 # NAME--incoming with the source's uuid= while the source runs; the source
 # renamed NAME--migratedaway and destroyed; the receiver renamed and
 # unpaused; `vifmac gc` where the source ran. After every step the claim of
-# MAC is NAME's, this host's, under the same UUID. Leaves NAME running here.
+# MAC is NAME's, this host's, under the same UUID. Leaves NAME running here
+# and OUTF holding what that `vifmac gc` said.
 handover() {
   local name=$1 mac=$2 on=$3 at=${4:+[$4] } here="" uuid want
   [ -n "${4:-}" ] && here="[$(hostname)] "
