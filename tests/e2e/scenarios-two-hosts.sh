@@ -30,6 +30,8 @@ MAC_H=02:00:c0:00:02:50      # 192.0.2.80: hotel, handed over from dom0-a to dom
 MAC_K=02:00:c0:00:02:64      # 192.0.2.100: kilo on dom0-a, kilo2 on dom0-b (4)
 POOL_0=52:54:00:bb:00:00     # the operator's range for xenpool (3): papa on dom0-a
 POOL_1=52:54:00:bb:00:01     #   papa2 on dom0-b
+POOL_2=52:54:00:bb:00:02     #   papa3 on dom0-a and papa4 on dom0-b, at once: these two
+POOL_3=52:54:00:bb:00:03
 
 # ------------------------------------------------------------ both hosts
 # the lab's policy (lib.sh) with this host's name; registry sqlite or etcd
@@ -268,7 +270,8 @@ sc_2() {
 
 # ------------------------------------------------------------ 3
 sc_3() {
-  begin 3 "pools across hosts: the operator's range imported once on the shared etcd registry; a guest on dom0-a and one on dom0-b on xenpool get different addresses from it, each host sees both claims"
+  begin 3 "pools across hosts: the operator's range imported once on the shared etcd registry; a guest on dom0-a and one on dom0-b on xenpool get different addresses from it, one after the other and at once, each host sees every claim"
+  local rc4 m3 m4
   etcd_up
   printf '# the operator block for xenpool, on the cluster\n52:54:00:bb:00:00-52:54:00:bb:00:07\n' >/etc/xen/vifmac-block.txt
   cmd $VIFMAC pool import block /etc/xen/vifmac-block.txt
@@ -293,8 +296,32 @@ sc_3() {
   check_msg "[dom0-b] whois:" $POOL_1 papa2 source pool:block
   cmd_a $VIFMAC pool show block --json
   check_eq "[dom0-a] pool block size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 2 6"
-  cmd_a xl destroy papa
-  cmd xl destroy papa2
+  # both hosts at once: papa3 on dom0-a (in a subshell: its own command
+  # number, its status in a file) while papa4 starts here
+  ( cmd_a xl create $CFG/papa3.cfg; echo $RC >$OUT/papa3.rc ) >$OUT/papa3.log 2>&1 &
+  NCMD=$((NCMD+1))
+  xl_create papa4
+  rc4=$RC
+  wait
+  cat $OUT/papa3.log
+  RC=$(cat $OUT/papa3.rc 2>/dev/null || echo none)
+  check_rc0 "[dom0-a] xl create papa3, at the same time as papa4 on dom0-b"
+  RC=$rc4
+  check_rc0 "[dom0-b] xl create papa4, at the same time as papa3 on dom0-a"
+  # which of the two gets which is the race's; each guest says what it got
+  cmd_a guest_line papa3
+  GIFACES=$(sed -n 's/^GIFACES //p' $OUTF | tail -n1); m3=$(gmac eth0)
+  guest_ifaces papa4; m4=$(gmac eth0)
+  case "$m3 $m4" in
+    "$POOL_2 $POOL_3"|"$POOL_3 $POOL_2") ev "created at once, the guests report two different addresses: papa3 (dom0-a) $m3, papa4 (dom0-b) $m4" ;;
+    *) fail "papa3 (dom0-a) and papa4 (dom0-b), created at once, report '$m3' and '$m4', want $POOL_2 and $POOL_3 in some order" ;;
+  esac
+  check_reg $m3 "papa3 dom0-a"
+  check_reg $m4 "papa4 dom0-b"
+  cmd $VIFMAC pool show block --json
+  check_eq "[dom0-b] pool block size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 4 4"
+  cmd_a xl destroy papa; cmd_a xl destroy papa3
+  cmd xl destroy papa2; cmd xl destroy papa4
   end
 }
 
@@ -374,6 +401,8 @@ guest_cfg golf2 pv "bridge=xenbr0,ip=192.0.2.70"
 guest_cfg hotel pv "bridge=xenbr0,ip=192.0.2.80"
 guest_cfg papa pv "bridge=xenpool,ip=203.0.113.31"
 guest_cfg papa2 pv "bridge=xenpool,ip=203.0.113.32"
+guest_cfg papa3 pv "bridge=xenpool,ip=203.0.113.33"
+guest_cfg papa4 pv "bridge=xenpool,ip=203.0.113.34"
 guest_cfg kilo pv "bridge=xenbr0,ip=192.0.2.100"
 guest_cfg kilo2 pv "bridge=xenbr0,ip=192.0.2.100"
 case "$HOST" in
