@@ -9,9 +9,9 @@
 #   1  strangers on one wire (a SQLite registry each): the wire check
 #   2  one etcd cluster for both hosts: refusal naming the host, xl save on A
 #      + xl restore on B, the migration hand-over across the hosts
-#   3  pools across hosts: one operator range on the cluster, a guest on
-#      each host, different addresses (an XFAIL line while the registry
-#      says it keeps no pools: issue 18)
+#   3  pools across hosts: one operator range on the cluster, guests on
+#      both hosts (one after the other, then two at once) get different
+#      addresses
 #   4  a host dies (the harness kills dom0-a's QEMU when asked): its claim
 #      stays until vifmac gc --host dom0-a
 # etcd: one member (m1) on dom0-a, two (m2, m3) on dom0-b, so that the
@@ -275,11 +275,6 @@ sc_3() {
   etcd_up
   printf '# the operator block for xenpool, on the cluster\n52:54:00:bb:00:00-52:54:00:bb:00:07\n' >/etc/xen/vifmac-block.txt
   cmd $VIFMAC pool import block /etc/xen/vifmac-block.txt
-  if [ "$RC" != 0 ] && grep -q 'keeps no pools' $OUTF; then
-    xfail 3 "pools across hosts (both hosts allocate from one range on the shared etcd registry)" \
-      "not built: pools on etcd are issue 18; on the cluster today: \"$(grep -m1 'keeps no pools' $OUTF | cut -c1-160)\""
-    CUR=-; return
-  fi
   check_rc0 "[dom0-b] vifmac pool import block (52:54:00:bb:00:00-07)"
   cmd_a $VIFMAC pool show block --json
   check_eq "[dom0-a] pool block (imported on dom0-b) size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 0 8"
