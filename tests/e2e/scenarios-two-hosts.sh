@@ -271,7 +271,7 @@ sc_2() {
 # ------------------------------------------------------------ 3
 sc_3() {
   begin 3 "pools across hosts: the operator's range imported once on the shared etcd registry; a guest on dom0-a and one on dom0-b on xenpool get different addresses from it, one after the other and at once, each host sees every claim"
-  local rc4 m3 m4
+  local rc4 m3 m4 t0 t4 d3 d4
   etcd_up
   printf '# the operator block for xenpool, on the cluster\n52:54:00:bb:00:00-52:54:00:bb:00:07\n' >/etc/xen/vifmac-block.txt
   cmd $VIFMAC pool import block /etc/xen/vifmac-block.txt
@@ -293,16 +293,21 @@ sc_3() {
   check_eq "[dom0-a] pool block size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 2 6"
   # both hosts at once: papa3 on dom0-a (in a subshell: its own command
   # number, its status in a file) while papa4 starts here
-  ( cmd_a xl create $CFG/papa3.cfg; echo $RC >$OUT/papa3.rc ) >$OUT/papa3.log 2>&1 &
+  t0=$(cut -d" " -f1 /proc/uptime)
+  ( cmd_a xl create $CFG/papa3.cfg; echo $RC >$OUT/papa3.rc; cut -d" " -f1 /proc/uptime >$OUT/papa3.end ) >$OUT/papa3.log 2>&1 &
   NCMD=$((NCMD+1))
   xl_create papa4
-  rc4=$RC
+  rc4=$RC t4=$(cut -d" " -f1 /proc/uptime)
   wait
   cat $OUT/papa3.log
   RC=$(cat $OUT/papa3.rc 2>/dev/null || echo none)
   check_rc0 "[dom0-a] xl create papa3, at the same time as papa4 on dom0-b"
   RC=$rc4
   check_rc0 "[dom0-b] xl create papa4, at the same time as papa3 on dom0-a"
+  # both began at t0 (dom0-b's uptime): side by side until the first returned
+  d3=$(awk -v s=$t0 -v e="$(cat $OUT/papa3.end 2>/dev/null)" 'BEGIN{printf "%.1f", (e == "" ? s : e) - s}')
+  d4=$(awk -v s=$t0 -v e=$t4 'BEGIN{printf "%.1f", e - s}')
+  ev "papa3's xl create took ${d3} s, papa4's ${d4} s, both begun at once: side by side for $(awk -v a=$d3 -v b=$d4 'BEGIN{print (a < b ? a : b)}') s"
   # which of the two gets which is the race's; each guest says what it got
   cmd_a guest_line papa3
   GIFACES=$(sed -n 's/^GIFACES //p' $OUTF | tail -n1); m3=$(gmac eth0)
