@@ -158,6 +158,14 @@ reg_holders() { reg_json | jq -r --arg m "$1" '[.[] | select(.mac == $m) | (.dom
 reg_snapshot() { reg_json | jq -S 'sort_by(.mac, .scope)' 2>&1; }
 log_registry() { log "registry:"; reg_claims | while IFS= read -r l; do log "  $l"; done; }
 
+# reg_of MAC: who holds MAC in this host's registry: "domain host uuid", or "nothing"
+reg_of() {
+  reg_json | jq -r --arg m "$1" '[.[] | select(.mac == $m) | "\(.domain // "(reserved)") \(.host // "-") \(.uuid // "-")"]
+    | if length == 0 then "nothing" else join(", ") end' 2>&1
+}
+# uuid_of NAME: the running domain's UUID, from the hypervisor (xl list -v)
+uuid_of() { xl list -v "$1" 2>/dev/null | awk 'NR == 2 {print $7}'; }
+
 # pkg_status PACKAGE: its Status line in dom0's dpkg database
 pkg_status() {
   awk -v p="$1" '/^Package: / {cur = $2} cur == p && /^Status: / {sub(/^Status: /, ""); print; exit}' /var/lib/dpkg/status 2>&1
@@ -196,3 +204,50 @@ end() {
   CUR=-
 }
 xfail() { echo "@@E2E RESULT $1 XFAIL $2 :: $3"; }
+
+# ------------------------------------------------------------ the migration hand-over
+# handover NAME MAC ON_SRC [SRC_HOST]: the hand-over of `xl migrate` replayed
+# step by step (a live migration needs log-dirty mode, which the nested TCG
+# lab does not offer: "Failed to enable logdirty: 95"), as
+# tools/xl/xl_migrate.c and xl_vmcontrol.c take them. The source NAME runs
+# where ON_SRC runs commands (cmd: this host; cmd_a: dom0-a in two-hosts,
+# SRC_HOST names it in the labels), the receiver here: created paused as
+# NAME--incoming with the source's uuid= while the source runs; the source
+# renamed NAME--migratedaway and destroyed; the receiver renamed and
+# unpaused; `vifmac gc` where the source ran. After every step the claim of
+# MAC is NAME's, this host's, under the same UUID. Leaves NAME running here
+# and OUTF holding what that `vifmac gc` said.
+handover() {
+  local name=$1 mac=$2 on=$3 at=${4:+[$4] } here="" uuid want
+  [ -n "${4:-}" ] && here="[$(hostname)] "
+  con_mark $name
+  $on xl create $CFG/$name.cfg
+  check_rc0 "${at}xl create $name"
+  check_guest${on#cmd} $name $mac            # check_guest or check_guest_a
+  $on xl list -v $name
+  uuid=$(awk 'NR == 2 {print $7}' $OUTF)
+  want="$name $(hostname) ${uuid:-(no uuid)}"
+  sed "s/^name = .*/name = \"$name--incoming\"/" $CFG/$name.cfg >$CFG/$name-in.cfg
+  echo "uuid = \"$uuid\"" >>$CFG/$name-in.cfg
+  cmd xl create -p $CFG/$name-in.cfg
+  check_rc0 "${here}xl create -p $name--incoming (uuid $uuid) while $name runs${4:+ on $4}"
+  check_eq "${here}xl network-list $name--incoming devid 0" "$(xl_mac $name--incoming 0)" $mac
+  check_eq "${here}claim of $mac (domain host uuid):" "$(reg_of $mac)" "$want"
+  $on xl rename $name $name--migratedaway
+  check_rc0 "${at}xl rename $name $name--migratedaway"
+  $on xl destroy $name--migratedaway
+  check_rc0 "${at}xl destroy $name--migratedaway (its vif goes offline)"
+  check_eq "${here}after the source's teardown the claim of $mac:" "$(reg_of $mac)" "$want"
+  cmd xl rename $name--incoming $name
+  # xenconsoled named the console log after the domain's first name
+  mv -f "$(con_file $name)" $CON/guest-$name-source.log 2>/dev/null
+  ln -sf guest-$name--incoming.log "$(con_file $name)"
+  con_mark $name
+  cmd xl unpause $name
+  check_rc0 "${here}xl rename $name--incoming $name + xl unpause"
+  check_guest $name $mac "${here:+on $(hostname) }after the hand-over"
+  check_eq "${here}xl network-list $name devid 0" "$(xl_mac $name 0)" $mac
+  $on $VIFMAC gc
+  check_rc0 "${at}vifmac gc"
+  check_eq "${here}after ${at}vifmac gc the claim of $mac:" "$(reg_of $mac)" "$want"
+}

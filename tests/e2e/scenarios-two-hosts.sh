@@ -9,7 +9,9 @@
 #   1  strangers on one wire (a SQLite registry each): the wire check
 #   2  one etcd cluster for both hosts: refusal naming the host, xl save on A
 #      + xl restore on B, the migration hand-over across the hosts
-#   3  pools across hosts: not built (issue 18), an XFAIL line
+#   3  pools across hosts: one operator range on the cluster, guests on
+#      both hosts (one after the other, then two at once) get different
+#      addresses
 #   4  a host dies (the harness kills dom0-a's QEMU when asked): its claim
 #      stays until vifmac gc --host dom0-a
 # etcd: one member (m1) on dom0-a, two (m2, m3) on dom0-b, so that the
@@ -26,6 +28,10 @@ MAC_A=02:00:c0:00:02:0a      # 192.0.2.10: alpha on dom0-a, bravo on dom0-b (sce
 MAC_G=02:00:c0:00:02:46      # 192.0.2.70: golf on dom0-a, golf2 on dom0-b (2)
 MAC_H=02:00:c0:00:02:50      # 192.0.2.80: hotel, handed over from dom0-a to dom0-b (2)
 MAC_K=02:00:c0:00:02:64      # 192.0.2.100: kilo on dom0-a, kilo2 on dom0-b (4)
+POOL_0=52:54:00:bb:00:00     # the operator's range for xenpool (3): papa on dom0-a
+POOL_1=52:54:00:bb:00:01     #   papa2 on dom0-b
+POOL_2=52:54:00:bb:00:02     #   papa3 on dom0-a and papa4 on dom0-b, at once: these two
+POOL_3=52:54:00:bb:00:03
 
 # ------------------------------------------------------------ both hosts
 # the lab's policy (lib.sh) with this host's name; registry sqlite or etcd
@@ -60,12 +66,6 @@ etcd_start() {
     >>/var/log/etcd-$1.log 2>&1 </dev/null &
   echo $! >/run/etcd-$1.pid
   echo "etcd member $1 started on $me:$2 (pid $!)"
-}
-uuid_of() { xl list -v "$1" 2>/dev/null | awk 'NR == 2 {print $7}'; }
-# reg_of MAC: who holds MAC in this host's registry: "domain host uuid", or "nothing"
-reg_of() {
-  reg_json | jq -r --arg m "$1" '[.[] | select(.mac == $m) | "\(.domain // "(reserved)") \(.host // "-") \(.uuid // "-")"]
-    | if length == 0 then "nothing" else join(", ") end' 2>&1
 }
 guest_line() { guest_ifaces "$1" "${2:-120}" && echo "GIFACES $GIFACES"; }
 fdb_has() { /usr/sbin/bridge fdb show br xenbr0 2>/dev/null | grep -i "^$1 dev "; }
@@ -259,29 +259,8 @@ sc_2() {
   cmd xl destroy golf
   rm -f $OUT/golf.save
   # the hand-over of xl migrate, replayed (log-dirty mode is not in this lab):
-  # the receiver on dom0-b while the source still runs on dom0-a
-  cmd_a xl create $CFG/hotel.cfg
-  check_rc0 "[dom0-a] xl create hotel (ip 192.0.2.80)"
-  check_guest_a hotel $MAC_H
-  uuid=$(out_a uuid_of hotel)
-  sed 's/^name = .*/name = "hotel--incoming"/' $CFG/hotel.cfg >$CFG/hotel-in.cfg
-  echo "uuid = \"$uuid\"" >>$CFG/hotel-in.cfg
-  cmd xl create -p $CFG/hotel-in.cfg
-  check_rc0 "[dom0-b] xl create -p hotel--incoming (uuid $uuid) while hotel runs on dom0-a"
-  check_eq "[dom0-b] xl network-list hotel--incoming devid 0" "$(xl_mac hotel--incoming 0)" $MAC_H
-  check_eq "claim of $MAC_H, host:" "$(reg_of $MAC_H | cut -d' ' -f2,3)" "dom0-b $uuid"
-  cmd_a xl rename hotel hotel--migratedaway
-  check_rc0 "[dom0-a] xl rename hotel hotel--migratedaway"
-  cmd_a xl destroy hotel--migratedaway
-  check_rc0 "[dom0-a] xl destroy hotel--migratedaway (its vif goes offline)"
-  check_eq "after the source's teardown the claim of $MAC_H (host, uuid):" "$(reg_of $MAC_H | cut -d' ' -f2,3)" "dom0-b $uuid"
-  cmd xl rename hotel--incoming hotel
-  ln -sf guest-hotel--incoming.log "$(con_file hotel)"   # xenconsoled named it by the first name
-  con_mark hotel
-  cmd xl unpause hotel
-  check_rc0 "[dom0-b] xl rename hotel--incoming hotel + xl unpause hotel"
-  check_guest hotel $MAC_H "on dom0-b after the hand-over"
-  cmd_a $VIFMAC gc
+  # the receiver here while the source still runs on dom0-a
+  handover hotel $MAC_H cmd_a dom0-a
   check_msg "[dom0-a] vifmac gc:" "released 0 claims"
   check_reg $MAC_H "hotel dom0-b"
   cmd xl destroy hotel
@@ -291,14 +270,59 @@ sc_2() {
 
 # ------------------------------------------------------------ 3
 sc_3() {
-  local why="not built: pools on etcd are issue 18"
-  begin 3 "pools across hosts"
+  begin 3 "pools across hosts: the operator's range imported once on the shared etcd registry; a guest on dom0-a and one on dom0-b on xenpool get different addresses from it, one after the other and at once, each host sees every claim"
+  local rc4 m3 m4 t0 t4 d3 d4
   etcd_up
-  printf '52:54:00:bb:00:00-52:54:00:bb:00:07\n' >/etc/xen/vifmac-block.txt
+  printf '# the operator block for xenpool, on the cluster\n52:54:00:bb:00:00-52:54:00:bb:00:07\n' >/etc/xen/vifmac-block.txt
   cmd $VIFMAC pool import block /etc/xen/vifmac-block.txt
-  [ "$RC" != 0 ] && why="$why; on the cluster today: \"$(grep -m1 'keeps no pools' $OUTF | cut -c1-160)\""
-  xfail 3 "pools across hosts (both hosts allocate from one range on the shared etcd registry)" "$why"
-  CUR=-
+  check_rc0 "[dom0-b] vifmac pool import block (52:54:00:bb:00:00-07)"
+  cmd_a $VIFMAC pool show block --json
+  check_eq "[dom0-a] pool block (imported on dom0-b) size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 0 8"
+  cmd_a xl create $CFG/papa.cfg
+  check_rc0 "[dom0-a] xl create papa (xenpool)"
+  check_guest_a papa $POOL_0
+  xl_create papa2
+  check_rc0 "[dom0-b] xl create papa2 (xenpool)"
+  check_guest papa2 $POOL_1 "(the next address: dom0-a's papa holds the first)"
+  check_eq "[dom0-b] xl network-list papa2 devid 0" "$(xl_mac papa2 0)" $POOL_1
+  check_reg $POOL_0 "papa dom0-a"
+  check_reg $POOL_1 "papa2 dom0-b"
+  cmd $VIFMAC whois $POOL_1
+  check_msg "[dom0-b] whois:" $POOL_1 papa2 source pool:block
+  cmd_a $VIFMAC pool show block --json
+  check_eq "[dom0-a] pool block size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 2 6"
+  # both hosts at once: papa3 on dom0-a (in a subshell: its own command
+  # number, its status in a file) while papa4 starts here
+  t0=$(cut -d" " -f1 /proc/uptime)
+  ( cmd_a xl create $CFG/papa3.cfg; echo $RC >$OUT/papa3.rc; cut -d" " -f1 /proc/uptime >$OUT/papa3.end ) >$OUT/papa3.log 2>&1 &
+  NCMD=$((NCMD+1))
+  xl_create papa4
+  rc4=$RC t4=$(cut -d" " -f1 /proc/uptime)
+  wait
+  cat $OUT/papa3.log
+  RC=$(cat $OUT/papa3.rc 2>/dev/null || echo none)
+  check_rc0 "[dom0-a] xl create papa3, at the same time as papa4 on dom0-b"
+  RC=$rc4
+  check_rc0 "[dom0-b] xl create papa4, at the same time as papa3 on dom0-a"
+  # both began at t0 (dom0-b's uptime): side by side until the first returned
+  d3=$(awk -v s=$t0 -v e="$(cat $OUT/papa3.end 2>/dev/null)" 'BEGIN{printf "%.1f", (e == "" ? s : e) - s}')
+  d4=$(awk -v s=$t0 -v e=$t4 'BEGIN{printf "%.1f", e - s}')
+  ev "papa3's xl create took ${d3} s, papa4's ${d4} s, both begun at once: side by side for $(awk -v a=$d3 -v b=$d4 'BEGIN{print (a < b ? a : b)}') s"
+  # which of the two gets which is the race's; each guest says what it got
+  cmd_a guest_line papa3
+  GIFACES=$(sed -n 's/^GIFACES //p' $OUTF | tail -n1); m3=$(gmac eth0)
+  guest_ifaces papa4; m4=$(gmac eth0)
+  case "$m3 $m4" in
+    "$POOL_2 $POOL_3"|"$POOL_3 $POOL_2") ev "created at once, the guests report two different addresses: papa3 (dom0-a) $m3, papa4 (dom0-b) $m4" ;;
+    *) fail "papa3 (dom0-a) and papa4 (dom0-b), created at once, report '$m3' and '$m4', want $POOL_2 and $POOL_3 in some order" ;;
+  esac
+  check_reg $m3 "papa3 dom0-a"
+  check_reg $m4 "papa4 dom0-b"
+  cmd $VIFMAC pool show block --json
+  check_eq "[dom0-b] pool block size used free:" "$(jq -r '"\(.size) \(.used) \(.free)"' $OUTF 2>&1)" "8 4 4"
+  cmd_a xl destroy papa; cmd_a xl destroy papa3
+  cmd xl destroy papa2; cmd xl destroy papa4
+  end
 }
 
 # ------------------------------------------------------------ 4
@@ -375,6 +399,10 @@ guest_cfg bravo pv "bridge=xenbr0,ip=192.0.2.10"
 guest_cfg golf pv "bridge=xenbr0,ip=192.0.2.70"
 guest_cfg golf2 pv "bridge=xenbr0,ip=192.0.2.70"
 guest_cfg hotel pv "bridge=xenbr0,ip=192.0.2.80"
+guest_cfg papa pv "bridge=xenpool,ip=203.0.113.31"
+guest_cfg papa2 pv "bridge=xenpool,ip=203.0.113.32"
+guest_cfg papa3 pv "bridge=xenpool,ip=203.0.113.33"
+guest_cfg papa4 pv "bridge=xenpool,ip=203.0.113.34"
 guest_cfg kilo pv "bridge=xenbr0,ip=192.0.2.100"
 guest_cfg kilo2 pv "bridge=xenbr0,ip=192.0.2.100"
 case "$HOST" in
