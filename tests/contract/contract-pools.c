@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The registry contract, pools: import, list, show, remove, allocation
+ * (table first, then the lowest free; sticky by UUID + devid and by name +
+ * devid; quarantine; reservations never handed out; exhaustion), and hosts
+ * allocating at once. Pools are part of the contract; a backend built
+ * without them answers -EOPNOTSUPP, and only then is a case skipped (it runs
+ * by itself once the backend has them).
+ */
+#include "contract.h"
+
+#include <sys/wait.h>
+
+/* Skips the case, saying why, when the backend has no pools (and only then). */
+static void skip_without_pools(int r)
+{
+	if (r == -EOPNOTSUPP && on_etcd()) {
+		print_message("      SKIPPED: pools on etcd: not in this build\n");
+		skip();
+	}
+}
+
+static struct vifmac_pool_source *read_source(struct vifmac_ctx *ctx, const char *path)
+{
+	struct vifmac_pool_source *src = NULL;
+
+	if (vifmac_pool_source_read(ctx, path, &src) < 0)
+		fail_msg("%s: %s", path, vifmac_ctx_last_error(ctx));
+	return src;
+}
+
+static void import(struct fixture *f, const char *name, const char *file)
+{
+	struct vifmac_pool_source *src = read_source(f->ctx, file);
+	int r = vifmac_registry_pool_import(f->reg, name, src);
+
+	vifmac_pool_source_free(src);
+	skip_without_pools(r);
+	if (r < 0)
+		fail_msg("import %s: %d %s", name, r, vifmac_ctx_last_error(f->ctx));
+}
+
+/* The pools of POOL_POLICY: a table (ipam) and a range of four (block). */
+static void import_pools(struct fixture *f)
+{
+	import(f, "ipam", P "table.txt");
+	import(f, "block", P "range4.pool");
+}
+
+static int alloc(struct fixture *f, const char *uuid, const char *ip, char *mac)
+{
+	return tr_pool_alloc(f->reg, uuid, "", 0, ip, mac);
+}
+
+static int alloc_named(struct fixture *f, const char *uuid, const char *name, const char *ip, char *mac)
+{
+	return tr_pool_alloc(f->reg, uuid, name, 0, ip, mac);
+}
+
+static void test_pool_range_hands_out_the_lowest_free_address(void **state)
+{
+	struct fixture *f = *state;
+	char m[VIFMAC_MAC_STRLEN];
+	struct found *found;
+
+	import_pools(f);
+	assert_int_equal(alloc(f, UUID_A, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+	assert_int_equal(alloc(f, UUID_B, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+	/* the allocation is a claim like any other */
+	found = by_mac(f, "06:00:00:00:10:01");
+	assert_int_equal(found->n, 1);
+	assert_string_equal(found->recs[0].uuid, UUID_B);
+	assert_string_equal(found->recs[0].source, "pool:block");
+	assert_string_equal(found->recs[0].host, "host-a");
+	assert_int_equal(found->recs[0].state, VIFMAC_STATE_ACTIVE);
+	assert_int_equal(claim(f, "06:00:00:00:10:01", "*", "x", UUID_C, 0, NULL), -EEXIST);
+}
+
+static void test_pool_table_wins_for_its_address(void **state)
+{
+	struct fixture *f = *state;
+	char m[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	assert_int_equal(alloc(f, UUID_A, "198.51.100.11", m), 0);
+	assert_string_equal(m, "52:54:00:aa:00:11");
+	/* an address not in the table falls through to the range */
+	assert_int_equal(alloc(f, UUID_B, "198.51.100.99", m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+}
+
+static void test_pool_table_entry_held_by_another_owner_is_a_conflict(void **state)
+{
+	struct fixture *f = *state;
+	char m[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	assert_int_equal(alloc(f, UUID_A, "198.51.100.10", m), 0);
+	assert_int_equal(alloc(f, UUID_B, "198.51.100.10", m), -EEXIST);
+	assert_string_equal(m, "52:54:00:aa:00:10");
+	assert_int_equal(by_domain(f, UUID_B), 0);
+}
+
+static void test_pool_same_vif_gets_the_same_mac_again_even_after_release(void **state)
+{
+	struct fixture *f = *state;
+	char m1[VIFMAC_MAC_STRLEN], m2[VIFMAC_MAC_STRLEN], m3[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	assert_int_equal(alloc(f, UUID_A, NULL, m1), 0);
+	assert_int_equal(alloc(f, UUID_B, NULL, m2), 0);
+	/* restart: still held */
+	assert_int_equal(alloc(f, UUID_A, NULL, m3), 0);
+	assert_string_equal(m1, m3);
+	assert_int_equal(by_domain(f, UUID_A), 1);
+	/* another vif of the same domain is another owner */
+	assert_int_equal(tr_pool_alloc(f->reg, UUID_A, "", 1, NULL, m3), 0);
+	assert_string_not_equal(m1, m3);
+	assert_string_not_equal(m2, m3);
+	/* destroy, then create days later: it comes back to its owner */
+	assert_int_equal(vifmac_registry_release(f->reg, NULL, UUID_A, 0), 1);
+	f->sys.now += 3 * 86400;
+	assert_int_equal(alloc(f, UUID_A, NULL, m3), 0);
+	assert_string_equal(m1, m3);
+}
+
+static void test_pool_domain_created_again_with_a_new_uuid_gets_its_address_by_name(void **state)
+{
+	struct fixture *f = *state;
+	char m[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	assert_int_equal(alloc_named(f, UUID_A, "lima1", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+	assert_int_equal(alloc_named(f, UUID_B, "lima2", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+	/* xl destroy lima1; xl create lima1.cfg (no uuid=): a new UUID, the same guest */
+	assert_int_equal(vifmac_registry_release(f->reg, NULL, UUID_A, 0), 1);
+	assert_int_equal(alloc_named(f, UUID_C, "lima1", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+	/* lima2's address stays in quarantine for other names (and nameless owners) */
+	assert_int_equal(vifmac_registry_release(f->reg, NULL, UUID_B, 0), 1);
+	assert_int_equal(alloc_named(f, UUID_D, "lima3", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:02");
+	assert_int_equal(alloc_named(f, UUID_E, "", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:03");
+	/* and comes back to lima2, under any UUID, after days */
+	f->sys.now += 3 * 86400;
+	assert_int_equal(alloc_named(f, "ffffffff-0000-4000-8000-000000000006", "lima2", NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+}
+
+static void test_pool_released_address_waits_out_its_quarantine(void **state)
+{
+	struct fixture *f = *state;
+	char m1[VIFMAC_MAC_STRLEN], m2[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	assert_int_equal(alloc(f, UUID_A, NULL, m1), 0);
+	assert_string_equal(m1, "06:00:00:00:10:00");
+	assert_int_equal(vifmac_registry_release(f->reg, NULL, UUID_A, 0), 1);
+	f->sys.now += 1800; /* half the quarantine */
+	assert_int_equal(alloc(f, UUID_B, NULL, m2), 0);
+	assert_string_equal(m2, "06:00:00:00:10:01");
+	f->sys.now += 1801; /* past it: the lowest free is the released one */
+	assert_int_equal(alloc(f, UUID_C, NULL, m2), 0);
+	assert_string_equal(m2, "06:00:00:00:10:00");
+}
+
+static void test_pool_reserved_addresses_are_never_allocated(void **state)
+{
+	struct fixture *f = *state;
+	struct vifmac_mac r = tr_mac("06:00:00:00:10:00"), t = tr_mac("52:54:00:aa:00:10");
+	struct vifmac_record holder;
+	char m[VIFMAC_MAC_STRLEN];
+	int n;
+
+	import_pools(f);
+	assert_int_equal(vifmac_registry_reserve(f->reg, &r, "the router", NULL), 0);
+	assert_int_equal(alloc(f, UUID_A, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+	/* a reserved table entry is a conflict naming the reservation, never allocated */
+	assert_int_equal(vifmac_registry_reserve(f->reg, &t, "kept for the switch", NULL), 0);
+	{
+		static const char *const pools[] = { "ipam", "block" };
+		struct vifmac_record owner, rec;
+		struct vifmac_ipv4 a;
+
+		vifmac_record_init(&owner);
+		snprintf(owner.uuid, sizeof(owner.uuid), UUID_B);
+		owner.devid = 0;
+		snprintf(owner.bridge, sizeof(owner.bridge), "xenpub");
+		assert_int_equal(vifmac_ipv4_parse("198.51.100.10", &a), 0);
+		assert_int_equal(vifmac_registry_pool_allocate(f->reg, pools, 2, &owner, &a, &rec, &holder), -EEXIST);
+		assert_int_equal(holder.state, VIFMAC_STATE_RESERVED);
+		assert_string_equal(holder.note, "kept for the switch");
+	}
+	/* the rest of the range is handed out, the reservation never */
+	assert_int_equal(alloc(f, UUID_C, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:02");
+	assert_int_equal(alloc(f, UUID_D, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:03");
+	n = alloc(f, UUID_E, NULL, m);
+	assert_int_equal(n, -ENOSPC);
+	assert_int_equal(by_mac(f, "06:00:00:00:10:00")->recs[0].state, VIFMAC_STATE_RESERVED);
+}
+
+struct pool_infos {
+	struct vifmac_pool_info p[8];
+	size_t n;
+};
+
+static int keep_info(void *data, const struct vifmac_pool_info *p)
+{
+	struct pool_infos *infos = data;
+
+	assert_true(infos->n < 8);
+	infos->p[infos->n++] = *p;
+	return 0;
+}
+
+static void test_pool_exhaustion_is_refused_naming_pool_and_size(void **state)
+{
+	struct fixture *f = *state;
+	const char *uuids[] = { UUID_A, UUID_B, UUID_C, UUID_D };
+	struct pool_infos infos = { .n = 0 };
+	char m[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(alloc(f, uuids[i], NULL, m), 0);
+	assert_int_equal(alloc(f, UUID_E, NULL, m), -ENOSPC);
+	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "block (range, 4 addresses)"));
+	assert_int_equal(by_domain(f, UUID_E), 0);
+	/* and the pool's use says so */
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "block", keep_info, &infos), 0);
+	assert_int_equal(infos.n, 1);
+	assert_int_equal(infos.p[0].size, 4);
+	assert_int_equal(infos.p[0].used, 4);
+}
+
+static void test_pool_import_refuses_overlap_with_another_pool(void **state)
+{
+	struct fixture *f = *state;
+	struct vifmac_pool_source *src;
+	struct pool_infos infos = { .n = 0 };
+
+	import_pools(f);
+	src = read_source(f->ctx, P "range4.pool");
+	assert_int_equal(vifmac_registry_pool_import(f->reg, "block2", src), -EEXIST);
+	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "overlaps pool block"));
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "block2", keep_info, &infos), -ENOENT);
+	/* the same name is a re-import */
+	assert_int_equal(vifmac_registry_pool_import(f->reg, "block", src), 0);
+	assert_int_equal(vifmac_registry_pool_import(f->reg, "bad name", src), -EINVAL);
+	assert_int_equal(vifmac_registry_pool_import(f->reg, "", src), -EINVAL);
+	vifmac_pool_source_free(src);
+	assert_int_equal(vifmac_registry_pool_list(f->reg, NULL, keep_info, &infos), 0);
+	assert_int_equal(infos.n, 2);
+}
+
+static void test_unknown_pool_is_enoent(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const pools[] = { "nosuch" };
+	struct vifmac_record owner, rec;
+	int r;
+
+	vifmac_record_init(&owner);
+	snprintf(owner.uuid, sizeof(owner.uuid), UUID_A);
+	owner.devid = 0;
+	r = vifmac_registry_pool_allocate(f->reg, pools, 1, &owner, NULL, &rec, NULL);
+	skip_without_pools(r);
+	assert_int_equal(r, -ENOENT);
+	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "vifmac pool import nosuch FILE"));
+	assert_int_equal(count(f->reg), 0);
+}
+
+static void test_pool_list_show_and_remove(void **state)
+{
+	struct fixture *f = *state;
+	struct pool_infos infos = { .n = 0 };
+	struct vifmac_mac r = tr_mac("06:00:00:00:10:03");
+	char m[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	import(f, "old", P "recycled.pool");
+	assert_int_equal(alloc(f, UUID_A, NULL, m), 0);
+	assert_int_equal(alloc(f, UUID_B, NULL, m), 0);
+	assert_int_equal(alloc(f, UUID_C, "198.51.100.10", m), 0);
+	assert_int_equal(vifmac_registry_reserve(f->reg, &r, "spare", NULL), 0);
+	assert_int_equal(vifmac_registry_release(f->reg, NULL, UUID_B, 0), 1);
+	f->sys.now += 60;
+
+	/* every pool, ordered by name, with its use */
+	assert_int_equal(vifmac_registry_pool_list(f->reg, NULL, keep_info, &infos), 0);
+	assert_int_equal(infos.n, 3);
+	assert_string_equal(infos.p[0].name, "block");
+	assert_int_equal(infos.p[0].kind, VIFMAC_POOL_RANGE);
+	assert_string_equal(infos.p[0].origin, P "range4.pool");
+	assert_int_equal(infos.p[0].imported, T0);
+	assert_int_equal(infos.p[0].size, 4);
+	assert_int_equal(infos.p[0].used, 1);
+	assert_int_equal(infos.p[0].quarantined, 1);
+	assert_int_equal(infos.p[0].reserved, 1);
+	assert_string_equal(infos.p[1].name, "ipam");
+	assert_int_equal(infos.p[1].kind, VIFMAC_POOL_TABLE);
+	assert_int_equal(infos.p[1].size, 2);
+	assert_int_equal(infos.p[1].used, 1);
+	assert_int_equal(infos.p[1].quarantined, 0);
+	assert_int_equal(infos.p[1].reserved, 0);
+	assert_string_equal(infos.p[2].name, "old");
+	assert_int_equal(infos.p[2].kind, VIFMAC_POOL_RECYCLED);
+	assert_int_equal(infos.p[2].size, 2);
+	assert_int_equal(infos.p[2].used, 0);
+
+	/* past the quarantine the released address no longer counts */
+	f->sys.now += 3600;
+	infos.n = 0;
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "block", keep_info, &infos), 0);
+	assert_int_equal(infos.n, 1);
+	assert_int_equal(infos.p[0].quarantined, 0);
+
+	/* one pool (show), an unknown one */
+	infos.n = 0;
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "nosuch", keep_info, &infos), -ENOENT);
+	assert_int_equal(infos.n, 0);
+
+	/* remove: the pool goes, its claims stay */
+	assert_int_equal(vifmac_registry_pool_remove(f->reg, "ipam"), 1);
+	assert_int_equal(vifmac_registry_pool_remove(f->reg, "ipam"), 0);
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "ipam", keep_info, &infos), -ENOENT);
+	assert_int_equal(by_mac(f, "52:54:00:aa:00:10")->n, 1);
+	infos.n = 0;
+	assert_int_equal(vifmac_registry_pool_list(f->reg, NULL, keep_info, &infos), 0);
+	assert_int_equal(infos.n, 2);
+	/* an allocation naming it is told it is gone */
+	assert_int_equal(alloc(f, UUID_D, "198.51.100.11", m), -ENOENT);
+	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "ipam"));
+}
+
+/* One allocating "host": allocates for owner @i from "small", writes "i MAC" or "i error N" to @fd. */
+static void allocator(struct fixture *f, unsigned i, int fd)
+{
+	static const char *const pools[] = { "small" };
+	struct vifmac_ctx *ctx;
+	struct vifmac_registry *reg;
+	struct vifmac_record owner, rec;
+	char line[64], mac[VIFMAC_MAC_STRLEN];
+	int r;
+
+	snprintf(f->sys.hostname, sizeof(f->sys.hostname), "host-%u", i);
+	ctx = ctx_for(f);
+	r = vifmac_registry_open(ctx, NULL, &reg);
+	if (r == 0) {
+		vifmac_record_init(&owner);
+		rt_uuid(i, owner.uuid);
+		owner.devid = 0;
+		snprintf(owner.bridge, sizeof(owner.bridge), "xenpub");
+		r = vifmac_registry_pool_allocate(reg, pools, 1, &owner, NULL, &rec, NULL);
+		vifmac_registry_close(reg);
+	}
+	if (r < 0)
+		snprintf(line, sizeof(line), "%u error %d\n", i, r);
+	else
+		snprintf(line, sizeof(line), "%u %s\n", i, vifmac_mac_format(&rec.mac, mac));
+	if (write(fd, line, strlen(line)) < 0)
+		_exit(2);
+	vifmac_ctx_unref(ctx);
+	_exit(r < 0 ? 1 : 0);
+}
+
+/* Runs @n allocators at once; fills macs[i] for owner i. */
+static void allocation_round(struct fixture *f, unsigned n, char macs[][VIFMAC_MAC_STRLEN])
+{
+	int p[2];
+	FILE *file;
+	char line[128];
+	unsigned got = 0;
+
+	assert_int_equal(pipe(p), 0);
+	for (unsigned i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(p[0]);
+			allocator(f, i, p[1]);
+		}
+	}
+	close(p[1]);
+	file = fdopen(p[0], "r");
+	assert_non_null(file);
+	while (fgets(line, sizeof(line), file)) {
+		unsigned i;
+		char mac[32];
+
+		if (sscanf(line, "%u %31s", &i, mac) != 2 || i >= n)
+			fail_msg("bad allocator line: %s", line);
+		if (strcmp(mac, "error") == 0)
+			fail_msg("owner %u: %s", i, line);
+		snprintf(macs[i], VIFMAC_MAC_STRLEN, "%.17s", mac);
+		got++;
+	}
+	fclose(file);
+	for (unsigned i = 0; i < n; i++) {
+		int st;
+
+		assert_true(wait(&st) > 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_equal(got, n);
+}
+
+static void test_pool_allocating_hosts_at_once_get_different_addresses_and_keep_them(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = racers(32);
+	static char first[MAX_RACERS][VIFMAC_MAC_STRLEN], again[MAX_RACERS][VIFMAC_MAC_STRLEN];
+	struct pool_infos infos = { .n = 0 };
+	char path[128];
+	FILE *file;
+
+	assert_true(n >= 2 && n <= 40);
+	snprintf(path, sizeof(path), "%s/small.pool", f->dir);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fputs("06:00:00:00:20:00-06:00:00:00:20:27\n", file); /* 40 addresses */
+	assert_int_equal(fclose(file), 0);
+	import(f, "small", path);
+
+	allocation_round(f, n, first);
+	/* no duplicates, and the n lowest addresses: none lost */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned last;
+
+		if (strncmp(first[i], "06:00:00:00:20:", 15) != 0 || sscanf(first[i] + 15, "%x", &last) != 1)
+			fail_msg("owner %u got %s, outside the range", i, first[i]);
+		if (last >= n)
+			fail_msg("owner %u got %s: an address above the %u lowest was handed out", i, first[i], n);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(first[i], first[j]) == 0)
+				fail_msg("owners %u and %u both got %s", i, j, first[i]);
+	}
+	/* all again at once (a restart of every domain): each keeps its own */
+	allocation_round(f, n, again);
+	for (unsigned i = 0; i < n; i++)
+		assert_string_equal(first[i], again[i]);
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "small", keep_info, &infos), 0);
+	assert_int_equal(infos.p[0].used, n);
+	assert_int_equal(infos.p[0].size, 40);
+	assert_int_equal(count(f->reg), n);
+}
+
+#define POOL_CASE(t) cmocka_unit_test_setup_teardown(t, setup_pools, teardown)
+
+const struct CMUnitTest contract_pool_tests[] = {
+	POOL_CASE(test_pool_range_hands_out_the_lowest_free_address),
+	POOL_CASE(test_pool_table_wins_for_its_address),
+	POOL_CASE(test_pool_table_entry_held_by_another_owner_is_a_conflict),
+	POOL_CASE(test_pool_same_vif_gets_the_same_mac_again_even_after_release),
+	POOL_CASE(test_pool_domain_created_again_with_a_new_uuid_gets_its_address_by_name),
+	POOL_CASE(test_pool_released_address_waits_out_its_quarantine),
+	POOL_CASE(test_pool_reserved_addresses_are_never_allocated),
+	POOL_CASE(test_pool_exhaustion_is_refused_naming_pool_and_size),
+	POOL_CASE(test_pool_import_refuses_overlap_with_another_pool),
+	POOL_CASE(test_unknown_pool_is_enoent),
+	POOL_CASE(test_pool_list_show_and_remove),
+	POOL_CASE(test_pool_allocating_hosts_at_once_get_different_addresses_and_keep_them),
+};
+const size_t contract_pool_tests_n = sizeof(contract_pool_tests) / sizeof(contract_pool_tests[0]);
