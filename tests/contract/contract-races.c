@@ -14,7 +14,6 @@
 #define N_SHARED 32
 #define OWN_BASE 1000
 
-
 struct race_outcome {
 	int result[N_SHARED]; /* 0 won, 1 lost, < 0 error */
 	char told_uuid[N_SHARED][VIFMAC_UUID_STRLEN];

@@ -31,7 +31,6 @@ unsigned racers(unsigned on_sqlite)
 
 /* ---------------------------------------------------------------- fixture */
 
-
 static int failing_list_domains(void *data, struct vifmac_domain_info **ret, size_t *ret_n)
 {
 	struct fixture *f = data;
@@ -66,6 +65,7 @@ void write_policy(struct fixture *f, const char *tag, const char *extra)
 		fprintf(file, "registry = \"%s\"\netcd_prefix = \"/vifmac/contract-%d-%u-%s/\"\n", f->url, (int)getpid(),
 			serial++, tag);
 	} else {
+		/* 64 racing writers queue on one file: room to wait, not a refusal */
 		snprintf(f->url, sizeof(f->url), "sqlite:%s/%s.db", f->dir, tag);
 		fprintf(file, "registry = \"%s\"\nregistry_timeout_ms = 20000\n", f->url);
 	}
