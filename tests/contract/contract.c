@@ -117,7 +117,6 @@ int setup(void **state)
 	return 0;
 }
 
-
 int setup_pools(void **state)
 {
 	*state = fixture_new(POOL_POLICY);
@@ -150,14 +149,13 @@ int teardown(void **state)
 
 /* ---------------------------------------------------------------- helpers */
 
-int claim(struct fixture *f, const char *mac, const char *scope, const char *domain, const char *uuid,
-		 int devid, struct vifmac_record *holder)
+int claim(struct fixture *f, const char *mac, const char *scope, const char *domain, const char *uuid, int devid,
+	  struct vifmac_record *holder)
 {
 	struct vifmac_record rec = tr_claim_rec(mac, scope, domain, uuid, devid, "192.0.2.10");
 
 	return vifmac_registry_claim(f->reg, &rec, holder);
 }
-
 
 int collect(void *data, const struct vifmac_record *rec)
 {
