@@ -105,6 +105,18 @@ const struct vifmac_table_entry *vifmac_table_find(const struct vifmac_table *t,
 const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ctx *ctx);
 
 /*
+ * The settings the registry backends read, each with its one default
+ * (defined in vifmac-policy.c): registry_timeout_ms; etcd_prefix,
+ * etcd_timeout_ms (else registry_timeout_ms), etcd_request_timeout_ms (at
+ * most etcd_timeout_ms), etcd_max_answer_mb (in bytes here).
+ */
+int vifmac_ctx_registry_timeout_ms(const struct vifmac_ctx *ctx);
+const char *vifmac_ctx_etcd_prefix(const struct vifmac_ctx *ctx);
+int vifmac_ctx_etcd_timeout_ms(const struct vifmac_ctx *ctx);
+int vifmac_ctx_etcd_request_timeout_ms(const struct vifmac_ctx *ctx);
+size_t vifmac_ctx_etcd_max_answer(const struct vifmac_ctx *ctx);
+
+/*
  * Splits what follows "etcd:" into endpoints: "http[s]://host:port", comma
  * separated, in the order they are tried. On success @ret_endpoints is a
  * NULL-terminated malloc'd array (free each, then it) when not NULL; on

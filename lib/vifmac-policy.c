@@ -13,7 +13,11 @@
 
 #include "vifmac-internal.h"
 
+/* The defaults of settings a backend reads (through the accessors at the end). */
 #define DEFAULT_REGISTRY_TIMEOUT_MS 5000
+#define DEFAULT_ETCD_PREFIX "/vifmac/"
+#define DEFAULT_ETCD_REQUEST_TIMEOUT_MS 1500
+#define DEFAULT_ETCD_MAX_ANSWER_MB 4
 
 struct vifmac_policy *vifmac_policy_new_default(void)
 {
@@ -882,7 +886,7 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 	if (strcmp(key, "host_name") == 0)
 		return p->host_name;
 	if (strcmp(key, "etcd_prefix") == 0)
-		return p->etcd.prefix ? p->etcd.prefix : "/vifmac/";
+		return vifmac_ctx_etcd_prefix(ctx);
 	if (strcmp(key, "etcd_proxy") == 0)
 		return p->etcd.proxy;
 	return NULL;
@@ -891,6 +895,41 @@ VIFMAC_EXPORT const char *vifmac_ctx_policy_string(const struct vifmac_ctx *ctx,
 const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ctx *ctx)
 {
 	return &ctx->policy->etcd;
+}
+
+int vifmac_ctx_registry_timeout_ms(const struct vifmac_ctx *ctx)
+{
+	const struct vifmac_policy *p = ctx->policy;
+
+	return p && p->registry_timeout_ms > 0 ? p->registry_timeout_ms : DEFAULT_REGISTRY_TIMEOUT_MS;
+}
+
+const char *vifmac_ctx_etcd_prefix(const struct vifmac_ctx *ctx)
+{
+	return ctx->policy && ctx->policy->etcd.prefix ? ctx->policy->etcd.prefix : DEFAULT_ETCD_PREFIX;
+}
+
+int vifmac_ctx_etcd_timeout_ms(const struct vifmac_ctx *ctx)
+{
+	const struct vifmac_etcd_options *o = &ctx->policy->etcd;
+
+	return o->timeout_ms > 0 ? o->timeout_ms : vifmac_ctx_registry_timeout_ms(ctx);
+}
+
+int vifmac_ctx_etcd_request_timeout_ms(const struct vifmac_ctx *ctx)
+{
+	const struct vifmac_etcd_options *o = &ctx->policy->etcd;
+	int whole = vifmac_ctx_etcd_timeout_ms(ctx);
+	int t = o->request_timeout_ms > 0 ? o->request_timeout_ms : DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
+
+	return t > whole ? whole : t;
+}
+
+size_t vifmac_ctx_etcd_max_answer(const struct vifmac_ctx *ctx)
+{
+	const struct vifmac_etcd_options *o = &ctx->policy->etcd;
+
+	return (size_t)(o->max_answer_mb > 0 ? o->max_answer_mb : DEFAULT_ETCD_MAX_ANSWER_MB) << 20;
 }
 
 VIFMAC_EXPORT const char *const *vifmac_ctx_bridge_pools(const struct vifmac_ctx *ctx, const char *bridge,

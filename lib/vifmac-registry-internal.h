@@ -4,14 +4,16 @@
  *
  * vifmac-registry.c owns the public vifmac_registry_* functions: it checks
  * arguments, fills what the registry decides (host name, times) and
- * dispatches on the URL scheme to one backend. A backend (one file each:
- * vifmac-registry-sqlite.c, vifmac-registry-etcd.c) implements the storage and the
- * atomicity; it never sees a URL, only what follows "<scheme>:".
+ * dispatches on the URL scheme to one backend. A backend (vifmac-registry-sqlite.c
+ * with vifmac-sqlite-*.c; vifmac-registry-etcd.c with vifmac-etcd-*.c)
+ * implements the storage and the atomicity; it never sees a URL, only what
+ * follows "<scheme>:".
  */
 #ifndef VIFMAC_REGISTRY_INTERNAL_H
 #define VIFMAC_REGISTRY_INTERNAL_H
 
 #include <string.h>
+#include <time.h>
 
 #include "vifmac-internal.h"
 
@@ -21,6 +23,31 @@ struct vifmac_registry;
 enum vifmac_write_mode {
 	VIFMAC_WRITE_CLAIM,  /* keep created, refresh host/updated and the vif's details */
 	VIFMAC_WRITE_INSERT, /* write the record exactly as given (import) */
+};
+
+/* What allocation knows of one pool. */
+struct vifmac_pool_row {
+	char name[64];
+	enum vifmac_pool_kind kind;
+	uint64_t size;
+	struct vifmac_mac start, end, next; /* a range's bounds and high-water mark */
+};
+
+/* The questions allocation asks of a backend about one pool. */
+enum vifmac_pool_query {
+	VIFMAC_POOL_HELD_NOW,      /* the owner's (uuid + devid) active claim from the pool */
+	VIFMAC_POOL_LAST_BY_UUID,  /* the latest address released by the owner's uuid + devid */
+	VIFMAC_POOL_LAST_BY_NAME,  /* the latest address released by the owner's domain name + devid */
+	VIFMAC_POOL_TABLE_ENTRY,   /* a table's MAC for ask->ip */
+	VIFMAC_POOL_RELEASED_FREE, /* the lowest released address nobody holds, released <= free_before */
+	VIFMAC_POOL_RECYCLED_FREE, /* the lowest entry nobody holds, not released after free_before */
+	VIFMAC_POOL_RANGE_FREE,    /* the lowest address nobody holds from a range's high-water mark on */
+};
+
+struct vifmac_pool_ask {
+	const struct vifmac_record *owner;
+	const struct vifmac_ipv4 *ip; /* VIFMAC_POOL_TABLE_ENTRY */
+	int64_t free_before;          /* now - pool_quarantine */
 };
 
 struct vifmac_registry_backend {
@@ -73,18 +100,44 @@ struct vifmac_registry_backend {
 			     void *data);
 
 	/*
-	 * Pools (optional: a backend without them leaves these NULL, and the
-	 * public functions answer -EOPNOTSUPP). @now and @quarantine in seconds;
-	 * @owner of pool_allocate is fully filled but for mac and source.
+	 * Pools: the storage. @now in seconds; pool_list counts as quarantined
+	 * what was released after @now - @quarantine.
 	 */
 	int (*pool_import)(struct vifmac_registry *reg, const char *name, const struct vifmac_pool_source *src,
 			   int64_t now);
 	int (*pool_remove)(struct vifmac_registry *reg, const char *name);
 	int (*pool_list)(struct vifmac_registry *reg, const char *name, int64_t now, int64_t quarantine,
 			 vifmac_pool_fn fn, void *data);
-	int (*pool_allocate)(struct vifmac_registry *reg, const char *const *pools, size_t n,
-			     const struct vifmac_record *owner, const struct vifmac_ipv4 *ip, int64_t now,
-			     int64_t quarantine, struct vifmac_record *ret_rec, struct vifmac_record *ret_holder);
+
+	/*
+	 * Pools: the primitives allocation (vifmac-registry-pool.c) is written
+	 * on. An attempt is pool_begin, questions, at most one successful
+	 * pool_claim, pool_end; every answer of one attempt comes from one
+	 * consistent view (SQLite: one BEGIN IMMEDIATE transaction; etcd: one
+	 * revision).
+	 */
+	/* Opens an attempt for @owner over @pools (n of them); *ret_view is the backend's. */
+	int (*pool_begin)(struct vifmac_registry *reg, const char *const *pools, size_t n,
+			  const struct vifmac_record *owner, void **ret_view);
+	/* Pool @name as the view has it: 0, or -ENOENT (error set: the policy names a pool not imported). */
+	int (*pool_row)(struct vifmac_registry *reg, void *view, const char *name, struct vifmac_pool_row *ret_row);
+	/* Answers @q about @pool: 1 with @ret_mac, 0 (no such address), or a negative errno. */
+	int (*pool_find)(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+			 enum vifmac_pool_query q, const struct vifmac_pool_ask *ask, struct vifmac_mac *ret_mac);
+	/*
+	 * Claims @mac from @pool for @owner (fully filled but for mac and
+	 * source) if the pool is still at the version the view read, takes
+	 * @mac out of the pool's history, and moves a range's high-water mark
+	 * past @mac when @advance. Returns 0 with @ret_rec; -EEXIST with
+	 * @ret_holder (another owner holds @mac; nothing written); -EAGAIN (the
+	 * pool or @mac changed since the view: nothing written, try again);
+	 * another negative errno.
+	 */
+	int (*pool_claim)(struct vifmac_registry *reg, void *view, const struct vifmac_pool_row *pool,
+			  const struct vifmac_record *owner, const struct vifmac_mac *mac, bool advance,
+			  struct vifmac_record *ret_rec, struct vifmac_record *ret_holder);
+	/* Ends the attempt (@commit: what pool_claim did stays) and frees the view. */
+	int (*pool_end)(struct vifmac_registry *reg, void *view, bool commit);
 };
 
 struct vifmac_registry {
@@ -115,6 +168,32 @@ static inline bool vifmac_records_same_owner(const struct vifmac_record *a, cons
 		return true;
 	return a->uuid[0] && strcmp(a->uuid, b->uuid) == 0 && a->devid == b->devid;
 }
+
+/* CLOCK_MONOTONIC in milliseconds: the deadlines of registry calls. */
+static inline int64_t vifmac_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A claim from pool @name says so in its source: "pool:NAME" (what releases read to keep its history). */
+static inline void vifmac_pool_source_set(struct vifmac_record *rec, const char *name)
+{
+	memcpy(rec->source, "pool:", 6);
+	vifmac_strscpy(rec->source + 5, name, sizeof(rec->source) - 5);
+}
+
+/*
+ * Allocates from @pools in order for @owner (fully filled but for mac and
+ * source): the allocation policy, on the backend's pool primitives.
+ * vifmac_registry_pool_allocate's contract, @now and @quarantine in seconds.
+ */
+int vifmac_registry_pool_allocate_policy(struct vifmac_registry *reg, const char *const *pools, size_t n,
+					 const struct vifmac_record *owner, const struct vifmac_ipv4 *ip, int64_t now,
+					 int64_t quarantine, struct vifmac_record *ret_rec,
+					 struct vifmac_record *ret_holder);
 
 /* Sets the context's error for a write refused by @holder, and returns -EEXIST. */
 int vifmac_registry_conflict_error(struct vifmac_ctx *ctx, const struct vifmac_record *holder);

@@ -490,12 +490,6 @@ static int64_t registry_now(struct vifmac_registry *reg)
 	return now > 0 ? now : (int64_t)time(NULL);
 }
 
-static int no_pools(struct vifmac_registry *reg)
-{
-	return vifmac_set_error(reg->ctx, -EOPNOTSUPP, "registry %s keeps no pools (%s backend)", reg->url,
-				reg->backend->scheme);
-}
-
 VIFMAC_EXPORT int vifmac_registry_pool_import(struct vifmac_registry *reg, const char *name,
 					      const struct vifmac_pool_source *src)
 {
@@ -505,8 +499,6 @@ VIFMAC_EXPORT int vifmac_registry_pool_import(struct vifmac_registry *reg, const
 	if (!pool_name_valid(name))
 		return vifmac_set_error(reg->ctx, -EINVAL, "\"%s\" is not a pool name: 1-63 of A-Z a-z 0-9 _ . -",
 					name ? name : "");
-	if (!reg->backend->pool_import)
-		return no_pools(reg);
 	return reg->backend->pool_import(reg, name, src, registry_now(reg));
 }
 
@@ -515,8 +507,6 @@ VIFMAC_EXPORT int vifmac_registry_pool_remove(struct vifmac_registry *reg, const
 	if (!reg || !pool_name_valid(name))
 		return -EINVAL;
 	vifmac_clear_error(reg->ctx);
-	if (!reg->backend->pool_remove)
-		return no_pools(reg);
 	return reg->backend->pool_remove(reg, name);
 }
 
@@ -526,8 +516,6 @@ VIFMAC_EXPORT int vifmac_registry_pool_list(struct vifmac_registry *reg, const c
 	if (!reg || (name && !pool_name_valid(name)))
 		return -EINVAL;
 	vifmac_clear_error(reg->ctx);
-	if (!reg->backend->pool_list)
-		return no_pools(reg);
 	return reg->backend->pool_list(reg, name, registry_now(reg), reg->ctx->policy->pool_quarantine, fn, data);
 }
 
@@ -544,8 +532,6 @@ VIFMAC_EXPORT int vifmac_registry_pool_allocate(struct vifmac_registry *reg, con
 	for (size_t i = 0; i < n; i++)
 		if (!pool_name_valid(pools[i]))
 			return vifmac_set_error(reg->ctx, -EINVAL, "\"%s\" is not a pool name", pools[i]);
-	if (!reg->backend->pool_allocate)
-		return no_pools(reg);
 	r = *owner;
 	r.state = VIFMAC_STATE_ACTIVE;
 	memset(&r.mac, 0, sizeof(r.mac));
@@ -555,6 +541,6 @@ VIFMAC_EXPORT int vifmac_registry_pool_allocate(struct vifmac_registry *reg, con
 	rc = stamp(reg, &r);
 	if (rc < 0)
 		return rc;
-	return reg->backend->pool_allocate(reg, pools, n, &r, ip, r.updated, reg->ctx->policy->pool_quarantine,
-					   ret_rec, ret_holder);
+	return vifmac_registry_pool_allocate_policy(reg, pools, n, &r, ip, r.updated,
+						    reg->ctx->policy->pool_quarantine, ret_rec, ret_holder);
 }

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vifmac pool: check, import, list, show, allocate, remove; errors with file:line.
+# On a SQLite registry; tests/integration/test-etcd-pool-cli.sh runs the same
+# checks on an etcd cluster (POOL_TEST_REGISTRY, an empty one).
 . "$TOP_SRCDIR/tests/cli/lib.sh"
 P="$D/pools"
-R="--registry sqlite:$tmp/r.db"
+R="--registry ${POOL_TEST_REGISTRY:-sqlite:$tmp/r.db}"
 cat >"$tmp/p.conf" <<CONF
 public_bridges = [ "xenpub" ]
 bridge_pools = [ "xenpub=ipam,block" ]
