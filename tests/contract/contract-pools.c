@@ -20,21 +20,10 @@ static void skip_without_pools(int r)
 	}
 }
 
-static struct vifmac_pool_source *read_source(struct vifmac_ctx *ctx, const char *path)
-{
-	struct vifmac_pool_source *src = NULL;
-
-	if (vifmac_pool_source_read(ctx, path, &src) < 0)
-		fail_msg("%s: %s", path, vifmac_ctx_last_error(ctx));
-	return src;
-}
-
 static void import(struct fixture *f, const char *name, const char *file)
 {
-	struct vifmac_pool_source *src = read_source(f->ctx, file);
-	int r = vifmac_registry_pool_import(f->reg, name, src);
+	int r = tr_pool_import(f->ctx, f->reg, name, file);
 
-	vifmac_pool_source_free(src);
 	skip_without_pools(r);
 	if (r < 0)
 		fail_msg("import %s: %d %s", name, r, vifmac_ctx_last_error(f->ctx));
@@ -55,6 +44,20 @@ static int alloc(struct fixture *f, const char *uuid, const char *ip, char *mac)
 static int alloc_named(struct fixture *f, const char *uuid, const char *name, const char *ip, char *mac)
 {
 	return tr_pool_alloc(f->reg, uuid, name, 0, ip, mac);
+}
+
+struct pool_infos {
+	struct vifmac_pool_info p[8];
+	size_t n;
+};
+
+static int keep_info(void *data, const struct vifmac_pool_info *p)
+{
+	struct pool_infos *infos = data;
+
+	assert_true(infos->n < 8);
+	infos->p[infos->n++] = *p;
+	return 0;
 }
 
 static void test_pool_range_hands_out_the_lowest_free_address(void **state)
@@ -156,17 +159,43 @@ static void test_pool_released_address_waits_out_its_quarantine(void **state)
 {
 	struct fixture *f = *state;
 	char m1[VIFMAC_MAC_STRLEN], m2[VIFMAC_MAC_STRLEN];
+	struct pool_infos infos = { .n = 0 };
 
 	import_pools(f);
 	assert_int_equal(alloc(f, UUID_A, NULL, m1), 0);
 	assert_string_equal(m1, "06:00:00:00:10:00");
 	assert_int_equal(vifmac_registry_release(f->reg, NULL, UUID_A, 0), 1);
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "block", keep_info, &infos), 0);
+	assert_int_equal(infos.p[0].quarantined, 1);
+	assert_int_equal(infos.p[0].used, 0);
 	f->sys.now += 1800; /* half the quarantine */
 	assert_int_equal(alloc(f, UUID_B, NULL, m2), 0);
 	assert_string_equal(m2, "06:00:00:00:10:01");
 	f->sys.now += 1801; /* past it: the lowest free is the released one */
 	assert_int_equal(alloc(f, UUID_C, NULL, m2), 0);
 	assert_string_equal(m2, "06:00:00:00:10:00");
+}
+
+static void test_pool_a_vif_moving_to_another_mac_leaves_its_pool_address_in_quarantine(void **state)
+{
+	struct fixture *f = *state;
+	struct vifmac_record rec;
+	char m[VIFMAC_MAC_STRLEN];
+
+	import_pools(f);
+	assert_int_equal(alloc(f, UUID_A, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+	/* the vif claims another MAC (the policy changed): its pool address is let go, remembered */
+	rec = tr_claim_rec("02:00:00:00:00:09", "*", "", UUID_A, 0, NULL);
+	snprintf(rec.bridge, sizeof(rec.bridge), "xenpub");
+	assert_int_equal(vifmac_registry_claim(f->reg, &rec, NULL), 0);
+	assert_int_equal(by_mac(f, "06:00:00:00:10:00")->n, 0);
+	assert_int_equal(alloc(f, UUID_B, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+	/* and it is still the vif's own: back to its pool address, it gets it */
+	assert_int_equal(alloc(f, UUID_A, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
+	assert_int_equal(by_mac(f, "02:00:00:00:00:09")->n, 0);
 }
 
 static void test_pool_reserved_addresses_are_never_allocated(void **state)
@@ -207,19 +236,6 @@ static void test_pool_reserved_addresses_are_never_allocated(void **state)
 	assert_int_equal(by_mac(f, "06:00:00:00:10:00")->recs[0].state, VIFMAC_STATE_RESERVED);
 }
 
-struct pool_infos {
-	struct vifmac_pool_info p[8];
-	size_t n;
-};
-
-static int keep_info(void *data, const struct vifmac_pool_info *p)
-{
-	struct pool_infos *infos = data;
-
-	assert_true(infos->n < 8);
-	infos->p[infos->n++] = *p;
-	return 0;
-}
 
 static void test_pool_exhaustion_is_refused_naming_pool_and_size(void **state)
 {
@@ -246,14 +262,20 @@ static void test_pool_import_refuses_overlap_with_another_pool(void **state)
 	struct fixture *f = *state;
 	struct vifmac_pool_source *src;
 	struct pool_infos infos = { .n = 0 };
+	char m[VIFMAC_MAC_STRLEN];
 
 	import_pools(f);
-	src = read_source(f->ctx, P "range4.pool");
+	src = tr_pool_source(f->ctx, P "range4.pool");
 	assert_int_equal(vifmac_registry_pool_import(f->reg, "block2", src), -EEXIST);
-	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "overlaps pool block"));
+	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "overlaps pool block: both hold 06:00:00:00:10:00"));
 	assert_int_equal(vifmac_registry_pool_list(f->reg, "block2", keep_info, &infos), -ENOENT);
-	/* the same name is a re-import */
+	/* the same name is a re-import: what was allocated stays allocated */
+	assert_int_equal(alloc(f, UUID_A, NULL, m), 0);
 	assert_int_equal(vifmac_registry_pool_import(f->reg, "block", src), 0);
+	assert_int_equal(alloc(f, UUID_B, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:01");
+	assert_int_equal(alloc(f, UUID_A, NULL, m), 0);
+	assert_string_equal(m, "06:00:00:00:10:00");
 	assert_int_equal(vifmac_registry_pool_import(f->reg, "bad name", src), -EINVAL);
 	assert_int_equal(vifmac_registry_pool_import(f->reg, "", src), -EINVAL);
 	vifmac_pool_source_free(src);
@@ -276,6 +298,7 @@ static void test_unknown_pool_is_enoent(void **state)
 	assert_int_equal(r, -ENOENT);
 	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "vifmac pool import nosuch FILE"));
 	assert_int_equal(count(f->reg), 0);
+	assert_int_equal(vifmac_registry_pool_list(f->reg, "nosuch", NULL, NULL), -ENOENT);
 }
 
 static void test_pool_list_show_and_remove(void **state)
@@ -341,10 +364,13 @@ static void test_pool_list_show_and_remove(void **state)
 	assert_non_null(strstr(vifmac_ctx_last_error(f->ctx), "ipam"));
 }
 
-/* One allocating "host": allocates for owner @i from "small", writes "i MAC" or "i error N" to @fd. */
-static void allocator(struct fixture *f, unsigned i, int fd)
+/*
+ * One allocating "host" (host-@i): allocates for vif 0 of owner @base + @i
+ * from pool @pool, writes "i MAC" or "i error N" to @fd.
+ */
+static void allocator(struct fixture *f, const char *pool, unsigned base, unsigned i, int fd)
 {
-	static const char *const pools[] = { "small" };
+	const char *const pools[] = { pool };
 	struct vifmac_ctx *ctx;
 	struct vifmac_registry *reg;
 	struct vifmac_record owner, rec;
@@ -356,7 +382,8 @@ static void allocator(struct fixture *f, unsigned i, int fd)
 	r = vifmac_registry_open(ctx, NULL, &reg);
 	if (r == 0) {
 		vifmac_record_init(&owner);
-		rt_uuid(i, owner.uuid);
+		rt_uuid(base + i, owner.uuid);
+		snprintf(owner.domain, sizeof(owner.domain), "guest-%u", base + i);
 		owner.devid = 0;
 		snprintf(owner.bridge, sizeof(owner.bridge), "xenpub");
 		r = vifmac_registry_pool_allocate(reg, pools, 1, &owner, NULL, &rec, NULL);
@@ -372,8 +399,9 @@ static void allocator(struct fixture *f, unsigned i, int fd)
 	_exit(r < 0 ? 1 : 0);
 }
 
-/* Runs @n allocators at once; fills macs[i] for owner i. */
-static void allocation_round(struct fixture *f, unsigned n, char macs[][VIFMAC_MAC_STRLEN])
+/* Runs @n allocators at once; fills macs[i] for owner @base + i. */
+static void allocation_round(struct fixture *f, const char *pool, unsigned base, unsigned n,
+			     char macs[][VIFMAC_MAC_STRLEN])
 {
 	int p[2];
 	FILE *file;
@@ -387,7 +415,7 @@ static void allocation_round(struct fixture *f, unsigned n, char macs[][VIFMAC_M
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(p[0]);
-			allocator(f, i, p[1]);
+			allocator(f, pool, base, i, p[1]);
 		}
 	}
 	close(p[1]);
@@ -431,7 +459,7 @@ static void test_pool_allocating_hosts_at_once_get_different_addresses_and_keep_
 	assert_int_equal(fclose(file), 0);
 	import(f, "small", path);
 
-	allocation_round(f, n, first);
+	allocation_round(f, "small", 0, n, first);
 	/* no duplicates, and the n lowest addresses: none lost */
 	for (unsigned i = 0; i < n; i++) {
 		unsigned last;
@@ -445,13 +473,130 @@ static void test_pool_allocating_hosts_at_once_get_different_addresses_and_keep_
 				fail_msg("owners %u and %u both got %s", i, j, first[i]);
 	}
 	/* all again at once (a restart of every domain): each keeps its own */
-	allocation_round(f, n, again);
+	allocation_round(f, "small", 0, n, again);
 	for (unsigned i = 0; i < n; i++)
 		assert_string_equal(first[i], again[i]);
 	assert_int_equal(vifmac_registry_pool_list(f->reg, "small", keep_info, &infos), 0);
 	assert_int_equal(infos.p[0].used, n);
 	assert_int_equal(infos.p[0].size, 40);
 	assert_int_equal(count(f->reg), n);
+}
+
+/* The MACs of every record, in @seen (up to 64). */
+struct macs_seen {
+	char mac[64][VIFMAC_MAC_STRLEN];
+	size_t n;
+};
+
+static int note_mac(void *data, const struct vifmac_record *rec)
+{
+	struct macs_seen *seen = data;
+
+	assert_true(seen->n < 64);
+	vifmac_mac_format(&rec->mac, seen->mac[seen->n++]);
+	return 0;
+}
+
+/*
+ * Without quarantine every round reuses what the one before released: 8
+ * hosts at once get 8 different addresses, the registry holds exactly
+ * those, and all 8 restarting at once get theirs back.
+ */
+static void test_pool_hosts_allocating_round_after_round_never_share_an_address(void **state)
+{
+	enum { ROUNDS = 6 };
+	struct fixture *f = *state;
+	unsigned n = racers(8) < 8 ? racers(8) : 8;
+	char macs[8][VIFMAC_MAC_STRLEN], again[8][VIFMAC_MAC_STRLEN], path[128];
+	FILE *file;
+
+	/* the same registry, with pool_quarantine 0 */
+	vifmac_registry_close(f->reg);
+	vifmac_ctx_unref(f->ctx);
+	write_policy(f, "rounds", "public_bridges = [ \"xenpub\" ]\npool_quarantine = \"0\"\n");
+	f->ctx = ctx_for(f);
+	f->reg = open_reg(f->ctx);
+	snprintf(path, sizeof(path), "%s/sixteen.pool", f->dir);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fputs("06:00:00:00:30:00-06:00:00:00:30:0f\n", file);
+	assert_int_equal(fclose(file), 0);
+	import(f, "sixteen", path);
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		unsigned base = 100 * (round + 1);
+		struct macs_seen seen = { .n = 0 };
+		struct pool_infos infos = { .n = 0 };
+
+		allocation_round(f, "sixteen", base, n, macs);
+		for (unsigned i = 0; i < n; i++)
+			for (unsigned j = 0; j < i; j++)
+				if (strcmp(macs[i], macs[j]) == 0)
+					fail_msg("round %u: hosts %u and %u both got %s", round, j, i, macs[i]);
+		/* the registry holds exactly those claims */
+		assert_int_equal(vifmac_registry_list(f->reg, note_mac, &seen), 0);
+		assert_int_equal(seen.n, n);
+		for (unsigned i = 0; i < n; i++) {
+			bool found = false;
+
+			for (size_t j = 0; j < seen.n; j++)
+				found = found || strcmp(seen.mac[j], macs[i]) == 0;
+			if (!found)
+				fail_msg("round %u: host %u's %s is not in the registry", round, i, macs[i]);
+		}
+		assert_int_equal(vifmac_registry_pool_list(f->reg, "sixteen", keep_info, &infos), 0);
+		assert_int_equal(infos.p[0].used, n);
+		/* a restart of all at once: each gets its own address back */
+		allocation_round(f, "sixteen", base, n, again);
+		for (unsigned i = 0; i < n; i++)
+			assert_string_equal(again[i], macs[i]);
+		/* the guests go */
+		for (unsigned i = 0; i < n; i++) {
+			char uuid[VIFMAC_UUID_STRLEN];
+
+			rt_uuid(base + i, uuid);
+			assert_int_equal(vifmac_registry_release(f->reg, NULL, uuid, 0), 1);
+		}
+	}
+}
+
+static int setup_pool_hotplug(void **state)
+{
+	struct fixture *f = fixture_new(POOL_POLICY);
+
+	*state = f;
+	fake_add_domain(&f->sys, 4, "pub1", UUID_A, true);
+	fake_add_vif(&f->sys, 4, 0, "00:16:3e:01:01:01", "xenpub", "198.51.100.77", "vif");
+	fake_add_domain(&f->sys, 6, "pub2", UUID_B, true);
+	fake_add_vif(&f->sys, 6, 0, "00:16:3e:01:01:02", "xenpub", "198.51.100.10", "vif");
+	return 0;
+}
+
+static void test_pool_hotplug_allocates_on_a_pool_bridge(void **state)
+{
+	struct fixture *f = *state;
+	struct vifmac_hotplug_vif vif;
+	struct vifmac_decision d;
+	struct found *found;
+
+	import_pools(f);
+	assert_int_equal(vifmac_hotplug_read(f->ctx, "backend/vif/4/0", &vif), 0);
+	assert_int_equal(vifmac_hotplug_online(f->ctx, f->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
+	assert_string_equal(tu_mac(&d.mac), "06:00:00:00:10:00");
+	assert_int_equal(d.rule, VIFMAC_RULE_POOL);
+	assert_string_equal(fake_get(&f->sys, "/local/domain/4/device/vif/0/mac"), "06:00:00:00:10:00");
+	/* the table's address wins for its IP */
+	assert_int_equal(vifmac_hotplug_read(f->ctx, "backend/vif/6/0", &vif), 0);
+	assert_int_equal(vifmac_hotplug_online(f->ctx, f->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
+	assert_string_equal(tu_mac(&d.mac), "52:54:00:aa:00:10");
+	found = by_mac(f, "52:54:00:aa:00:10");
+	assert_int_equal(found->n, 1);
+	assert_string_equal(found->recs[0].uuid, UUID_B);
+	assert_string_equal(found->recs[0].source, "pool:ipam");
+	/* offline releases it into quarantine: the registry keeps one claim, pub1's */
+	assert_int_equal(vifmac_hotplug_offline(f->ctx, f->reg, &vif), 1);
+	assert_int_equal(by_mac(f, "52:54:00:aa:00:10")->n, 0);
+	assert_int_equal(by_mac(f, "06:00:00:00:10:00")->n, 1);
+	assert_int_equal(count(f->reg), 1);
 }
 
 #define POOL_CASE(t) cmocka_unit_test_setup_teardown(t, setup_pools, teardown)
@@ -463,11 +608,14 @@ const struct CMUnitTest contract_pool_tests[] = {
 	POOL_CASE(test_pool_same_vif_gets_the_same_mac_again_even_after_release),
 	POOL_CASE(test_pool_domain_created_again_with_a_new_uuid_gets_its_address_by_name),
 	POOL_CASE(test_pool_released_address_waits_out_its_quarantine),
+	POOL_CASE(test_pool_a_vif_moving_to_another_mac_leaves_its_pool_address_in_quarantine),
 	POOL_CASE(test_pool_reserved_addresses_are_never_allocated),
 	POOL_CASE(test_pool_exhaustion_is_refused_naming_pool_and_size),
 	POOL_CASE(test_pool_import_refuses_overlap_with_another_pool),
 	POOL_CASE(test_unknown_pool_is_enoent),
 	POOL_CASE(test_pool_list_show_and_remove),
 	POOL_CASE(test_pool_allocating_hosts_at_once_get_different_addresses_and_keep_them),
+	POOL_CASE(test_pool_hosts_allocating_round_after_round_never_share_an_address),
+	cmocka_unit_test_setup_teardown(test_pool_hotplug_allocates_on_a_pool_bridge, setup_pool_hotplug, teardown),
 };
 const size_t contract_pool_tests_n = sizeof(contract_pool_tests) / sizeof(contract_pool_tests[0]);

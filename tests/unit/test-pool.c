@@ -23,19 +23,11 @@
 
 /* ------------------------------------------------------------ files */
 
-static struct vifmac_pool_source *read_ok(struct vifmac_ctx *ctx, const char *path)
-{
-	struct vifmac_pool_source *src = NULL;
-
-	if (vifmac_pool_source_read(ctx, path, &src) < 0)
-		fail_msg("%s: %s", path, vifmac_ctx_last_error(ctx));
-	return src;
-}
-
 static void test_table_plain_and_csv(void **state)
 {
 	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
-	struct vifmac_pool_source *t = read_ok(ctx, P "table.txt"), *c = read_ok(ctx, P "table.csv");
+	struct vifmac_pool_source *t = tr_pool_source(ctx, P "table.txt");
+	struct vifmac_pool_source *c = tr_pool_source(ctx, P "table.csv");
 
 	assert_int_equal(t->kind, VIFMAC_POOL_TABLE);
 	assert_int_equal(t->n, 2);
@@ -55,7 +47,8 @@ static void test_table_plain_and_csv(void **state)
 static void test_ranges_start_end_and_prefix(void **state)
 {
 	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
-	struct vifmac_pool_source *r = read_ok(ctx, P "range4.pool"), *p = read_ok(ctx, P "prefix.pool");
+	struct vifmac_pool_source *r = tr_pool_source(ctx, P "range4.pool");
+	struct vifmac_pool_source *p = tr_pool_source(ctx, P "prefix.pool");
 
 	assert_int_equal(r->kind, VIFMAC_POOL_RANGE);
 	assert_int_equal(r->size, 4);
@@ -70,7 +63,8 @@ static void test_ranges_start_end_and_prefix(void **state)
 static void test_recycled_keeps_provenance_and_xen_range_warns(void **state)
 {
 	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
-	struct vifmac_pool_source *r = read_ok(ctx, P "recycled.pool"), *x = read_ok(ctx, P "xen-range.txt");
+	struct vifmac_pool_source *r = tr_pool_source(ctx, P "recycled.pool");
+	struct vifmac_pool_source *x = tr_pool_source(ctx, P "xen-range.txt");
 
 	assert_int_equal(r->kind, VIFMAC_POOL_RECYCLED);
 	assert_string_equal(r->entries[0].note, "Dell R610 #17, retired 2025-03 (rack B4)");
@@ -116,8 +110,10 @@ static void test_every_validation_error_names_file_and_line(void **state)
 static void test_overlaps_between_sources_are_named(void **state)
 {
 	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
-	struct vifmac_pool_source *a = read_ok(ctx, P "recycled.pool"), *b = read_ok(ctx, P "recycled-overlap.pool");
-	struct vifmac_pool_source *r = read_ok(ctx, P "range4.pool"), *t = read_ok(ctx, P "table.txt");
+	struct vifmac_pool_source *a = tr_pool_source(ctx, P "recycled.pool");
+	struct vifmac_pool_source *b = tr_pool_source(ctx, P "recycled-overlap.pool");
+	struct vifmac_pool_source *r = tr_pool_source(ctx, P "range4.pool");
+	struct vifmac_pool_source *t = tr_pool_source(ctx, P "table.txt");
 
 	assert_int_equal(vifmac_pool_sources_overlap(ctx, a, b), -EEXIST);
 	assert_non_null(strstr(vifmac_ctx_last_error(ctx), "recycled.pool:2 and"));
@@ -142,11 +138,8 @@ struct env {
 
 static void import(struct env *e, const char *name, const char *file)
 {
-	struct vifmac_pool_source *src = read_ok(e->ctx, file);
-
-	if (vifmac_registry_pool_import(e->reg, name, src) < 0)
+	if (tr_pool_import(e->ctx, e->reg, name, file) < 0)
 		fail_msg("import %s: %s", name, vifmac_ctx_last_error(e->ctx));
-	vifmac_pool_source_free(src);
 }
 
 static int setup(void **state)

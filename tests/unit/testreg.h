@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Shared by the registry tests (cmocka): registry records to claim, and an
- * allocation from the two pools of the pool tests (table "ipam" first, then
- * range "block"). Needs testutil.h first.
+ * Shared by the registry tests (cmocka): registry records to claim, pool
+ * files to import, and an allocation from the two pools of the pool tests
+ * (table "ipam" first, then range "block"). Needs testutil.h first.
  */
 #ifndef VIFMAC_TESTREG_H
 #define VIFMAC_TESTREG_H
@@ -33,6 +33,27 @@ static inline struct vifmac_record tr_claim_rec(const char *mac, const char *sco
 	snprintf(rec.ip, sizeof(rec.ip), "%s", ip ? ip : "");
 	snprintf(rec.source, sizeof(rec.source), "ip-derived");
 	return rec;
+}
+
+/* The pool file @path, read and validated (the test fails otherwise). */
+static inline struct vifmac_pool_source *tr_pool_source(struct vifmac_ctx *ctx, const char *path)
+{
+	struct vifmac_pool_source *src = NULL;
+
+	if (vifmac_pool_source_read(ctx, path, &src) < 0)
+		fail_msg("%s: %s", path, vifmac_ctx_last_error(ctx));
+	return src;
+}
+
+/* Imports the pool file @path as pool @name; returns what the import returned. */
+static inline int tr_pool_import(struct vifmac_ctx *ctx, struct vifmac_registry *reg, const char *name,
+				 const char *path)
+{
+	struct vifmac_pool_source *src = tr_pool_source(ctx, path);
+	int r = vifmac_registry_pool_import(reg, name, src);
+
+	vifmac_pool_source_free(src);
+	return r;
 }
 
 /*
