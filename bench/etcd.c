@@ -14,9 +14,16 @@
  *            (a migration or a restart: two round trips)
  * open+claim vifmac_registry_open() + claim + close, as the hotplug helper does
  * 8 hosts    8 processes with their own host names claiming at once
+ * pool       vifmac_registry_pool_allocate() for a new vif from a range pool
+ *            (the pools at one revision, the high-water mark's m/ keys, one
+ *            txn compared on the pool's state key)
+ * pool-again the same vifs allocate again (sticky: their current claim)
+ * 8 hosts pool  8 processes allocating from the one range at once (lost
+ *            races are tried again on a fresh view)
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +212,47 @@ static struct vifmac_record rec_for(unsigned i, unsigned owner)
 	return rec;
 }
 
+/* Allocates for n new vifs (owners @base...) from pool "bench"; returns the latencies. */
+static int64_t *allocs(struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsigned base, size_t n)
+{
+	static const char *const pools[] = { "bench" };
+	int64_t *us = calloc(n, sizeof(*us));
+
+	for (size_t i = 0; i < n; i++) {
+		struct vifmac_record owner = rec_for(base + (unsigned)i, base + (unsigned)i), rec;
+		int64_t t = now_us();
+		int r = vifmac_registry_pool_allocate(reg, pools, 1, &owner, NULL, &rec, NULL);
+
+		if (r < 0) {
+			fprintf(stderr, "bench/etcd: pool allocate: %s\n", vifmac_ctx_last_error(ctx));
+			exit(1);
+		}
+		us[i] = now_us() - t;
+	}
+	return us;
+}
+
+/* Imports pool "bench", a range of 2^24 addresses (every run's vifs fit). */
+static void import_pool(struct vifmac_registry *reg, struct vifmac_ctx *ctx)
+{
+	char path[] = "/tmp/vifmac-bench-pool-XXXXXX";
+	const char *text = "02:60:00:00:00:00-02:60:00:ff:ff:ff\n";
+	struct vifmac_pool_source *src = NULL;
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		fprintf(stderr, "bench/etcd: cannot write %s\n", path);
+		exit(1);
+	}
+	close(fd);
+	if (vifmac_pool_source_read(ctx, path, &src) < 0 || vifmac_registry_pool_import(reg, "bench", src) < 0) {
+		fprintf(stderr, "bench/etcd: pool import: %s\n", vifmac_ctx_last_error(ctx));
+		exit(1);
+	}
+	vifmac_pool_source_free(src);
+	unlink(path);
+}
+
 /* Claims n MACs from @base (reclaim: again, as the same owners); returns the latencies. */
 static int64_t *claims(struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsigned base, size_t n)
 {
@@ -224,6 +272,60 @@ static int64_t *claims(struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsi
 	return us;
 }
 
+typedef int64_t *(*ops_fn)(struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsigned base, size_t n);
+
+/* One row: @fn's n operations from @base, their latencies and rate. */
+static void timed(const char *what, ops_fn fn, struct vifmac_registry *reg, struct vifmac_ctx *ctx, unsigned base,
+		  size_t n)
+{
+	int64_t t0 = now_us(), *us = fn(reg, ctx, base, n);
+
+	report(what, us, n, now_us() - t0);
+	free(us);
+}
+
+/* 8 processes with their own host names at once, @per each: claims of their own MACs, or pool allocations. */
+static void eight_hosts(const char *conf, unsigned base, size_t per, bool pool)
+{
+	int fds[8][2];
+	pid_t pids[8];
+	int64_t *all = calloc(per * 8, sizeof(*all)), t0 = now_us();
+
+	for (int k = 0; k < 8; k++) {
+		if (pipe(fds[k]) < 0)
+			exit(1);
+		pids[k] = fork();
+		if (pids[k] == 0) {
+			struct host hk;
+			struct vifmac_ctx *ctx;
+			struct vifmac_registry *reg;
+			int64_t *v;
+
+			snprintf(hk.name, sizeof(hk.name), "bench-host-%d", k);
+			ctx = ctx_for(conf, &hk);
+			if (vifmac_registry_open(ctx, NULL, &reg) < 0)
+				_exit(1);
+			v = pool ? allocs(reg, ctx, base + (unsigned)k * 0x200, per) :
+				   claims(reg, ctx, base + (unsigned)k * 0x200, per);
+			if (write(fds[k][1], v, per * sizeof(*v)) != (ssize_t)(per * sizeof(*v)))
+				_exit(1);
+			_exit(0);
+		}
+		close(fds[k][1]);
+	}
+	for (int k = 0; k < 8; k++) {
+		int status;
+
+		if (read(fds[k][0], all + (size_t)k * per, per * sizeof(*all)) != (ssize_t)(per * sizeof(*all))) {
+			fprintf(stderr, "bench/etcd: host %d failed\n", k);
+			exit(1);
+		}
+		waitpid(pids[k], &status, 0);
+	}
+	report(pool ? "8 hosts pool" : "8 hosts", all, per * 8, now_us() - t0);
+	free(all);
+}
+
 int main(int argc, char **argv)
 {
 	const char *endpoints, *prefix = "/vifmac-bench/";
@@ -233,7 +335,6 @@ int main(int argc, char **argv)
 	struct host h = { "bench-host" };
 	struct vifmac_ctx *ctx;
 	struct vifmac_registry *reg;
-	int64_t *us, t0;
 	FILE *f;
 	int c;
 
@@ -272,14 +373,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench/etcd: open: %s\n", vifmac_ctx_last_error(ctx));
 			return 1;
 		}
-		t0 = now_us();
-		us = claims(reg, ctx, base, n);
-		report("vifmac", us, n, now_us() - t0);
-		free(us);
-		t0 = now_us();
-		us = claims(reg, ctx, base, n);
-		report("reclaim", us, n, now_us() - t0);
-		free(us);
+		timed("vifmac", claims, reg, ctx, base, n);
+		timed("reclaim", claims, reg, ctx, base, n);
+		if (round == 0)
+			import_pool(reg, ctx);
+		timed("pool", allocs, reg, ctx, base, n);
+		timed("pool-again", allocs, reg, ctx, base, n);
 		vifmac_registry_close(reg);
 		vifmac_ctx_unref(ctx);
 	}
@@ -306,45 +405,8 @@ int main(int argc, char **argv)
 		free(v);
 	}
 
-	/* 8 hosts at once, each its own MACs */
-	{
-		int fds[8][2];
-		pid_t pids[8];
-		size_t per = n / 8;
-		int64_t *all = calloc(per * 8, sizeof(*all));
-
-		t0 = now_us();
-		for (int k = 0; k < 8; k++) {
-			if (pipe(fds[k]) < 0)
-				return 1;
-			pids[k] = fork();
-			if (pids[k] == 0) {
-				struct host hk;
-				int64_t *v;
-
-				snprintf(hk.name, sizeof(hk.name), "bench-host-%d", k);
-				ctx = ctx_for(conf, &hk);
-				if (vifmac_registry_open(ctx, NULL, &reg) < 0)
-					_exit(1);
-				v = claims(reg, ctx, (run_id << 16) + 0x10000 * 0 + 0xc000 + (unsigned)k * 0x200, per);
-				if (write(fds[k][1], v, per * sizeof(*v)) != (ssize_t)(per * sizeof(*v)))
-					_exit(1);
-				_exit(0);
-			}
-			close(fds[k][1]);
-		}
-		for (int k = 0; k < 8; k++) {
-			int status;
-
-			if (read(fds[k][0], all + (size_t)k * per, per * sizeof(*all)) != (ssize_t)(per * sizeof(*all))) {
-				fprintf(stderr, "bench/etcd: host %d failed\n", k);
-				return 1;
-			}
-			waitpid(pids[k], &status, 0);
-		}
-		report("8 hosts", all, per * 8, now_us() - t0);
-		free(all);
-	}
+	eight_hosts(conf, (run_id << 16) + 0xc000, n / 8, false);
+	eight_hosts(conf, (run_id << 16) + 0xd000, n / 8, true);
 	unlink(conf);
 	curl_global_cleanup();
 	return 0;

@@ -190,8 +190,24 @@ int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_ind
 			i++;
 			stmt_start = false;
 		} else if (c == '[') {
+			/* a list inside a list is one item of the outer one, as in libxlutil */
+			if (depth == 1 && idx.n > 0) {
+				r = item_add(&idx.keys[idx.n - 1], line, i);
+				if (r < 0)
+					goto fail;
+			}
 			depth++;
 			i++;
+		} else if (depth == 1 && isdigit((unsigned char)c)) {
+			/* a number is an item too (libxlutil's NUMBER: [0-9][0-9a-fx]*) */
+			if (idx.n > 0) {
+				r = item_add(&idx.keys[idx.n - 1], line, i);
+				if (r < 0)
+					goto fail;
+			}
+			while (i < len && isalnum((unsigned char)data[i]))
+				i++;
+			stmt_start = false;
 		} else if (c == ']') {
 			if (depth > 0)
 				depth--;

@@ -209,6 +209,34 @@ out:
 	return r;
 }
 
+/*
+ * The @i'th vif's mac= and devid (devid= overrides @position, xl's default:
+ * the vif's place in the list, ARRAY_EXTEND_INIT; -1 where libxl picks it).
+ */
+static int vif_mac_and_devid(struct vifmac_ctx *ctx, struct vifmac_domcfg *cfg, size_t i, int position)
+{
+	struct domcfg_vif *v = &cfg->vifs[i];
+	const char *mac = vifmac_vifspec_get(v->spec, "mac");
+	const char *devid = vifmac_vifspec_get(v->spec, "devid");
+
+	if (mac) {
+		static const struct vifmac_mac zero;
+
+		if (vifmac_mac_parse(mac, &v->mac) < 0) {
+			if (v->line > 0)
+				return vifmac_set_error(ctx, -EINVAL,
+							"%s:%d: vif #%zu: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)",
+							cfg->path, v->line, i, mac);
+			return vifmac_set_error(ctx, -EINVAL, "%s: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)",
+						cfg->path, mac);
+		}
+		/* libxl's "unset": it generates one, as without mac= */
+		v->has_mac = memcmp(&v->mac, &zero, sizeof(zero)) != 0;
+	}
+	v->devid = devid ? atoi(devid) : position; /* devid= was checked (vifmac_vifspec_check_values) */
+	return 0;
+}
+
 /* The vif list: each spec, its values, mac= and devid; devids unique. */
 static int read_vifs(struct vifmac_ctx *ctx, const char *path, const struct vifmac_conf_index *idx, XLU_Config *xc,
 		     struct vifmac_domcfg *cfg)
@@ -228,7 +256,6 @@ static int read_vifs(struct vifmac_ctx *ctx, const char *path, const struct vifm
 	for (int i = 0; i < n; i++) {
 		const char *s = xlu_cfg_get_listitem(list, i);
 		struct domcfg_vif *v = &cfg->vifs[i];
-		const char *mac, *devid;
 		char err[512];
 
 		v->line = vifmac_conf_index_line(idx, "vif", i);
@@ -243,27 +270,16 @@ static int read_vifs(struct vifmac_ctx *ctx, const char *path, const struct vifm
 			return vifmac_set_error(ctx, r, "%s:%d: vif #%d \"%s\": %s", path, v->line, i, s, err);
 		if (r < 0)
 			return r;
-		mac = vifmac_vifspec_get(v->spec, "mac");
-		if (mac) {
-			static const struct vifmac_mac zero;
-
-			if (vifmac_mac_parse(mac, &v->mac) < 0)
-				return vifmac_set_error(ctx, -EINVAL,
-							"%s:%d: vif #%d: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)",
-							path, v->line, i, mac);
-			/* libxl's "unset": it generates one, as without mac= */
-			v->has_mac = memcmp(&v->mac, &zero, sizeof(zero)) != 0;
-		}
-		/* xl gives every vif its list position (ARRAY_EXTEND_INIT), devid= overrides it */
-		devid = vifmac_vifspec_get(v->spec, "devid");
-		v->devid = devid ? atoi(devid) : i;
+		r = vif_mac_and_devid(ctx, cfg, (size_t)i, i);
+		if (r < 0)
+			return r;
 		for (int j = 0; j < i; j++)
 			if (cfg->vifs[j].devid == v->devid)
 				return vifmac_set_error(ctx, -EINVAL,
 							"%s:%d: vif #%d and vif #%d (line %d) both get devid %d (%s, %s): "
 							"libxl refuses the second (\"device already exists\")",
 							path, v->line, i, j, cfg->vifs[j].line, v->devid,
-							devid ? "devid=" : "its position in the list",
+							vifmac_vifspec_get(v->spec, "devid") ? "devid=" : "its position in the list",
 							vifmac_vifspec_get(cfg->vifs[j].spec, "devid") ? "devid=" :
 													 "its position in the list");
 	}
@@ -318,6 +334,68 @@ out:
 	vifmac_conf_index_dispose(&idx);
 	vifmac_domcfg_free(cfg);
 	free(data);
+	return r;
+}
+
+/*
+ * xl network-attach DOMAIN key=value...: xl starts from xl.conf's
+ * vif.default.* (set_default_nic_values) and hands each argument to
+ * parse_nic_config as one token of a vif spec, so the arguments joined by
+ * commas are the spec a config file would have written. A comma inside an
+ * argument would be part of a value for xl but two items here: refused.
+ */
+VIFMAC_EXPORT int vifmac_domcfg_from_nic_args(struct vifmac_ctx *ctx, const char *domain, char *const *args, size_t n,
+					      const char *xl_conf, struct vifmac_domcfg **ret_cfg)
+{
+	struct vifmac_domcfg *cfg = NULL;
+	char *spec = NULL, err[512];
+	size_t len = 1;
+	int r;
+
+	vifmac_clear_error(ctx);
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(args[i], ','))
+			return vifmac_set_error(ctx, -EINVAL,
+						"command line: \"%s\": a comma in a network-attach argument (xl takes "
+						"it as part of the value; give each key=value as its own argument)",
+						args[i]);
+		len += strlen(args[i]) + 1;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	spec = calloc(1, len);
+	if (!cfg || !spec || !(cfg->path = strdup("command line")) || (domain && !(cfg->name = strdup(domain))) ||
+	    !(cfg->vifs = calloc(1, sizeof(*cfg->vifs)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cfg->type = "pv"; /* network-attach reads no type=; the hook learns the real one */
+	r = read_xl_conf(ctx, xl_conf, cfg);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(spec, ",");
+		strcat(spec, args[i]);
+	}
+	r = vifmac_vifspec_parse_explained(spec, err, sizeof(err), &cfg->vifs[0].spec);
+	if (r == 0) {
+		cfg->n_vifs = 1;
+		r = vifmac_vifspec_check_values(cfg->vifs[0].spec, err, sizeof(err));
+	}
+	if (r == -EINVAL) {
+		vifmac_set_error(ctx, r, "command line: %s", err);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	r = vif_mac_and_devid(ctx, cfg, 0, -1); /* libxl gives the next free devid */
+	if (r < 0)
+		goto out;
+	*ret_cfg = cfg;
+	cfg = NULL;
+out:
+	vifmac_domcfg_free(cfg);
+	free(spec);
 	return r;
 }
 

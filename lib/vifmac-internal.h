@@ -106,11 +106,12 @@ const struct vifmac_etcd_options *vifmac_ctx_etcd_options(const struct vifmac_ct
 
 /*
  * The settings the registry backends read, each with its one default
- * (defined in vifmac-policy.c): registry_timeout_ms; etcd_prefix,
+ * (defined in vifmac-policy.c): registry_timeout_ms, pool_quarantine; etcd_prefix,
  * etcd_timeout_ms (else registry_timeout_ms), etcd_request_timeout_ms (at
  * most etcd_timeout_ms), etcd_max_answer_mb (in bytes here).
  */
 int vifmac_ctx_registry_timeout_ms(const struct vifmac_ctx *ctx);
+int64_t vifmac_ctx_pool_quarantine(const struct vifmac_ctx *ctx); /* seconds */
 const char *vifmac_ctx_etcd_prefix(const struct vifmac_ctx *ctx);
 int vifmac_ctx_etcd_timeout_ms(const struct vifmac_ctx *ctx);
 int vifmac_ctx_etcd_request_timeout_ms(const struct vifmac_ctx *ctx);
@@ -143,7 +144,7 @@ struct vifmac_conf_key {
 	int line;
 	bool add;        /* "key += value" */
 	int *item_lines; /* for list values: the line of each item */
-	size_t *item_offsets; /* and the byte offset of its opening quote */
+	size_t *item_offsets; /* and the byte offset of its opening quote (or first byte: a number, a list) */
 	size_t n_items;
 	bool append;     /* set with "+=" */
 };

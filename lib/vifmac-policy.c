@@ -15,6 +15,7 @@
 
 /* The defaults of settings a backend reads (through the accessors at the end). */
 #define DEFAULT_REGISTRY_TIMEOUT_MS 5000
+#define DEFAULT_POOL_QUARANTINE (24 * 3600)
 #define DEFAULT_ETCD_PREFIX "/vifmac/"
 #define DEFAULT_ETCD_REQUEST_TIMEOUT_MS 1500
 #define DEFAULT_ETCD_MAX_ANSWER_MB 4
@@ -33,7 +34,7 @@ struct vifmac_policy *vifmac_policy_new_default(void)
 	p->explicit_mac = VIFMAC_EXPLICIT_VERIFY;
 	p->scope = VIFMAC_SCOPE_GLOBAL;
 	p->registry_timeout_ms = DEFAULT_REGISTRY_TIMEOUT_MS;
-	p->pool_quarantine = 24 * 3600;
+	p->pool_quarantine = DEFAULT_POOL_QUARANTINE;
 	return p;
 }
 
@@ -902,6 +903,11 @@ int vifmac_ctx_registry_timeout_ms(const struct vifmac_ctx *ctx)
 	const struct vifmac_policy *p = ctx->policy;
 
 	return p && p->registry_timeout_ms > 0 ? p->registry_timeout_ms : DEFAULT_REGISTRY_TIMEOUT_MS;
+}
+
+int64_t vifmac_ctx_pool_quarantine(const struct vifmac_ctx *ctx)
+{
+	return ctx->policy ? ctx->policy->pool_quarantine : DEFAULT_POOL_QUARANTINE;
 }
 
 const char *vifmac_ctx_etcd_prefix(const struct vifmac_ctx *ctx)

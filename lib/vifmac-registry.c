@@ -516,7 +516,7 @@ VIFMAC_EXPORT int vifmac_registry_pool_list(struct vifmac_registry *reg, const c
 	if (!reg || (name && !pool_name_valid(name)))
 		return -EINVAL;
 	vifmac_clear_error(reg->ctx);
-	return reg->backend->pool_list(reg, name, registry_now(reg), reg->ctx->policy->pool_quarantine, fn, data);
+	return reg->backend->pool_list(reg, name, registry_now(reg), vifmac_ctx_pool_quarantine(reg->ctx), fn, data);
 }
 
 VIFMAC_EXPORT int vifmac_registry_pool_allocate(struct vifmac_registry *reg, const char *const *pools, size_t n,
@@ -542,5 +542,5 @@ VIFMAC_EXPORT int vifmac_registry_pool_allocate(struct vifmac_registry *reg, con
 	if (rc < 0)
 		return rc;
 	return vifmac_registry_pool_allocate_policy(reg, pools, n, &r, ip, r.updated,
-						    reg->ctx->policy->pool_quarantine, ret_rec, ret_holder);
+						    vifmac_ctx_pool_quarantine(reg->ctx), ret_rec, ret_holder);
 }

@@ -333,6 +333,20 @@ struct vifmac_domcfg;
 int vifmac_domcfg_read_xl(struct vifmac_ctx *ctx, const char *path, const char *xl_conf,
 			  struct vifmac_domcfg **ret_cfg);
 /** vifmac_domcfg_read: vifmac_domcfg_read_xl() with @xl_conf NULL. */
+/**
+ * vifmac_domcfg_from_nic_args:
+ * @ctx: the context (errors in vifmac_ctx_last_error())
+ * @domain: the domain named on the command line (vifmac_domcfg_name), or NULL
+ * @args: xl network-attach's key=value arguments (and bare trusted/untrusted), @n of them
+ * @xl_conf: as for vifmac_domcfg_read_xl()
+ * @ret_cfg: a config with one vif, as xl network-attach builds it (xl.conf's
+ *           vif.default.* then each argument); devid -1 unless devid= is given
+ *
+ * Returns: 0; -EINVAL for an argument xl refuses or a comma inside one; -ENOENT
+ * (an @xl_conf given but missing); -ENOMEM.
+ */
+int vifmac_domcfg_from_nic_args(struct vifmac_ctx *ctx, const char *domain, char *const *args, size_t n,
+				const char *xl_conf, struct vifmac_domcfg **ret_cfg);
 int vifmac_domcfg_read(struct vifmac_ctx *ctx, const char *path, struct vifmac_domcfg **ret_cfg);
 void vifmac_domcfg_free(struct vifmac_domcfg *cfg);
 /** vifmac_domcfg_name: name= of the config, or NULL; owned by @cfg. */

@@ -197,57 +197,53 @@ int cmd_hotplug(struct cli *cli, int argc, char **argv)
 
 int cmd_network_attach(struct cli *cli, int argc, char **argv)
 {
-	struct vifmac_vif vif = { .devid = -1 };
+	struct vifmac_domcfg *cfg = NULL;
+	struct vifmac_vif vif;
 	struct vifmac_mac given;
 	struct vifmac_decision d;
 	char mac[VIFMAC_MAC_STRLEN], macarg[32], line[1024];
-	const char *xl = secure_getenv("VIFMAC_XL");
+	const char *xl = secure_getenv("VIFMAC_XL"), *xl_conf = NULL;
 	char **xlargv;
-	int n = 0, r;
+	int first = 1, n = 0, r;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		printf("Usage: vifmac network-attach DOMAIN key=value...\n"
+	if (argc >= 3 && strcmp(argv[1], "--xl-conf") == 0) {
+		xl_conf = argv[2];
+		first = 3;
+	}
+	if (argc <= first || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
+		printf("Usage: vifmac network-attach [--xl-conf FILE] DOMAIN key=value...\n"
 		       "\n"
 		       "Runs \"xl network-attach DOMAIN key=value... mac=MAC\" with the MAC the\n"
-		       "policy gives (bridge= and ip= decide it). A running guest connects its new\n"
-		       "vif before any hotplug script runs, so the MAC must be right from the start.\n");
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+		       "policy gives. The arguments are read as xl reads them (one vif spec item\n"
+		       "each, bare trusted/untrusted included) on top of xl.conf's vif.default.*\n"
+		       "(--xl-conf FILE, else $VIFMAC_XL_CONF, else /etc/xen/xl.conf), so a vif\n"
+		       "without bridge= is on vif.default.bridge as xl puts it there. A running\n"
+		       "guest connects its new vif before any hotplug script runs, so the MAC\n"
+		       "must be right from the start.\n");
+		return argc <= first ? EXIT_USAGE : EXIT_OK;
 	}
-	vif.domain = argv[1];
-	vif.bridge = "xenbr0"; /* libxl's default */
-	for (int i = 2; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-
-		if (!eq || eq == argv[i]) {
-			cli_error("network-attach: \"%s\" is not key=value", argv[i]);
-			return EXIT_USAGE;
-		}
-		if (strncmp(argv[i], "bridge=", 7) == 0)
-			vif.bridge = eq + 1;
-		else if (strncmp(argv[i], "ip=", 3) == 0)
-			vif.ip = eq + 1;
-		else if (strncmp(argv[i], "mac=", 4) == 0) {
-			if (vifmac_mac_parse(eq + 1, &given) < 0) {
-				cli_error("network-attach: mac=%s is not a MAC address (aa:bb:cc:dd:ee:ff)", eq + 1);
-				return EXIT_USAGE;
-			}
-			vif.mac = &given;
-		} else if (strncmp(argv[i], "devid=", 6) == 0) {
-			char *end;
-			long v = strtol(eq + 1, &end, 10);
-
-			if (*end || end == eq + 1 || v < 0 || v > 65535) {
-				cli_error("network-attach: devid=%s is not a device number", eq + 1);
-				return EXIT_USAGE;
-			}
-			vif.devid = (int)v;
-		}
+	r = vifmac_domcfg_from_nic_args(cli->ctx, argv[first], argv + first + 1, (size_t)(argc - first - 1), xl_conf,
+					&cfg);
+	if (r < 0) {
+		cli_error("network-attach: %s", vifmac_ctx_last_error(cli->ctx));
+		return r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE;
 	}
+	vifmac_domcfg_vif_input(cli->ctx, cfg, 0, &vif, &given);
 	r = vifmac_decide(cli->ctx, &vif, &d);
 	if (r < 0) {
 		cli_error("refused (%s): domain %s bridge %s: %s", vifmac_refusal_kind_name(d.refusal.kind), vif.domain,
 			  vif.bridge, vifmac_refusal_format(&d.refusal, line, sizeof(line)));
+		vifmac_domcfg_free(cfg);
 		return exit_for_kind(d.refusal.kind);
+	}
+	if (d.rule == VIFMAC_RULE_POOL) {
+		/* the pool hands out the MAC at online, for the vif's UUID and devid; the guest would see another first */
+		cli_error("refused (policy): domain %s bridge %s: the bridge takes its MACs from pools (bridge_pools), "
+			  "which vifmac network-attach cannot allocate ahead of the hotplug; hot-plug on a "
+			  "bridge with a policy rule, or attach the vif in the domain's config",
+			  vif.domain, vif.bridge);
+		vifmac_domcfg_free(cfg);
+		return EXIT_REFUSED;
 	}
 	snprintf(macarg, sizeof(macarg), "mac=%s", vifmac_mac_format(&d.mac, mac));
 	xlargv = calloc((size_t)argc + 4, sizeof(char *));
@@ -255,13 +251,15 @@ int cmd_network_attach(struct cli *cli, int argc, char **argv)
 		return EXIT_SYSTEM;
 	xlargv[n++] = (char *)(xl && *xl ? xl : "xl");
 	xlargv[n++] = (char *)"network-attach";
-	xlargv[n++] = argv[1];
-	for (int i = 2; i < argc; i++)
+	xlargv[n++] = argv[first];
+	for (int i = first + 1; i < argc; i++)
 		if (strncmp(argv[i], "mac=", 4) != 0)
 			xlargv[n++] = argv[i];
 	xlargv[n++] = macarg;
 	xlargv[n] = NULL;
-	cli_printf(stderr, "vifmac: %s gets %s [%s: %s]\n", vif.domain, mac, vifmac_rule_name(d.rule), d.evidence);
+	cli_printf(stderr, "vifmac: %s gets %s on %s [%s: %s]\n", vif.domain, mac, vif.bridge, vifmac_rule_name(d.rule),
+		   d.evidence);
+	vifmac_domcfg_free(cfg);
 	fflush(NULL);
 	execvp(xlargv[0], xlargv);
 	cli_error("cannot run %s: %s", xlargv[0], strerror(errno));

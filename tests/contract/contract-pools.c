@@ -599,6 +599,32 @@ static void test_pool_hotplug_allocates_on_a_pool_bridge(void **state)
 	assert_int_equal(count(f->reg), 1);
 }
 
+static void test_pool_vif_after_a_crash_gets_its_address_back(void **state)
+{
+	struct fixture *f = *state;
+	struct vifmac_hotplug_vif vif;
+	struct vifmac_decision d;
+
+	import_pools(f);
+	assert_int_equal(vifmac_hotplug_read(f->ctx, "backend/vif/4/0", &vif), 0);
+	assert_int_equal(vifmac_hotplug_online(f->ctx, f->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
+	assert_string_equal(tu_mac(&d.mac), "06:00:00:00:10:00");
+	/* dom0 crashes (no offline); at boot pub1 is created again, with a new UUID */
+	fake_del_domain(&f->sys, 4);
+	fake_set(&f->sys, "/local/domain/0/backend/vif/4/0/mac", "00:16:3e:01:01:01", 0); /* xenstore is new */
+	f->sys.now += 60;
+	fake_add_domain(&f->sys, 1, "pub1", UUID_D, true);
+	fake_add_vif(&f->sys, 1, 0, "00:16:3e:01:01:09", "xenpub", "198.51.100.77", "vif");
+	assert_int_equal(vifmac_hotplug_read(f->ctx, "backend/vif/1/0", &vif), 0);
+	assert_int_equal(vifmac_hotplug_online(f->ctx, f->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
+	assert_string_equal(tu_mac(&d.mac), "06:00:00:00:10:00");
+	assert_non_null(strstr(d.warning, "released the claim of 06:00:00:00:10:00 by domain pub1 (uuid " UUID_A ")"));
+	/* one claim, the new domain's */
+	assert_int_equal(by_domain(f, UUID_D), 1);
+	assert_int_equal(by_domain(f, UUID_A), 0);
+	assert_int_equal(by_mac(f, "06:00:00:00:10:00")->n, 1);
+}
+
 #define POOL_CASE(t) cmocka_unit_test_setup_teardown(t, setup_pools, teardown)
 
 const struct CMUnitTest contract_pool_tests[] = {
@@ -617,5 +643,7 @@ const struct CMUnitTest contract_pool_tests[] = {
 	POOL_CASE(test_pool_allocating_hosts_at_once_get_different_addresses_and_keep_them),
 	POOL_CASE(test_pool_hosts_allocating_round_after_round_never_share_an_address),
 	cmocka_unit_test_setup_teardown(test_pool_hotplug_allocates_on_a_pool_bridge, setup_pool_hotplug, teardown),
+	cmocka_unit_test_setup_teardown(test_pool_vif_after_a_crash_gets_its_address_back, setup_pool_hotplug,
+					teardown),
 };
 const size_t contract_pool_tests_n = sizeof(contract_pool_tests) / sizeof(contract_pool_tests[0]);

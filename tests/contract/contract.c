@@ -141,6 +141,7 @@ int teardown(void **state)
 
 	vifmac_registry_close(f->reg);
 	vifmac_ctx_unref(f->ctx);
+	fake_sys_free(&f->sys);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);

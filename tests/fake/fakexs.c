@@ -6,6 +6,11 @@
  * binary all work on one store kept in a text file (kmod's testsuite does
  * the same for the module syscalls).
  *
+ * What a store is and does (owners, implicit parents, inherited owners,
+ * transactions) is the tests' one model of xenstore, xsmodel.h, which the
+ * unit and fuzz seams use too; this file is its libxenstore ABI, its file
+ * and its locking.
+ *
  * The store is the file named by $FAKEXS_STATE, one node per line:
  *
  *     <owner domid> TAB <absolute path> TAB <value>
@@ -55,231 +60,15 @@
 #include <libxl.h>
 #include <xenstore.h>
 
+#include "xsmodel.h"
+
 #define FAKE_EXPORT __attribute__((visibility("default")))
 #define HOME "/local/domain/0"
 
-/* ------------------------------------------------------------------ nodes */
-
-struct node {
-	unsigned owner;
-	char *path;
-	char *value;
-	unsigned len;
-};
-
-struct store {
-	struct node *nodes;
-	size_t n, cap;
-	bool dirty;
-};
-
-enum op_kind { OP_WRITE, OP_MKDIR, OP_RM, OP_PERMS };
-
-struct op {
-	enum op_kind kind;
-	char *path;
-	char *value;
-	unsigned len;
-	unsigned owner;
-};
-
-struct txn {
-	uint32_t id;
-	struct op *ops;
-	size_t n, cap;
-	struct txn *next;
-};
-
+/* The store's rules are the tests' one model of xenstore (xsmodel.h); this file is its libxenstore ABI and file. */
 struct xs_handle {
-	struct txn *txns;
-	uint32_t next_id;
+	struct xsm_txns txns;
 };
-
-static void store_free(struct store *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->nodes[i].path);
-		free(s->nodes[i].value);
-	}
-	free(s->nodes);
-	memset(s, 0, sizeof(*s));
-}
-
-static struct node *store_find(struct store *s, const char *path)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->nodes[i].path, path) == 0)
-			return &s->nodes[i];
-	return NULL;
-}
-
-/* @path is listed, or is the parent of a listed node. */
-static bool store_exists(struct store *s, const char *path)
-{
-	size_t pl = strlen(path);
-
-	if (strcmp(path, "/") == 0)
-		return true;
-	for (size_t i = 0; i < s->n; i++) {
-		const char *p = s->nodes[i].path;
-
-		if (strncmp(p, path, pl) == 0 && (p[pl] == '\0' || p[pl] == '/'))
-			return true;
-	}
-	return false;
-}
-
-/* The owner of @path's nearest listed ancestor (or itself), 0 when none. */
-static unsigned store_owner(struct store *s, const char *path)
-{
-	char *p = strdup(path);
-	unsigned owner = 0;
-
-	if (!p)
-		return 0;
-	for (;;) {
-		struct node *n = store_find(s, p);
-		char *slash;
-
-		if (n) {
-			owner = n->owner;
-			break;
-		}
-		slash = strrchr(p, '/');
-		if (!slash || slash == p)
-			break;
-		*slash = '\0';
-	}
-	free(p);
-	return owner;
-}
-
-static int store_add(struct store *s, unsigned owner, const char *path, const char *value, unsigned len)
-{
-	struct node *n;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct node *nn = realloc(s->nodes, cap * sizeof(*nn));
-
-		if (!nn)
-			return -ENOMEM;
-		s->nodes = nn;
-		s->cap = cap;
-	}
-	n = &s->nodes[s->n];
-	n->path = strdup(path);
-	n->value = malloc(len + 1);
-	if (!n->path || !n->value) {
-		free(n->path);
-		free(n->value);
-		return -ENOMEM;
-	}
-	memcpy(n->value, value, len);
-	n->value[len] = '\0';
-	n->len = len;
-	n->owner = owner;
-	s->n++;
-	s->dirty = true;
-	return 0;
-}
-
-/* Creates @path's missing ancestors (empty, inheriting owners), as xenstored does. */
-static int store_make_parents(struct store *s, const char *path)
-{
-	char *p = strdup(path);
-	int r = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *slash = strchr(p + 1, '/'); slash && r == 0; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (!store_find(s, p))
-			r = store_add(s, store_owner(s, p), p, "", 0);
-		*slash = '/';
-	}
-	free(p);
-	return r;
-}
-
-static int store_write(struct store *s, const char *path, const char *value, unsigned len, bool keep_value)
-{
-	struct node *n = store_find(s, path);
-	int r;
-
-	if (n) {
-		char *v;
-
-		if (keep_value)
-			return 0;
-		v = malloc(len + 1);
-		if (!v)
-			return -ENOMEM;
-		memcpy(v, value, len);
-		v[len] = '\0';
-		free(n->value);
-		n->value = v;
-		n->len = len;
-		s->dirty = true;
-		return 0;
-	}
-	r = store_make_parents(s, path);
-	if (r < 0)
-		return r;
-	return store_add(s, store_owner(s, path), path, value, len);
-}
-
-/* xenstored: removing a missing node is fine when its parent exists. */
-static int store_rm(struct store *s, const char *path)
-{
-	size_t pl = strlen(path), out = 0;
-	char *parent;
-	bool ok;
-
-	if (strcmp(path, "/") == 0)
-		return -EINVAL;
-	if (!store_exists(s, path)) {
-		parent = strdup(path);
-		if (!parent)
-			return -ENOMEM;
-		*strrchr(parent, '/') = '\0';
-		ok = !parent[0] || store_exists(s, parent);
-		free(parent);
-		return ok ? 0 : -ENOENT;
-	}
-	for (size_t i = 0; i < s->n; i++) {
-		const char *p = s->nodes[i].path;
-
-		if (strncmp(p, path, pl) == 0 && (p[pl] == '\0' || p[pl] == '/')) {
-			free(s->nodes[i].path);
-			free(s->nodes[i].value);
-			continue;
-		}
-		s->nodes[out++] = s->nodes[i];
-	}
-	s->n = out;
-	s->dirty = true;
-	return 0;
-}
-
-static int store_set_owner(struct store *s, const char *path, unsigned owner)
-{
-	struct node *n;
-	int r;
-
-	if (!store_exists(s, path))
-		return -ENOENT;
-	n = store_find(s, path);
-	if (!n) {
-		r = store_make_parents(s, path);
-		if (r == 0)
-			r = store_add(s, owner, path, "", 0);
-		return r;
-	}
-	n->owner = owner;
-	s->dirty = true;
-	return 0;
-}
 
 /* ------------------------------------------------------------------ the state file */
 
@@ -368,7 +157,7 @@ static int state_open(int lock, int *ret_fd)
 	return 0;
 }
 
-static int state_load(int fd, struct store *s)
+static int state_load(int fd, struct xsm *s)
 {
 	struct stat st;
 	char *buf, *line, *save = NULL;
@@ -407,27 +196,18 @@ static int state_load(int fd, struct store *s)
 			continue; /* not a node line */
 		r = unescape(t2 ? t2 + 1 : "", &value, &len);
 		if (r == 0) {
-			struct node *old = store_find(s, t1 + 1);
-
-			if (old) { /* a later line wins */
-				free(old->value);
-				old->value = value;
-				old->len = len;
-				old->owner = (unsigned)owner;
-			} else {
-				r = store_add(s, (unsigned)owner, t1 + 1, value, len);
-				free(value);
-			}
+			r = xsm_set(s, t1 + 1, value, len, (unsigned)owner); /* a later line wins */
+			free(value);
 		}
 	}
 	free(buf);
 	s->dirty = false;
 	if (r < 0)
-		store_free(s);
+		xsm_free(s);
 	return r;
 }
 
-static int state_save(int fd, struct store *s)
+static int state_save(int fd, struct xsm *s)
 {
 	char *buf = NULL;
 	size_t size = 0, off = 0;
@@ -487,48 +267,16 @@ static char *abs_path(const char *path)
 	return p;
 }
 
-static struct txn *txn_find(struct xs_handle *h, xs_transaction_t t)
+static struct xsm_txn *txn_find(struct xs_handle *h, xs_transaction_t t)
 {
-	for (struct txn *x = h ? h->txns : NULL; x; x = x->next)
-		if (x->id == t)
-			return x;
-	return NULL;
-}
-
-static void txn_free(struct xs_handle *h, struct txn *x)
-{
-	for (struct txn **pp = &h->txns; *pp; pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
-	for (size_t i = 0; i < x->n; i++) {
-		free(x->ops[i].path);
-		free(x->ops[i].value);
-	}
-	free(x->ops);
-	free(x);
-}
-
-static int op_apply(struct store *s, const struct op *o)
-{
-	switch (o->kind) {
-	case OP_WRITE:
-		return store_write(s, o->path, o->value, o->len, false);
-	case OP_MKDIR:
-		return store_write(s, o->path, "", 0, true);
-	case OP_RM:
-		return store_rm(s, o->path);
-	case OP_PERMS:
-		return store_set_owner(s, o->path, o->owner);
-	}
-	return -EINVAL;
+	return h ? xsm_txn_find(&h->txns, t) : NULL;
 }
 
 /* Loads the store as transaction @t sees it. */
-static int view(struct xs_handle *h, xs_transaction_t t, struct store *s)
+static int view(struct xs_handle *h, xs_transaction_t t, struct xsm *s)
 {
-	struct txn *x = NULL;
+	struct xsm_txn *x = NULL;
+	struct xsm file;
 	int fd, r;
 
 	if (t != XBT_NULL) {
@@ -539,19 +287,25 @@ static int view(struct xs_handle *h, xs_transaction_t t, struct store *s)
 	r = state_open(LOCK_SH, &fd);
 	if (r < 0)
 		return r;
-	r = state_load(fd, s);
+	r = state_load(fd, &file);
 	close(fd);
-	for (size_t i = 0; r == 0 && x && i < x->n; i++)
-		op_apply(s, &x->ops[i]); /* failures show at commit */
+	if (r < 0)
+		return r;
+	if (!x || x->n == 0) {
+		*s = file;
+		return 0;
+	}
+	r = xsm_view(&file, x, s);
+	xsm_free(&file);
 	return r;
 }
 
 /* A change: buffered in transaction @t, or applied now under the exclusive lock. */
-static bool change(struct xs_handle *h, xs_transaction_t t, enum op_kind kind, const char *path,
+static bool change(struct xs_handle *h, xs_transaction_t t, enum xsm_op_kind kind, const char *path,
 		   const void *value, unsigned len, unsigned owner)
 {
-	struct op o = { .kind = kind, .len = len, .owner = owner };
-	struct store s;
+	struct xsm_op o = { .kind = kind, .len = len, .owner = owner, .value = (char *)value };
+	struct xsm s;
 	int fd, r;
 
 	if (!h) {
@@ -563,64 +317,36 @@ static bool change(struct xs_handle *h, xs_transaction_t t, enum op_kind kind, c
 		errno = EINVAL;
 		return false;
 	}
-	o.value = malloc(len + 1);
-	if (!o.value) {
-		free(o.path);
-		errno = ENOMEM;
-		return false;
-	}
-	if (len)
-		memcpy(o.value, value, len);
-	o.value[len] = '\0';
 	if (t != XBT_NULL) {
-		struct txn *x = txn_find(h, t);
+		struct xsm_txn *x = txn_find(h, t);
 
-		if (!x) {
-			r = -ENOENT;
-		} else if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 8;
-			struct op *ops = realloc(x->ops, cap * sizeof(*ops));
-
-			r = ops ? 0 : -ENOMEM;
-			if (ops) {
-				x->ops = ops;
-				x->cap = cap;
-			}
-		} else {
-			r = 0;
-		}
-		if (r == 0 && kind == OP_RM) {
+		r = x ? 0 : -ENOENT;
+		if (r == 0 && kind == XSM_RM) {
 			/* report a bad removal now, as xenstored would */
-			struct store v;
+			struct xsm v;
 
 			r = view(h, t, &v);
 			if (r == 0) {
-				r = store_rm(&v, o.path);
-				store_free(&v);
+				r = xsm_rm(&v, o.path);
+				xsm_free(&v);
 			}
 		}
+		if (r == 0)
+			r = xsm_txn_record(x, kind, o.path, value, len, owner);
+	} else {
+		r = state_open(LOCK_EX, &fd);
 		if (r == 0) {
-			x->ops[x->n++] = o;
-			return true;
+			r = state_load(fd, &s);
+			if (r == 0) {
+				r = xsm_apply(&s, &o);
+				if (r == 0 && s.dirty)
+					r = state_save(fd, &s);
+				xsm_free(&s);
+			}
+			close(fd);
 		}
-		free(o.path);
-		free(o.value);
-		fail_errno(r);
-		return false;
-	}
-	r = state_open(LOCK_EX, &fd);
-	if (r == 0) {
-		r = state_load(fd, &s);
-		if (r == 0) {
-			r = op_apply(&s, &o);
-			if (r == 0 && s.dirty)
-				r = state_save(fd, &s);
-			store_free(&s);
-		}
-		close(fd);
 	}
 	free(o.path);
-	free(o.value);
 	if (r < 0) {
 		fail_errno(r);
 		return false;
@@ -645,7 +371,6 @@ FAKE_EXPORT struct xs_handle *xs_open(unsigned long flags)
 		errno = ENOMEM;
 		return NULL;
 	}
-	h->next_id = 1;
 	return h;
 }
 
@@ -653,8 +378,7 @@ FAKE_EXPORT void xs_close(struct xs_handle *h)
 {
 	if (!h)
 		return;
-	while (h->txns)
-		txn_free(h, h->txns);
+	xsm_txns_free(&h->txns);
 	free(h);
 }
 
@@ -675,11 +399,11 @@ FAKE_EXPORT void xs_daemon_close(struct xs_handle *h)
 
 /*
  * The start of every read: @path made absolute, the store as transaction @t
- * sees it in @s. Returns the path (the caller frees it and store_free()s
+ * sees it in @s. Returns the path (the caller frees it and xsm_free()s
  * @s), or NULL with errno set (EINVAL for a bad handle, path or @args_ok
  * false) and nothing to free.
  */
-static char *read_view(struct xs_handle *h, xs_transaction_t t, const char *path, bool args_ok, struct store *s)
+static char *read_view(struct xs_handle *h, xs_transaction_t t, const char *path, bool args_ok, struct xsm *s)
 {
 	char *p = abs_path(path);
 	int r;
@@ -701,30 +425,16 @@ static char *read_view(struct xs_handle *h, xs_transaction_t t, const char *path
 FAKE_EXPORT void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned int *len)
 {
 	char *p, *v = NULL;
-	struct store s;
-	struct node *n;
+	struct xsm s;
+	int r;
 
 	p = read_view(h, t, path, true, &s);
 	if (!p)
 		return NULL;
-	n = store_find(&s, p);
-	if (n || store_exists(&s, p)) {
-		unsigned l = n ? n->len : 0;
-
-		v = malloc(l + 1);
-		if (v) {
-			if (l)
-				memcpy(v, n->value, l);
-			v[l] = '\0';
-			if (len)
-				*len = l;
-		} else {
-			errno = ENOMEM;
-		}
-	} else {
-		errno = ENOENT;
-	}
-	store_free(&s);
+	r = xsm_read(&s, p, &v, len);
+	if (r < 0)
+		fail_errno(r);
+	xsm_free(&s);
 	free(p);
 	return v;
 }
@@ -732,91 +442,58 @@ FAKE_EXPORT void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *p
 FAKE_EXPORT bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *data,
 			  unsigned int len)
 {
-	return change(h, t, OP_WRITE, path, data, len, 0);
+	return change(h, t, XSM_WRITE, path, data, len, 0);
 }
 
 FAKE_EXPORT bool xs_mkdir(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
-	return change(h, t, OP_MKDIR, path, "", 0, 0);
+	return change(h, t, XSM_MKDIR, path, "", 0, 0);
 }
 
 FAKE_EXPORT bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
-	return change(h, t, OP_RM, path, "", 0, 0);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return change(h, t, XSM_RM, path, "", 0, 0);
 }
 
 /* One allocation: the pointer array followed by the strings, as libxenstore does. */
 FAKE_EXPORT char **xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned int *num)
 {
 	char *p, **names = NULL, **out = NULL, *dst;
-	size_t n = 0, bytes = 0, pl;
-	struct store s;
+	size_t n = 0, bytes = 0;
+	struct xsm s;
+	int r;
 
 	p = read_view(h, t, path, num != NULL, &s);
 	if (!p)
 		return NULL;
-	if (!store_exists(&s, p)) {
-		store_free(&s);
-		free(p);
-		errno = ENOENT;
+	r = xsm_directory(&s, p, &names, &n);
+	xsm_free(&s);
+	free(p);
+	if (r < 0) {
+		fail_errno(r);
 		return NULL;
 	}
-	pl = strcmp(p, "/") == 0 ? 0 : strlen(p);
-	names = calloc(s.n + 1, sizeof(char *));
-	if (!names)
-		goto nomem;
-	for (size_t i = 0; i < s.n; i++) {
-		const char *np = s.nodes[i].path, *child, *end;
-		bool dup = false;
-
-		if (strncmp(np, p, pl) != 0 || np[pl] != '/' || !np[pl + 1])
-			continue;
-		child = np + pl + 1;
-		end = strchr(child, '/');
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = strlen(names[j]) == (size_t)(end ? end - child : (ptrdiff_t)strlen(child)) &&
-			      strncmp(names[j], child, end ? (size_t)(end - child) : strlen(child)) == 0;
-		if (dup)
-			continue;
-		names[n] = end ? strndup(child, (size_t)(end - child)) : strdup(child);
-		if (!names[n])
-			goto nomem;
-		bytes += strlen(names[n]) + 1;
-		n++;
-	}
-	qsort(names, n, sizeof(char *), cmp_names);
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(names[i]) + 1;
 	out = malloc((n + 1) * sizeof(char *) + bytes);
-	if (!out)
-		goto nomem;
-	dst = (char *)(out + n + 1);
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(names[i]) + 1;
+	if (out) {
+		dst = (char *)(out + n + 1);
+		for (size_t i = 0; i < n; i++) {
+			size_t l = strlen(names[i]) + 1;
 
-		memcpy(dst, names[i], l);
-		out[i] = dst;
-		dst += l;
+			memcpy(dst, names[i], l);
+			out[i] = dst;
+			dst += l;
+		}
+		out[n] = NULL;
+		*num = (unsigned int)n;
+	} else {
+		errno = ENOMEM;
 	}
-	out[n] = NULL;
-	*num = (unsigned int)n;
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	store_free(&s);
-	free(p);
 	return out;
-nomem:
-	for (size_t i = 0; names && i < n; i++)
-		free(names[i]);
-	free(names);
-	store_free(&s);
-	free(p);
-	errno = ENOMEM;
-	return NULL;
 }
 
 /* The owner first, as xenstored reports it; nobody else is modelled. */
@@ -824,24 +501,26 @@ FAKE_EXPORT struct xs_permissions *xs_get_permissions(struct xs_handle *h, xs_tr
 						       unsigned int *num)
 {
 	struct xs_permissions *perms = NULL;
-	struct store s;
+	struct xsm s;
 	char *p = read_view(h, t, path, num != NULL, &s);
+	unsigned owner;
+	int r;
 
 	if (!p)
 		return NULL;
-	if (!store_exists(&s, p)) {
-		errno = ENOENT;
-	} else {
+	r = xsm_owner(&s, p, &owner);
+	if (r == 0) {
 		perms = calloc(1, sizeof(*perms));
-		if (perms) {
-			perms[0].id = store_owner(&s, p);
-			perms[0].perms = XS_PERM_NONE;
-			*num = 1;
-		} else {
-			errno = ENOMEM;
-		}
+		r = perms ? 0 : -ENOMEM;
 	}
-	store_free(&s);
+	if (r == 0) {
+		perms[0].id = owner;
+		perms[0].perms = XS_PERM_NONE;
+		*num = 1;
+	} else {
+		fail_errno(r);
+	}
+	xsm_free(&s);
 	free(p);
 	return perms;
 }
@@ -853,26 +532,23 @@ FAKE_EXPORT bool xs_set_permissions(struct xs_handle *h, xs_transaction_t t, con
 		errno = EINVAL;
 		return false;
 	}
-	return change(h, t, OP_PERMS, path, "", 0, perms[0].id);
+	return change(h, t, XSM_CHOWN, path, "", 0, perms[0].id);
 }
 
 FAKE_EXPORT xs_transaction_t xs_transaction_start(struct xs_handle *h)
 {
-	struct txn *x;
+	struct xsm_txn *x;
 
 	if (!h) {
 		errno = EINVAL;
 		return XBT_NULL;
 	}
-	x = calloc(1, sizeof(*x));
+	x = xsm_txn_start(&h->txns);
 	if (!x) {
 		errno = ENOMEM;
 		return XBT_NULL;
 	}
-	x->id = h->next_id++;
-	x->next = h->txns;
-	h->txns = x;
-	return x->id;
+	return (xs_transaction_t)x->id;
 }
 
 /* FAKEXS_EAGAIN: this process's own budget of failing commits. */
@@ -890,19 +566,13 @@ static bool eagain_from_env(void)
 		else
 			env_eagain = strtol(e, NULL, 10);
 	}
-	if (env_eagain == -1)
-		return true;
-	if (env_eagain > 0) {
-		env_eagain--;
-		return true;
-	}
-	return false;
+	return xsm_eagain_take(&env_eagain);
 }
 
 /* /fakexs/eagain: a budget shared by every process, decremented in @s. */
-static bool eagain_from_store(struct store *s, const struct txn *x)
+static bool eagain_from_store(struct xsm *s, const struct xsm_txn *x)
 {
-	struct node *n = store_find(s, "/fakexs/eagain"), *m = store_find(s, "/fakexs/eagain-match");
+	struct xsm_node *n = xsm_find(s, "/fakexs/eagain"), *m = xsm_find(s, "/fakexs/eagain-match");
 	bool hit = !m || !m->value[0];
 	long left;
 	char buf[32];
@@ -913,20 +583,22 @@ static bool eagain_from_store(struct store *s, const struct txn *x)
 		hit = strstr(x->ops[i].path, m->value) != NULL;
 	if (!hit)
 		return false;
-	if (strcmp(n->value, "always") == 0)
-		return true;
-	left = strtol(n->value, NULL, 10);
-	if (left <= 0)
+	left = strcmp(n->value, "always") == 0 ? -1 : strtol(n->value, NULL, 10);
+	if (left < -1)
+		left = 0;
+	if (!xsm_eagain_take(&left))
 		return false;
-	snprintf(buf, sizeof(buf), "%ld", left - 1);
-	store_write(s, "/fakexs/eagain", buf, (unsigned)strlen(buf), false);
+	if (left >= 0) {
+		snprintf(buf, sizeof(buf), "%ld", left);
+		xsm_write(s, "/fakexs/eagain", buf, (unsigned)strlen(buf));
+	}
 	return true;
 }
 
 FAKE_EXPORT bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool abort)
 {
-	struct txn *x = txn_find(h, t);
-	struct store s;
+	struct xsm_txn *x = txn_find(h, t);
+	struct xsm s;
 	int fd, r;
 
 	if (!x) {
@@ -934,7 +606,7 @@ FAKE_EXPORT bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, boo
 		return false;
 	}
 	if (abort || x->n == 0) {
-		txn_free(h, x);
+		xsm_txn_drop(&h->txns, x);
 		return true;
 	}
 	r = state_open(LOCK_EX, &fd);
@@ -948,16 +620,16 @@ FAKE_EXPORT bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, boo
 				if (r == 0)
 					r = -EAGAIN;
 			} else {
-				for (size_t i = 0; r == 0 && i < x->n; i++)
-					r = op_apply(&s, &x->ops[i]);
+				/* all or nothing: the file is rewritten only when every change applied */
+				r = xsm_commit(&s, x);
 				if (r == 0 && s.dirty)
 					r = state_save(fd, &s);
 			}
-			store_free(&s);
+			xsm_free(&s);
 		}
 		close(fd);
 	}
-	txn_free(h, x);
+	xsm_txn_drop(&h->txns, x);
 	if (r < 0) {
 		fail_errno(r);
 		return false;

@@ -28,7 +28,7 @@ pc_libs=$(pkg-config --libs $pkgs)
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cflags="-std=gnu11 -g -O1 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" \
-	-DFUZZ_DATA_DIR=\"$top/tests/data\" -I$top/lib -I$top/tests/fuzz \
+	-DFUZZ_DATA_DIR=\"$top/tests/data\" -I$top/lib -I$top/tests/fuzz -I$top/tests/fake \
 	-Wall -Wextra -Wno-unused-parameter -Wno-unused-function $pc_cflags"
 
 # the library, instrumented for coverage but without libFuzzer's main
@@ -42,6 +42,11 @@ for src in "$top"/lib/*.c; do
 	fi
 	objs+=("$o")
 done
+# the tests' one model of xenstore (tests/fake/xsmodel.c), under the hotplug target's seam
+o="$out/obj/xsmodel.o"
+# shellcheck disable=SC2086
+$CC $cflags $san -fsanitize=fuzzer-no-link -c "$top/tests/fake/xsmodel.c" -o "$o"
+objs+=("$o")
 
 targets=()
 for src in "$top"/tests/fuzz/fuzz-*.c; do

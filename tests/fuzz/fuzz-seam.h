@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A system seam built from the fuzz input, for the hotplug target. Unlike
- * tests/unit/fake-sys.h it has no fixed bounds (the input decides how many
- * nodes there are and how long values are) and it fails on request.
+ * A system seam built from the fuzz input, for the hotplug target: xenstore
+ * and the domain list are the tests' one model (tests/fake/xsmodel.h, as
+ * under tests/unit/fake-sys.h and tests/fake/fakexs.c), filled from the
+ * input; this adapter adds the links, FDB and neighbour tables and fails on
+ * request. The input decides how many nodes there are and how long values are.
  *
  * One line per item:
  *   OWNER PATH VALUE          a xenstore node (VALUE: rest of the line; \n, \\ and \xHH escapes)
@@ -19,20 +21,10 @@
 #define VIFMAC_FUZZ_SEAM_H
 
 #include "fuzz-common.h"
-
-struct seam_node {
-	char *path;
-	char *value;
-	unsigned owner;
-};
+#include "xsmodel.h"
 
 struct seam {
-	struct seam_node *nodes;
-	size_t n_nodes;
-	char **reads; /* every path read, in order */
-	size_t n_reads;
-	struct vifmac_domain_info *domains;
-	size_t n_domains;
+	struct xsm xs; /* nodes, every path read, transactions, domains */
 	struct vifmac_link_info *links;
 	size_t n_links;
 	struct vifmac_fdb_entry *fdb;
@@ -40,11 +32,8 @@ struct seam {
 	struct vifmac_neigh_entry *neigh;
 	size_t n_neigh;
 	char *xenbus;
-	int eagain;
 	unsigned fail; /* SEAM_FAIL_* bits */
 	int policy;
-	unsigned long next_t;
-	int commits;
 };
 
 enum {
@@ -65,31 +54,6 @@ enum {
 		(arr) = np_;                                               \
 		memset(&(arr)[(n)], 0, sizeof(*(arr)));                    \
 	} while (0)
-
-static inline struct seam_node *seam_find(struct seam *s, const char *path)
-{
-	for (size_t i = 0; i < s->n_nodes; i++)
-		if (strcmp(s->nodes[i].path, path) == 0)
-			return &s->nodes[i];
-	return NULL;
-}
-
-static inline void seam_set(struct seam *s, const char *path, const char *value, unsigned owner)
-{
-	struct seam_node *n = seam_find(s, path);
-
-	if (!n) {
-		SEAM_GROW(s->nodes, s->n_nodes);
-		n = &s->nodes[s->n_nodes++];
-		n->path = strdup(path);
-	} else {
-		free(n->value);
-	}
-	n->value = strdup(value);
-	n->owner = owner;
-	if (!n->path || !n->value)
-		abort();
-}
 
 /* Unescapes \n, \\, \xHH in place. */
 static inline void seam_unescape(char *s)
@@ -148,7 +112,9 @@ static inline void seam_line(struct seam *s, char *line)
 		seam_unescape(sp1 + 1);
 		if (sp2)
 			seam_unescape(sp2 + 1);
-		seam_set(s, sp1 + 1, sp2 ? sp2 + 1 : "", (unsigned)owner);
+		if (xsm_set(&s->xs, sp1 + 1, sp2 ? sp2 + 1 : "", sp2 ? (unsigned)strlen(sp2 + 1) : 0,
+			    (unsigned)owner) < 0)
+			abort();
 		return;
 	}
 	for (char *t = strtok_r(line, " ", &save); t && n < 6; t = strtok_r(NULL, " ", &save))
@@ -160,15 +126,10 @@ static inline void seam_line(struct seam *s, char *line)
 		seam_unescape(w[1]);
 		s->xenbus = strdup(w[1]);
 	} else if (strcmp(w[0], "@domain") == 0 && n >= 4) {
-		struct vifmac_domain_info *d;
-
-		SEAM_GROW(s->domains, s->n_domains);
-		d = &s->domains[s->n_domains++];
-		d->domid = (unsigned)strtoul(w[1], NULL, 10);
-		d->paused = atoi(w[2]) != 0;
-		vifmac_strscpy(d->uuid, w[3], sizeof(d->uuid));
-		if (n >= 5)
-			vifmac_strscpy(d->name, w[4], sizeof(d->name));
+		/* a later line for the same domid replaces the earlier one */
+		if (xsm_domain_add(&s->xs, (unsigned)strtoul(w[1], NULL, 10), n >= 5 ? w[4] : "", w[3],
+				   atoi(w[2]) != 0) < 0)
+			abort();
 	} else if (strcmp(w[0], "@link") == 0 && n >= 3) {
 		struct vifmac_link_info *l;
 
@@ -198,7 +159,7 @@ static inline void seam_line(struct seam *s, char *line)
 		vifmac_strscpy(e->ifname, w[3], sizeof(e->ifname));
 		vifmac_strscpy(e->state, "reachable", sizeof(e->state));
 	} else if (strcmp(w[0], "@eagain") == 0) {
-		s->eagain = atoi(w[1]);
+		s->xs.eagain = atoi(w[1]) > 0 ? atoi(w[1]) : 0;
 	} else if (strcmp(w[0], "@policy") == 0) {
 		s->policy = atoi(w[1]);
 	} else if (strcmp(w[0], "@fail") == 0) {
@@ -222,15 +183,7 @@ static inline void seam_load(struct seam *s, const uint8_t *data, size_t size)
 
 static inline void seam_free(struct seam *s)
 {
-	for (size_t i = 0; i < s->n_nodes; i++) {
-		free(s->nodes[i].path);
-		free(s->nodes[i].value);
-	}
-	for (size_t i = 0; i < s->n_reads; i++)
-		free(s->reads[i]);
-	free(s->nodes);
-	free(s->reads);
-	free(s->domains);
+	xsm_free(&s->xs);
 	free(s->links);
 	free(s->fdb);
 	free(s->neigh);
@@ -240,89 +193,49 @@ static inline void seam_free(struct seam *s)
 static inline int seam_xs_read(void *data, unsigned long t, const char *path, char **ret)
 {
 	struct seam *s = data;
-	struct seam_node *n = seam_find(s, path);
 
-	SEAM_GROW(s->reads, s->n_reads);
-	s->reads[s->n_reads++] = strdup(path);
-	if (s->fail & SEAM_FAIL_READ)
+	if (s->fail & SEAM_FAIL_READ) {
+		char *v = NULL;
+
+		/* logged as a read all the same */
+		if (xsm_seam_read(&s->xs, t, path, &v) == 0)
+			free(v);
 		return -EIO;
-	if (!n)
-		return -ENOENT;
-	*ret = strdup(n->value);
-	return *ret ? 0 : -ENOMEM;
+	}
+	return xsm_seam_read(&s->xs, t, path, ret);
 }
 
 static inline int seam_xs_write(void *data, unsigned long t, const char *path, const char *value)
 {
-	/* writes go nowhere: the target checks decisions, not the store */
-	return 0;
+	return xsm_seam_write(&((struct seam *)data)->xs, t, path, value);
 }
 
 static inline int seam_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n)
 {
 	struct seam *s = data;
-	size_t len = strlen(path), n = 0;
-	char **names;
 
 	if (s->fail & SEAM_FAIL_DIRECTORY)
 		return -EIO;
-	names = calloc(s->n_nodes + 1, sizeof(char *));
-	if (!names)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_nodes; i++) {
-		const char *p = s->nodes[i].path, *rest;
-		size_t rl;
-		bool dup = false;
-
-		if (strncmp(p, path, len) != 0 || p[len] != '/')
-			continue;
-		rest = p + len + 1;
-		rl = strcspn(rest, "/");
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = strlen(names[j]) == rl && strncmp(names[j], rest, rl) == 0;
-		if (!dup && !(names[n++] = strndup(rest, rl)))
-			abort();
-	}
-	if (n == 0) {
-		free(names);
-		return -ENOENT;
-	}
-	*ret_names = names;
-	*ret_n = n;
-	return 0;
+	return xsm_seam_directory(&s->xs, t, path, ret_names, ret_n);
 }
 
 static inline int seam_xs_owner(void *data, unsigned long t, const char *path, unsigned *ret_domid)
 {
 	struct seam *s = data;
-	struct seam_node *n = seam_find(s, path);
 
 	if (s->fail & SEAM_FAIL_OWNER)
 		return -EIO;
-	if (!n)
-		return -ENOENT;
-	*ret_domid = n->owner;
-	return 0;
+	return xsm_seam_owner(&s->xs, t, path, ret_domid);
 }
 
 static inline int seam_xs_transaction_start(void *data, unsigned long *ret_t)
 {
-	*ret_t = ++((struct seam *)data)->next_t;
-	return 0;
+	return xsm_seam_transaction_start(&((struct seam *)data)->xs, ret_t);
 }
 
 static inline int seam_xs_transaction_end(void *data, unsigned long t, bool abort_)
 {
-	struct seam *s = data;
-
-	if (abort_)
-		return 0;
-	if (s->eagain > 0) {
-		s->eagain--;
-		return -EAGAIN;
-	}
-	s->commits++;
-	return 0;
+	return xsm_seam_transaction_end(&((struct seam *)data)->xs, t, abort_);
 }
 
 #define SEAM_LIST(name, member, count, flag, type)                                  \
@@ -343,7 +256,15 @@ static inline int seam_xs_transaction_end(void *data, unsigned long t, bool abor
 SEAM_LIST(seam_list_links, links, n_links, SEAM_FAIL_LINKS, struct vifmac_link_info)
 SEAM_LIST(seam_list_fdb, fdb, n_fdb, SEAM_FAIL_FDB, struct vifmac_fdb_entry)
 SEAM_LIST(seam_list_neigh, neigh, n_neigh, SEAM_FAIL_NEIGH, struct vifmac_neigh_entry)
-SEAM_LIST(seam_list_domains, domains, n_domains, SEAM_FAIL_DOMAIN, struct vifmac_domain_info)
+
+static inline int seam_list_domains(void *data, struct vifmac_domain_info **ret, size_t *ret_n)
+{
+	struct seam *s = data;
+
+	if (s->fail & SEAM_FAIL_DOMAIN)
+		return -EIO;
+	return xsm_seam_list_domains(&s->xs, ret, ret_n);
+}
 
 static inline int seam_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret)
 {
@@ -351,12 +272,7 @@ static inline int seam_get_domain(void *data, unsigned domid, struct vifmac_doma
 
 	if (s->fail & SEAM_FAIL_DOMAIN)
 		return -EIO;
-	for (size_t i = 0; i < s->n_domains; i++)
-		if (s->domains[i].domid == domid) {
-			*ret = s->domains[i];
-			return 0;
-		}
-	return -ENOENT;
+	return xsm_seam_get_domain(&s->xs, domid, ret);
 }
 
 static inline int64_t seam_now(void *data)

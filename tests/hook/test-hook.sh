@@ -257,5 +257,43 @@ check "the stub xl ran" test -f "$tmp/xl.argv"
 check "xl network-attach got the policy's mac=" test \
 	"$(tr '\n' ' ' <"$tmp/xl.argv")" = "network-attach app1 bridge=xenbr0 ip=192.0.2.60 mac=02:00:c0:00:02:3c "
 
+# As xl: a vif without bridge= is on xl.conf's vif.default.bridge (here one
+# the policy refuses), a bare "trusted" is an item, a comma is not split.
+cat >"$tmp/xl.conf" <<EOF
+vif.default.bridge = "xenbr7"
+EOF
+{ grep -v '^unlisted_bridges' "$POLICY"; echo 'unlisted_bridges = "refuse"'; } >"$tmp/policy-refuse"
+rm -f "$tmp/xl.argv"
+VIFMAC_XL=$tmp/xl VIFMAC_CONFIG=$tmp/policy-refuse "$VIFMAC" network-attach --xl-conf "$tmp/xl.conf" app1 \
+	ip=192.0.2.61 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+status_is 1
+has "$tmp/err" "bridge xenbr7"
+check "xl did not run for a refused vif" test ! -e "$tmp/xl.argv"
+VIFMAC_XL=$tmp/xl VIFMAC_CONFIG=$tmp/policy-refuse VIFMAC_XL_CONF=$tmp/xl.conf "$VIFMAC" network-attach app1 \
+	bridge=xenbr0 trusted ip=192.0.2.61 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+status_is 0
+[ -f "$tmp/xl.argv" ] || : >"$tmp/xl.argv"
+check "bridge= overrides vif.default.bridge, bare trusted goes to xl" test \
+	"$(tr '\n' ' ' <"$tmp/xl.argv")" = "network-attach app1 bridge=xenbr0 trusted ip=192.0.2.61 mac=02:00:c0:00:02:3d "
+VIFMAC_XL=$tmp/xl "$VIFMAC" network-attach app1 bridge=xenbr0,ip=192.0.2.62 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+status_is 2
+has "$tmp/err" "a comma in a network-attach argument"
+VIFMAC_XL=$tmp/xl "$VIFMAC" network-attach app1 bridge=xenbr0 colour=red >"$tmp/out" 2>"$tmp/err"
+rc=$?
+status_is 2
+has "$tmp/err" "colour"
+# A pool bridge: the MAC comes at the hotplug, so network-attach cannot name it.
+{ cat "$POLICY"; echo 'public_bridges = [ "xenpub" ]'; echo 'bridge_pools = [ "xenpub=ipam" ]'; } >"$tmp/policy-pools"
+rm -f "$tmp/xl.argv"
+VIFMAC_XL=$tmp/xl VIFMAC_CONFIG=$tmp/policy-pools "$VIFMAC" network-attach app1 bridge=xenpub ip=192.0.2.63 \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+status_is 1
+has "$tmp/err" "bridge xenpub: the bridge takes its MACs from pools"
+check "xl did not run for a pool bridge" test ! -e "$tmp/xl.argv"
+
 echo "$0: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -99,6 +99,7 @@ static int teardown(void **state)
 
 	vifmac_registry_close(e->reg);
 	vifmac_ctx_unref(e->ctx);
+	fake_sys_free(&e->fake);
 	free(e);
 	return 0;
 }

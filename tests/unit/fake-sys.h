@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A fake system seam for unit tests: an in-memory xenstore that knows who
- * owns each node and records every path read, a domain table, dom0 links,
- * a settable clock and host name. Transactions buffer their writes; commits
- * can be made to fail with EAGAIN a given number of times.
+ * A fake system seam for unit tests: xenstore and the domain list are the
+ * tests' one model (tests/fake/xsmodel.h: node owners, every path read,
+ * transactions that buffer their writes, commits that fail with EAGAIN
+ * f->xs.eagain times); dom0 links, FDB and neighbour tables, a settable
+ * clock and host name, per-vif filtering are this file's.
  */
 #ifndef VIFMAC_FAKE_SYS_H
 #define VIFMAC_FAKE_SYS_H
@@ -13,29 +14,10 @@
 #include <string.h>
 
 #include "vifmac.h"
-
-#define FAKE_MAX_NODES 256
-#define FAKE_MAX_READS 512
-
-struct fake_node {
-	char path[192];
-	char value[300];
-	unsigned owner;
-};
+#include "xsmodel.h"
 
 struct fake_sys {
-	struct fake_node nodes[FAKE_MAX_NODES];
-	size_t n_nodes;
-	/* the open transaction's writes */
-	struct fake_node pending[32];
-	size_t n_pending;
-	unsigned long next_t;
-	int commit_eagain;  /* fail this many commits with -EAGAIN */
-	int commits;        /* successful commits */
-	char reads[FAKE_MAX_READS][192];
-	size_t n_reads;
-	struct vifmac_domain_info domains[16];
-	size_t n_domains;
+	struct xsm xs; /* xenstore and the hypervisor's domains: tests/fake/xsmodel.h */
 	struct vifmac_link_info links[8];
 	size_t n_links;
 	struct vifmac_fdb_entry fdb[8];
@@ -51,164 +33,78 @@ struct fake_sys {
 	int enforce_adds, enforce_removes;
 };
 
-static __attribute__((unused)) struct fake_node *fake_find(struct fake_sys *f, const char *path)
+/* Frees what the model holds; @f is an empty fake again. */
+static __attribute__((unused)) void fake_sys_free(struct fake_sys *f)
 {
-	for (size_t i = 0; i < f->n_nodes; i++)
-		if (strcmp(f->nodes[i].path, path) == 0)
-			return &f->nodes[i];
-	return NULL;
+	xsm_free(&f->xs);
 }
 
-/* Sets a node (creating it) with its owner. */
+/* Sets a node (creating it) with its owner, as a test states it. */
 static __attribute__((unused)) void fake_set(struct fake_sys *f, const char *path, const char *value, unsigned owner)
 {
-	struct fake_node *n = fake_find(f, path);
-
-	if (!n) {
-		n = &f->nodes[f->n_nodes++];
-		snprintf(n->path, sizeof(n->path), "%s", path);
-	}
-	snprintf(n->value, sizeof(n->value), "%s", value);
-	n->owner = owner;
+	if (xsm_set(&f->xs, path, value, (unsigned)strlen(value), owner) < 0)
+		abort();
 }
 
 static __attribute__((unused)) const char *fake_get(struct fake_sys *f, const char *path)
 {
-	struct fake_node *n = fake_find(f, path);
+	struct xsm_node *n = xsm_find(&f->xs, path);
 
 	return n ? n->value : NULL;
 }
 
-static __attribute__((unused)) bool fake_was_read_under(const struct fake_sys *f, const char *prefix)
+/* Removes @path and what is below it (a vif unplugged, a node never written). */
+static __attribute__((unused)) void fake_rm(struct fake_sys *f, const char *path)
 {
-	for (size_t i = 0; i < f->n_reads; i++)
-		if (strncmp(f->reads[i], prefix, strlen(prefix)) == 0)
-			return true;
-	return false;
+	if (xsm_rm(&f->xs, path) < 0)
+		abort();
 }
 
+static __attribute__((unused)) bool fake_was_read_under(const struct fake_sys *f, const char *prefix)
+{
+	return xsm_was_read_under(&f->xs, prefix);
+}
+
+/* The model's seam, @data being the fake (tests that wrap these pass a struct starting with one). */
 static __attribute__((unused)) int fake_xs_read(void *data, unsigned long t, const char *path, char **ret)
 {
-	struct fake_sys *f = data;
-	struct fake_node *n = fake_find(f, path);
-
-	if (f->n_reads < FAKE_MAX_READS)
-		snprintf(f->reads[f->n_reads++], sizeof(f->reads[0]), "%s", path);
-	if (!n)
-		return -ENOENT;
-	*ret = strdup(n->value);
-	return *ret ? 0 : -ENOMEM;
+	return xsm_seam_read(&((struct fake_sys *)data)->xs, t, path, ret);
 }
 
 static __attribute__((unused)) int fake_xs_write(void *data, unsigned long t, const char *path, const char *value)
 {
-	struct fake_sys *f = data;
-
-	if (t == 0) {
-		fake_set(f, path, value, 0);
-		return 0;
-	}
-	snprintf(f->pending[f->n_pending].path, sizeof(f->pending[0].path), "%s", path);
-	snprintf(f->pending[f->n_pending].value, sizeof(f->pending[0].value), "%s", value);
-	f->n_pending++;
-	return 0;
+	return xsm_seam_write(&((struct fake_sys *)data)->xs, t, path, value);
 }
 
-static __attribute__((unused)) int fake_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names, size_t *ret_n)
+static __attribute__((unused)) int fake_xs_directory(void *data, unsigned long t, const char *path, char ***ret_names,
+						     size_t *ret_n)
 {
-	struct fake_sys *f = data;
-	size_t len = strlen(path), n = 0;
-	char **names = calloc(FAKE_MAX_NODES + 1, sizeof(char *));
-
-	if (!names)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->n_nodes; i++) {
-		const char *p = f->nodes[i].path, *rest, *slash;
-		bool dup = false;
-
-		if (strncmp(p, path, len) != 0 || p[len] != '/')
-			continue;
-		rest = p + len + 1;
-		slash = strchr(rest, '/');
-		for (size_t j = 0; j < n; j++)
-			dup = dup || (strncmp(names[j], rest, slash ? (size_t)(slash - rest) : strlen(rest)) == 0 &&
-				      strlen(names[j]) == (slash ? (size_t)(slash - rest) : strlen(rest)));
-		if (!dup)
-			names[n++] = slash ? strndup(rest, (size_t)(slash - rest)) : strdup(rest);
-	}
-	if (n == 0) {
-		free(names);
-		return -ENOENT;
-	}
-	*ret_names = names;
-	*ret_n = n;
-	return 0;
+	return xsm_seam_directory(&((struct fake_sys *)data)->xs, t, path, ret_names, ret_n);
 }
 
 static __attribute__((unused)) int fake_xs_owner(void *data, unsigned long t, const char *path, unsigned *ret_domid)
 {
-	struct fake_node *n = fake_find(data, path);
-
-	if (!n)
-		return -ENOENT;
-	*ret_domid = n->owner;
-	return 0;
+	return xsm_seam_owner(&((struct fake_sys *)data)->xs, t, path, ret_domid);
 }
 
 static __attribute__((unused)) int fake_xs_transaction_start(void *data, unsigned long *ret_t)
 {
-	struct fake_sys *f = data;
-
-	f->n_pending = 0;
-	*ret_t = ++f->next_t;
-	return 0;
+	return xsm_seam_transaction_start(&((struct fake_sys *)data)->xs, ret_t);
 }
 
 static __attribute__((unused)) int fake_xs_transaction_end(void *data, unsigned long t, bool abort)
 {
-	struct fake_sys *f = data;
-
-	if (abort) {
-		f->n_pending = 0;
-		return 0;
-	}
-	if (f->commit_eagain > 0) {
-		f->commit_eagain--;
-		f->n_pending = 0;
-		return -EAGAIN;
-	}
-	for (size_t i = 0; i < f->n_pending; i++) {
-		struct fake_node *n = fake_find(f, f->pending[i].path);
-
-		fake_set(f, f->pending[i].path, f->pending[i].value, n ? n->owner : 0);
-	}
-	f->n_pending = 0;
-	f->commits++;
-	return 0;
+	return xsm_seam_transaction_end(&((struct fake_sys *)data)->xs, t, abort);
 }
 
 static __attribute__((unused)) int fake_list_domains(void *data, struct vifmac_domain_info **ret, size_t *ret_n)
 {
-	struct fake_sys *f = data;
-
-	*ret = calloc(f->n_domains + 1, sizeof(**ret));
-	if (!*ret)
-		return -ENOMEM;
-	memcpy(*ret, f->domains, f->n_domains * sizeof(**ret));
-	*ret_n = f->n_domains;
-	return 0;
+	return xsm_seam_list_domains(&((struct fake_sys *)data)->xs, ret, ret_n);
 }
 
 static __attribute__((unused)) int fake_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret)
 {
-	struct fake_sys *f = data;
-
-	for (size_t i = 0; i < f->n_domains; i++)
-		if (f->domains[i].domid == domid) {
-			*ret = f->domains[i];
-			return 0;
-		}
-	return -ENOENT;
+	return xsm_seam_get_domain(&((struct fake_sys *)data)->xs, domid, ret);
 }
 
 static __attribute__((unused)) int fake_list_links(void *data, struct vifmac_link_info **ret, size_t *ret_n)
@@ -352,27 +248,14 @@ static __attribute__((unused)) void fake_add_neigh(struct fake_sys *f, const cha
 
 static __attribute__((unused)) void fake_add_domain(struct fake_sys *f, unsigned domid, const char *name, const char *uuid, bool paused)
 {
-	struct vifmac_domain_info *d;
-
-	if (f->n_domains == sizeof(f->domains) / sizeof(f->domains[0]))
-		abort(); /* a test with more domains than the fake holds */
-	d = &f->domains[f->n_domains++];
-
-	memset(d, 0, sizeof(*d));
-	d->domid = domid;
-	d->paused = paused;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
+	if (xsm_domain_add(&f->xs, domid, name, uuid, paused) < 0)
+		abort();
 }
 
 /* The hypervisor no longer has @domid (destroyed); its xenstore nodes stay as they are. */
 static __attribute__((unused)) void fake_del_domain(struct fake_sys *f, unsigned domid)
 {
-	for (size_t i = 0; i < f->n_domains; i++)
-		if (f->domains[i].domid == domid) {
-			f->domains[i] = f->domains[--f->n_domains];
-			return;
-		}
+	xsm_domain_del(&f->xs, domid);
 }
 
 static __attribute__((unused)) void fake_add_link(struct fake_sys *f, const char *name, const char *mac, const char *master)

@@ -38,6 +38,7 @@ static int teardown(void **state)
 	struct env *e = *state;
 
 	fake_registry_env_free(e->ctx, e->reg, e->dir);
+	fake_sys_free(&e->fake);
 	free(e);
 	return 0;
 }

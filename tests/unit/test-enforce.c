@@ -36,6 +36,7 @@ static struct env *env_new(const char *policy)
 static void env_free(struct env *e)
 {
 	fake_registry_env_free(e->ctx, e->reg, e->dir);
+	fake_sys_free(&e->fake);
 	free(e);
 }
 

@@ -111,6 +111,7 @@ struct env {
 /* The xenstore of a paused PV guest as libxl leaves it for the hook: web1, domid 5. */
 static void libxl_state(struct faulty *sys)
 {
+	fake_sys_free(&sys->fake);
 	memset(sys, 0, sizeof(*sys));
 	sys->fake.now = 1700000000;
 	snprintf(sys->fake.hostname, sizeof(sys->fake.hostname), "dom0-a");
@@ -161,6 +162,7 @@ static int teardown(void **state)
 		umount2(e->mnt, MNT_DETACH);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
 	assert_int_equal(system(cmd), 0);
+	fake_sys_free(&e->sys.fake);
 	free(e);
 	return 0;
 }
@@ -216,7 +218,7 @@ static void assert_xenstore_untouched(struct env *e)
 	assert_string_equal(fake_get(&e->sys.fake, FE5 "/mac"), RANDOM_MAC);
 	assert_string_equal(fake_get(&e->sys.fake, "/libxl/5/device/vif/0/mac"), RANDOM_MAC);
 	assert_null(fake_get(&e->sys.fake, BE5 "/vifmac-owner"));
-	assert_int_equal(e->sys.fake.commits, 0);
+	assert_int_equal(e->sys.fake.xs.commits, 0);
 }
 
 /* The refusal is one line an admin can act on. */
@@ -240,26 +242,23 @@ static void test_missing_backend_nodes_are_refused_before_any_claim(void **state
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		char path[192];
-		struct fake_node *n;
-
 		libxl_state(&e->sys);
 		snprintf(path, sizeof(path), BE5 "/%s", required[i]);
-		n = fake_find(&e->sys.fake, path);
-		assert_non_null(n);
-		n->path[0] = '\0'; /* gone */
+		assert_non_null(fake_get(&e->sys.fake, path));
+		fake_rm(&e->sys.fake, path); /* gone */
 		assert_int_equal(online(e, &d), -ENOENT);
 		assert_non_null(strstr(vifmac_ctx_last_error(e->ctx), path));
 		assert_int_equal(claims_of(e->reg, POLICY_MAC), 0);
 	}
 	/* no ip=: a policy refusal (no IPv4 to derive from), nothing claimed or written */
 	libxl_state(&e->sys);
-	fake_find(&e->sys.fake, BE5 "/ip")->path[0] = '\0';
+	fake_rm(&e->sys.fake, BE5 "/ip");
 	assert_int_equal(online(e, &d), -EPERM);
 	assert_clear_refusal(&d, VIFMAC_REFUSAL_POLICY);
 	assert_xenstore_untouched(e);
 	/* the whole backend gone (a vif unplugged meanwhile) */
 	libxl_state(&e->sys);
-	e->sys.fake.n_nodes = 0;
+	xsm_clear(&e->sys.fake.xs);
 	assert_int_equal(online(e, &d), -ENOENT);
 	assert_int_equal(claims_of(e->reg, POLICY_MAC), 0);
 }
@@ -290,7 +289,7 @@ static void test_oversized_backend_values_are_refused_not_truncated(void **state
 		assert_non_null(strstr(vifmac_ctx_last_error(e->ctx), cases[i].key));
 		assert_string_equal(fake_get(&e->sys.fake, BE5 "/mac"), RANDOM_MAC);
 		assert_string_equal(fake_get(&e->sys.fake, FE5 "/mac"), RANDOM_MAC);
-		assert_int_equal(e->sys.fake.commits, 0);
+		assert_int_equal(e->sys.fake.xs.commits, 0);
 		assert_int_equal(claims_of(e->reg, POLICY_MAC), 0);
 		/* one byte less fits (and is then judged on its merits) */
 		big[cases[i].len - 1] = '\0';
@@ -325,16 +324,16 @@ static void test_eagain_storm_within_the_budget_succeeds_beyond_it_refuses(void 
 	struct vifmac_decision d;
 
 	/* 32 attempts: 31 conflicts and the last commit goes through */
-	e->sys.fake.commit_eagain = 31;
+	e->sys.fake.xs.eagain = 31;
 	assert_int_equal(online(e, &d), 0);
-	assert_int_equal(e->sys.fake.commits, 1);
+	assert_int_equal(e->sys.fake.xs.commits, 1);
 	assert_string_equal(fake_get(&e->sys.fake, BE5 "/mac"), POLICY_MAC);
 	assert_string_equal(fake_get(&e->sys.fake, FE5 "/mac"), POLICY_MAC);
 	assert_int_equal(claims_of(e->reg, POLICY_MAC), 1);
 	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
 	/* 32 conflicts: refused, nothing written, the claim released */
 	libxl_state(&e->sys);
-	e->sys.fake.commit_eagain = 32;
+	e->sys.fake.xs.eagain = 32;
 	assert_int_equal(online(e, &d), -EAGAIN);
 	assert_clear_refusal(&d, VIFMAC_REFUSAL_UNAVAILABLE);
 	assert_non_null(strstr(d.refusal.message, "32 retries"));

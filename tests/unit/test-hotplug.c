@@ -44,6 +44,7 @@ static int teardown(void **state)
 	struct env *e = *state;
 
 	fake_registry_env_free(e->ctx, e->reg, e->dir);
+	fake_sys_free(&e->fake);
 	free(e);
 	return 0;
 }
@@ -86,7 +87,7 @@ static void test_online_rewrites_backend_frontend_and_libxl_copy(void **state)
 	assert_string_equal(fake_get(&e->fake, "/libxl/5/device/vif/0/mac"), POLICY_MAC);
 	assert_string_equal(fake_get(&e->fake, BE5 "/vifmac-owner"), UUID_WEB1);
 	/* all in one transaction */
-	assert_int_equal(e->fake.commits, 1);
+	assert_int_equal(e->fake.xs.commits, 1);
 	assert_int_equal(claims_of(e, POLICY_MAC), 1);
 }
 
@@ -179,7 +180,7 @@ static void test_conflict_in_registry_names_the_holder_and_writes_nothing(void *
 	assert_non_null(strstr(line, "domain web2"));
 	assert_non_null(strstr(line, "host dom0-a"));
 	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), "00:16:3e:12:34:56");
-	assert_int_equal(e->fake.commits, 0);
+	assert_int_equal(e->fake.xs.commits, 0);
 }
 
 static void test_conflict_with_a_vif_created_without_vifmac(void **state)
@@ -269,7 +270,7 @@ static void test_hot_attach_to_running_guest_is_verified(void **state)
 	struct env *e = *state;
 	struct vifmac_decision d;
 
-	e->fake.domains[0].paused = false;
+	e->fake.xs.domains[0].paused = false;
 	assert_int_equal(online(e, "backend/vif/5/0", &d), -EPERM);
 	assert_non_null(strstr(d.refusal.message, "xl network-detach 5 0"));
 	assert_non_null(strstr(d.refusal.message, "vifmac network-attach web1"));
@@ -300,7 +301,7 @@ static void test_offline_releases_own_claim_even_when_domain_is_gone(void **stat
 
 	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
 	/* failed create: the domain is destroyed before offline runs */
-	e->fake.n_domains = 0;
+	e->fake.xs.n_domains = 0;
 	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &vif), 0);
 	assert_string_equal(vif.dom.uuid, "");
 	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &vif), 1);
@@ -334,12 +335,12 @@ static void test_eagain_storm_is_retried_then_refused_and_claim_released(void **
 	struct env *e = *state;
 	struct vifmac_decision d;
 
-	e->fake.commit_eagain = 5;
+	e->fake.xs.eagain = 5;
 	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
 	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), POLICY_MAC);
 	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
 	fake_set(&e->fake, BE5 "/mac", "00:16:3e:12:34:56", 0);
-	e->fake.commit_eagain = 1000;
+	e->fake.xs.eagain = 1000;
 	assert_int_equal(online(e, "backend/vif/5/0", &d), -EAGAIN);
 	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_UNAVAILABLE);
 	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), "00:16:3e:12:34:56");
@@ -354,7 +355,7 @@ static void test_policy_refusal_claims_nothing(void **state)
 	fake_set(&e->fake, BE5 "/ip", "2001:db8::1", 0);
 	assert_int_equal(online(e, "backend/vif/5/0", &d), -EPERM);
 	assert_int_equal(d.refusal.kind, VIFMAC_REFUSAL_POLICY);
-	assert_int_equal(e->fake.commits, 0);
+	assert_int_equal(e->fake.xs.commits, 0);
 }
 
 static void test_mac_learned_on_a_foreign_port_is_refused_with_bridge_port_and_age(void **state)
@@ -538,7 +539,7 @@ static void test_migration_hand_over_is_accepted_and_keeps_the_claim(void **stat
 	struct holder_of h;
 
 	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
-	e->fake.domains[0].paused = false; /* web1 runs */
+	e->fake.xs.domains[0].paused = false; /* web1 runs */
 	/* the receiver: the same UUID, paused, named --incoming, its MAC from the stream; web1 still runs */
 	fake_add_domain(&e->fake, 6, "web1--incoming", UUID_WEB1, true);
 	fake_add_vif(&e->fake, 6, 0, POLICY_MAC, "xenbr0", "192.0.2.10", "vif");
@@ -549,7 +550,7 @@ static void test_migration_hand_over_is_accepted_and_keeps_the_claim(void **stat
 	assert_string_equal(h.domain, "web1"); /* the guest's own name, not xl's --incoming */
 	assert_string_equal(fake_get(&e->fake, "/local/domain/0/backend/vif/6/0/vifmac-owner"), UUID_WEB1);
 	/* the stream is through: the source is renamed, destroyed, its vif goes offline */
-	snprintf(e->fake.domains[0].name, sizeof(e->fake.domains[0].name), "web1--migratedaway");
+	snprintf(e->fake.xs.domains[0].name, sizeof(e->fake.xs.domains[0].name), "web1--migratedaway");
 	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/5/0", &src), 0);
 	fake_del_domain(&e->fake, 5);
 	assert_int_equal(vifmac_hotplug_offline(e->ctx, e->reg, &src), 0);
@@ -564,7 +565,7 @@ static void test_failed_migration_leaves_the_sources_claim(void **state)
 	struct vifmac_decision d;
 
 	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
-	e->fake.domains[0].paused = false;
+	e->fake.xs.domains[0].paused = false;
 	fake_add_domain(&e->fake, 6, "web1--incoming", UUID_WEB1, true);
 	fake_add_vif(&e->fake, 6, 0, POLICY_MAC, "xenbr0", "192.0.2.10", "vif");
 	assert_int_equal(online(e, "backend/vif/6/0", &d), 0);
@@ -599,13 +600,13 @@ static void test_arriving_domain_is_not_refused_for_the_source_on_the_wire(void 
 
 	/* per-host registries: the source still runs on the other host and is learned on the uplink */
 	fake_add_fdb(&e->fake, POLICY_MAC, "xenbr0", "eth0", 1);
-	snprintf(e->fake.domains[0].name, sizeof(e->fake.domains[0].name), "web1--incoming");
+	snprintf(e->fake.xs.domains[0].name, sizeof(e->fake.xs.domains[0].name), "web1--incoming");
 	fake_set(&e->fake, BE5 "/mac", POLICY_MAC, 0);
 	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
 	assert_int_equal(claims_of(e, POLICY_MAC), 1);
 	/* a domain of another name is refused for the same trace */
 	assert_int_equal(vifmac_registry_release(e->reg, NULL, UUID_WEB1, -1), 1);
-	snprintf(e->fake.domains[0].name, sizeof(e->fake.domains[0].name), "web1");
+	snprintf(e->fake.xs.domains[0].name, sizeof(e->fake.xs.domains[0].name), "web1");
 	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
 	assert_string_equal(d.refusal.holder.where, "fdb");
 }

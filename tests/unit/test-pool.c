@@ -163,6 +163,7 @@ static int teardown(void **state)
 	struct env *e = *state;
 
 	fake_registry_env_free(e->ctx, e->reg, e->dir);
+	fake_sys_free(&e->fake);
 	free(e);
 	return 0;
 }
@@ -303,38 +304,6 @@ static void test_hotplug_allocates_on_a_pool_bridge(void **state)
 	}
 }
 
-static void test_pool_vif_after_a_crash_gets_its_address_back(void **state)
-{
-	struct env *e = *state;
-	struct vifmac_hotplug_vif vif;
-	struct vifmac_decision d;
-	struct vifmac_mac m;
-	int n = 0;
-
-	fake_add_domain(&e->fake, 4, "pub1", UUID_A, true);
-	fake_add_vif(&e->fake, 4, 0, "00:16:3e:01:01:01", "xenpub", "198.51.100.77", "vif");
-	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/4/0", &vif), 0);
-	assert_int_equal(vifmac_hotplug_online(e->ctx, e->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
-	assert_string_equal(tu_mac(&d.mac), "06:00:00:00:10:00");
-	/* dom0 crashes (no offline); at boot pub1 is created again, with a new UUID */
-	fake_del_domain(&e->fake, 4);
-	fake_set(&e->fake, "/local/domain/0/backend/vif/4/0/mac", "00:16:3e:01:01:01", 0); /* xenstore is new */
-	e->fake.now += 60;
-	fake_add_domain(&e->fake, 1, "pub1", UUID_D, true);
-	fake_add_vif(&e->fake, 1, 0, "00:16:3e:01:01:09", "xenpub", "198.51.100.77", "vif");
-	assert_int_equal(vifmac_hotplug_read(e->ctx, "backend/vif/1/0", &vif), 0);
-	assert_int_equal(vifmac_hotplug_online(e->ctx, e->reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d), 0);
-	assert_string_equal(tu_mac(&d.mac), "06:00:00:00:10:00");
-	assert_non_null(strstr(d.warning, "released the claim of 06:00:00:00:10:00 by domain pub1 (uuid " UUID_A ")"));
-	/* one claim, the new domain's */
-	assert_int_equal(vifmac_mac_parse("06:00:00:00:10:00", &m), 0);
-	assert_int_equal(vifmac_registry_lookup_domain(e->reg, UUID_D, count_records, &n), 0);
-	assert_int_equal(n, 1);
-	n = 0;
-	assert_int_equal(vifmac_registry_lookup_mac(e->reg, &m, count_records, &n), 0);
-	assert_int_equal(n, 1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,7 +317,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_2_registry_is_migrated_keeping_released_addresses, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hotplug_allocates_on_a_pool_bridge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pool_vif_after_a_crash_gets_its_address_back, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
