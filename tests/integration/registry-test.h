@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Shared by the registry integration tests: plain C, exit 0 pass, 1 fail, 77 skip. */
+/*
+ * Shared by the registry integration tests (plain C, exit 0 pass, 1 fail,
+ * 77 skip) and the contract suite's racing processes: MACs, UUIDs and
+ * records numbered by host and MAC.
+ */
 #ifndef VIFMAC_REGISTRY_TEST_H
 #define VIFMAC_REGISTRY_TEST_H
 
@@ -46,6 +50,22 @@ static inline struct vifmac_mac rt_mac(unsigned i)
 static inline void rt_uuid(unsigned i, char buf[VIFMAC_UUID_STRLEN])
 {
 	snprintf(buf, VIFMAC_UUID_STRLEN, "%08x-0000-4000-8000-%012x", i, i * 7919u);
+}
+
+/* A claim by host @host's domain "dom@host" (UUID rt_uuid(@host)) of MAC rt_mac(@mac) for its vif @devid. */
+static inline struct vifmac_record rt_rec(unsigned host, unsigned mac, int devid)
+{
+	struct vifmac_record rec;
+
+	vifmac_record_init(&rec);
+	rec.mac = rt_mac(mac);
+	snprintf(rec.domain, sizeof(rec.domain), "dom%u", host);
+	rt_uuid(host, rec.uuid);
+	rec.devid = devid;
+	snprintf(rec.bridge, sizeof(rec.bridge), "xenbr0");
+	snprintf(rec.ip, sizeof(rec.ip), "10.%u.%u.%u", host, mac / 256, mac % 256);
+	snprintf(rec.source, sizeof(rec.source), "test");
+	return rec;
 }
 
 static inline void rt_silent_log(void *data, int priority, const char *file, int line, const char *fn,

@@ -493,105 +493,6 @@ static struct holder_of holder_of(struct env *e, const char *mac_s)
 	return h;
 }
 
-static void test_stale_claim_of_this_host_is_taken_over_and_reported(void **state)
-{
-	struct env *e = *state;
-	struct vifmac_decision d;
-	struct holder_of h;
-
-	/* dom0 crashed: web1 comes back from a config without uuid= (a new UUID) */
-	leave_claim(e, POLICY_MAC, "web1", UUID_OLD, "dom0-a");
-	assert_int_equal(online(e, "backend/vif/5/0", &d), 0);
-	assert_string_equal(fake_get(&e->fake, FE5 "/mac"), POLICY_MAC);
-	h = holder_of(e, POLICY_MAC);
-	assert_int_equal(h.n, 1);
-	assert_string_equal(h.uuid, UUID_WEB1);
-	assert_non_null(strstr(d.warning, "took over the claim of " POLICY_MAC " by domain web1 (uuid " UUID_OLD
-					  ") vif 0, recorded by this host (dom0-a) since 2023-11-14 21:13:20 UTC"));
-	assert_non_null(strstr(d.warning, "no domain with that UUID exists here"));
-}
-
-static void test_stale_claim_of_another_host_is_never_taken_over(void **state)
-{
-	struct env *e = *state;
-	struct vifmac_decision d;
-	struct holder_of h;
-	char line[1024];
-
-	leave_claim(e, POLICY_MAC, "web1", UUID_OLD, "dom0-b");
-	assert_int_equal(online(e, "backend/vif/5/0", &d), -EEXIST);
-	assert_string_equal(d.refusal.holder.host, "dom0-b");
-	vifmac_refusal_format(&d.refusal, line, sizeof(line));
-	assert_non_null(strstr(line, "on host dom0-b"));
-	h = holder_of(e, POLICY_MAC);
-	assert_int_equal(h.n, 1);
-	assert_string_equal(h.uuid, UUID_OLD);
-	assert_string_equal(d.warning, "");
-	assert_string_equal(fake_get(&e->fake, BE5 "/mac"), "00:16:3e:12:34:56");
-}
-
-static void test_two_vifs_racing_for_a_stale_claim_have_one_winner(void **state)
-{
-	enum { RACERS = 8 };
-	struct env *e = *state;
-	char url[160];
-	pid_t pids[RACERS];
-	int gate[2], won = 0, lost = 0;
-	struct holder_of h;
-
-	leave_claim(e, POLICY_MAC, "web1", UUID_OLD, "dom0-a");
-	/* eight new domains of one address: each sees the stale claim, one may take it */
-	for (int i = 0; i < RACERS; i++) {
-		char name[16], uuid[VIFMAC_UUID_STRLEN];
-
-		snprintf(uuid, sizeof(uuid), "7e570000-0000-4000-8000-00000000%04x", (unsigned)i);
-		snprintf(name, sizeof(name), "racer%d", i);
-		fake_add_domain(&e->fake, 20 + (unsigned)i, name, uuid, true);
-		fake_add_vif(&e->fake, 20 + (unsigned)i, 0, "00:16:3e:20:20:20", "xenbr0", "192.0.2.10", "vif");
-	}
-	snprintf(url, sizeof(url), "sqlite:%s/registry.db", e->dir);
-	assert_int_equal(pipe(gate), 0);
-	for (int i = 0; i < RACERS; i++) {
-		pids[i] = fork();
-		assert_true(pids[i] >= 0);
-		if (pids[i] == 0) {
-			struct vifmac_registry *reg;
-			struct vifmac_hotplug_vif vif;
-			struct vifmac_decision d;
-			char path[64], c;
-			int r;
-
-			close(gate[1]);
-			if (read(gate[0], &c, 1) != 0 || vifmac_registry_open(e->ctx, url, &reg) < 0)
-				_exit(3);
-			snprintf(path, sizeof(path), "backend/vif/%d/0", 20 + i);
-			r = vifmac_hotplug_read(e->ctx, path, &vif);
-			if (r == 0)
-				r = vifmac_hotplug_online(e->ctx, reg, &vif, VIFMAC_HOTPLUG_REWRITE, &d);
-			vifmac_registry_close(reg);
-			_exit(r == 0 ? 0 : r == -EEXIST ? 1 : 2);
-		}
-	}
-	close(gate[0]);
-	close(gate[1]); /* all go */
-	for (int i = 0; i < RACERS; i++) {
-		int st;
-
-		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
-		assert_true(WIFEXITED(st));
-		if (WEXITSTATUS(st) > 1)
-			fail_msg("racer %d: exit %d", i, WEXITSTATUS(st));
-		won += WEXITSTATUS(st) == 0;
-		lost += WEXITSTATUS(st) == 1;
-	}
-	assert_int_equal(won, 1);
-	assert_int_equal(lost, RACERS - 1);
-	h = holder_of(e, POLICY_MAC);
-	assert_int_equal(h.n, 1);
-	assert_string_not_equal(h.uuid, UUID_OLD);
-	assert_non_null(strstr(h.domain, "racer"));
-}
-
 static void test_a_claim_without_a_dependable_host_name_is_refused(void **state)
 {
 	struct env *e = *state;
@@ -752,10 +653,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eagain_storm_is_retried_then_refused_and_claim_released, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_policy_refusal_claims_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_claim_of_this_host_is_taken_over_and_reported, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_stale_claim_of_another_host_is_never_taken_over, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_vifs_racing_for_a_stale_claim_have_one_winner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_claim_without_a_dependable_host_name_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_uuid_outside_a_migration_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_hand_over_is_accepted_and_keeps_the_claim, setup,

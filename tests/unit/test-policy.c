@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 
 static void test_defaults_without_a_file(void **state)
 {
@@ -153,6 +154,75 @@ static void test_bad_enum_values_are_refused(void **state)
 	expect_refused("bad-bridge-name.conf", -EINVAL, ":1:", "not a bridge name");
 }
 
+/*
+ * A policy given as text is refused with -EINVAL, its error naming
+ * "vifmac.conf:LINE:" and holding @words; the previous policy is kept.
+ */
+static void expect_text_refused(const char *text, int line, const char *words)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy(NULL);
+	char tag[32];
+	int r = tu_load_policy_text(ctx, text);
+
+	if (r != -EINVAL)
+		fail_msg("\"%s\": got %d, want -EINVAL (%s)", text, r, vifmac_ctx_last_error(ctx));
+	snprintf(tag, sizeof(tag), "vifmac.conf:%d: ", line);
+	if (!strstr(vifmac_ctx_last_error(ctx), tag) || !strstr(vifmac_ctx_last_error(ctx), words))
+		fail_msg("\"%s\": error \"%s\" lacks \"%s\" or \"%s\"", text, vifmac_ctx_last_error(ctx), tag, words);
+	assert_null(vifmac_ctx_policy_path(ctx));
+	vifmac_ctx_unref(ctx);
+}
+
+static void test_etcd_endpoint_lists_are_checked_when_the_policy_loads(void **state)
+{
+	expect_text_refused("registry = \"etcd:ftp://h1:2379\"\n", 1,
+			    "registry: \"etcd:ftp://h1:2379\": endpoint \"ftp://h1:2379\" is not http(s)://HOST:PORT");
+	expect_text_refused("registry = \"etcd:https://h1:2379,,https://h2:2379\"\n", 1, "empty endpoint");
+	expect_text_refused("registry = \"etcd:https://127.0.0.1:1,http://127.0.0.1:2\"\n", 1,
+			    "endpoint \"http://127.0.0.1:2\" mixes http:// and https:// in one list");
+}
+
+static void test_etcd_keys_are_checked_and_name_their_line(void **state)
+{
+	expect_text_refused("registry = \"etcd:https://h1:2379\"\netcd_cert = \"/etc/vifmac/c.pem\"\n", 2,
+			    "etcd_cert and etcd_key go together");
+	expect_text_refused("registry = \"etcd:https://h1:2379\"\n\netcd_password_file = \"/etc/vifmac/pw\"\n", 3,
+			    "etcd_user and etcd_password_file go together");
+	expect_text_refused("registry = \"etcd:https://h1:2379\"\netcd_prefix = \"vifmac\"\n", 2,
+			    "etcd_prefix: \"vifmac\" must start and end with '/'");
+	expect_text_refused("etcd_timeout_ms = 1000\netcd_request_timeout_ms = 2000\n", 2,
+			    "etcd_request_timeout_ms (2000) is longer than etcd_timeout_ms (1000)");
+	expect_text_refused("etcd_cacert = \"ca.pem\"\n", 1, "etcd_cacert: \"ca.pem\" is not an absolute file name");
+	expect_text_refused("etcd_proxy = \"http://user:pw@proxy:3128\"\n", 1, "is not http[s]://HOST:PORT");
+	expect_text_refused("etcd_max_answer_mb = 0\n", 1, "etcd_max_answer_mb must be a number of MiB from 1 to 256");
+}
+
+static void test_etcd_credentials_are_never_sent_over_plain_http(void **state)
+{
+	char *pw = tu_write_temp("pw", "secret\n");
+	char text[512];
+
+	chmod(pw, 0600);
+	snprintf(text, sizeof(text),
+		 "registry = \"etcd:http://127.0.0.1:2379\"\netcd_user = \"vifmac\"\netcd_password_file = \"%s\"\n", pw);
+	expect_text_refused(text, 1, "registry: ");
+	expect_text_refused(text, 1, "credentials (etcd_user) are never sent over plain http://");
+	expect_text_refused("registry = \"etcd:http://127.0.0.1:2379\"\netcd_cert = \"/etc/c.pem\"\n"
+			    "etcd_key = \"/etc/k.pem\"\n",
+			    1, "credentials (etcd_cert) are never sent over plain http://");
+	tu_remove_temp(pw);
+}
+
+static void test_etcd_keys_are_kept_as_loaded(void **state)
+{
+	struct vifmac_ctx *ctx = tu_ctx_with_policy("registry = \"etcd:https://h1:2379,https://h2:2379\"\n"
+						    "etcd_prefix = \"/vifmac/site-a/\"\n");
+
+	assert_string_equal(vifmac_ctx_registry_url(ctx), "etcd:https://h1:2379,https://h2:2379");
+	assert_string_equal(vifmac_ctx_policy_string(ctx, "etcd_prefix"), "/vifmac/site-a/");
+	vifmac_ctx_unref(ctx);
+}
+
 static void test_syntax_errors_name_the_file(void **state)
 {
 	expect_refused("syntax.conf", -EINVAL, NULL, "syntax.conf");
@@ -236,6 +306,10 @@ int main(void)
 		cmocka_unit_test(test_bridge_in_both_lists_is_refused),
 		cmocka_unit_test(test_unknown_and_repeated_keys_are_refused),
 		cmocka_unit_test(test_bad_enum_values_are_refused),
+		cmocka_unit_test(test_etcd_endpoint_lists_are_checked_when_the_policy_loads),
+		cmocka_unit_test(test_etcd_keys_are_checked_and_name_their_line),
+		cmocka_unit_test(test_etcd_credentials_are_never_sent_over_plain_http),
+		cmocka_unit_test(test_etcd_keys_are_kept_as_loaded),
 		cmocka_unit_test(test_syntax_errors_name_the_file),
 		cmocka_unit_test(test_public_table_errors_name_the_table_line),
 		cmocka_unit_test(test_missing_policy_file_is_enoent),

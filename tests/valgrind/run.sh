@@ -8,7 +8,8 @@
 #    tests/net/test-wire.sh when present) runs with VIFMAC pointing at a
 #    wrapper that runs the real binary (tools/.libs/vifmac, not libtool's
 #    wrapper script) under valgrind;
-#  - every cmocka unit test binary runs under valgrind itself.
+#  - every cmocka unit test binary, and the registry contract suite on SQLite
+#    (8 racing processes instead of 64), runs under valgrind itself.
 # One check per test script or program: it passes when the test passes AND
 # valgrind logged nothing (no error, no definite or indirect leak) in any of
 # the processes it ran. Ends with "valgrind: N checks, M failed".
@@ -101,14 +102,14 @@ for t in "${scripts[@]}"; do
 	verdict "${t#$top/}" $?
 done
 
-for t in "$b"/tests/unit/test-*; do
+for t in "$b"/tests/unit/test-* "$b"/tests/contract/test-registry-contract; do
 	[ -x "$t" ] && [ ! -d "$t" ] || continue
 	case $t in *.log | *.trs | *.o) continue ;; esac
 	echo "$t" | grep -Eq -- "$only" || continue
 	rm -rf "$tmp/logs"
 	mkdir -p "$tmp/logs"
 	(cd "$b" && LD_LIBRARY_PATH=$libpath LD_PRELOAD="$tmp/cmocka-skip.so" VIFMAC_CMOCKA_SKIP=$skip_contention \
-		VIFMAC_FAULT_KILLS=${VIFMAC_FAULT_KILLS:-20} timeout 900 valgrind "${vgopts[@]}" \
+		VIFMAC_FAULT_KILLS=${VIFMAC_FAULT_KILLS:-20} VIFMAC_CONTRACT_RACERS=8 VIFMAC_CONTRACT_URL= timeout 900 valgrind "${vgopts[@]}" \
 		--log-file="$tmp/logs/unit.%p.log" "$(real "$t")") >"$tmp/run.log" 2>&1
 	verdict "${t#$b/}" $?
 done
