@@ -344,9 +344,10 @@ const char *vifmac_sys_enforce_error(const struct vifmac_ctx *ctx, int err)
 	return *said ? said : strerror(-err);
 }
 
-static int prod_watch_fdb(void *data, int (*fn)(void *fn_data, const struct vifmac_fdb_entry *e), void *fn_data)
+static int prod_watch_bridges(void *data, int (*fn)(void *fn_data, const struct vifmac_watch_event *e, int *wake_ms),
+			      void *fn_data)
 {
-	return vifmac_netlink_watch_fdb(fn, fn_data);
+	return vifmac_netlink_watch(fn, fn_data);
 }
 
 const struct vifmac_sys_ops vifmac_sys_production = {
@@ -367,5 +368,5 @@ const struct vifmac_sys_ops vifmac_sys_production = {
 	.enforce_add = prod_enforce_add,
 	.enforce_remove = prod_enforce_remove,
 	.enforce_list = prod_enforce_list,
-	.watch_fdb = prod_watch_fdb,
+	.watch_bridges = prod_watch_bridges,
 };

@@ -698,6 +698,23 @@ struct vifmac_enforce_entry {
 	struct vifmac_mac mac;
 };
 
+/* What a watch of the bridges hears (vifmac_sys_ops.watch_bridges). */
+enum vifmac_watch_what {
+	VIFMAC_WATCH_START,     /* once, when following has begun (nothing after it is missed) */
+	VIFMAC_WATCH_LEARNED,   /* @fdb: a bridge learned a MAC on a port, or moved it to another */
+	VIFMAC_WATCH_FORGOTTEN, /* @fdb: the entry was deleted or aged out; names "" when already gone */
+	VIFMAC_WATCH_LINK,      /* @fdb.port: a link appeared or changed; @fdb.bridge its master ("" none) */
+	VIFMAC_WATCH_LINK_GONE, /* @fdb.port (when still known): the link was deleted */
+	VIFMAC_WATCH_TIMEOUT,   /* the wake-up the last call asked for */
+};
+
+struct vifmac_watch_event {
+	enum vifmac_watch_what what;
+	struct vifmac_fdb_entry fdb; /* age 0, local false */
+	int port_index;              /* ifindexes: the names of a deleted link cannot be asked any more */
+	int bridge_index;            /* 0: no bridge */
+};
+
 /*
  * Everything outside the process that a unit test cannot have. Production
  * fills it with libxenstore and the kernel; tests with fakes. Unset members
@@ -740,8 +757,13 @@ struct vifmac_sys_ops {
 	int (*enforce_add)(void *data, const char *ifname, const struct vifmac_mac *mac);
 	int (*enforce_remove)(void *data, const char *ifname, const struct vifmac_mac *hint);
 	int (*enforce_list)(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
-	/* calls @fn for each bridge FDB entry the kernel learns from now on, until @fn returns non-zero */
-	int (*watch_fdb)(void *data, int (*fn)(void *fn_data, const struct vifmac_fdb_entry *e), void *fn_data);
+	/*
+	 * Calls @fn for what the kernel says about bridge FDBs and links from
+	 * now on, until @fn returns non-zero; @fn may set *@wake_ms (-1: never)
+	 * to be called with VIFMAC_WATCH_TIMEOUT after that long without news.
+	 */
+	int (*watch_bridges)(void *data, int (*fn)(void *fn_data, const struct vifmac_watch_event *e, int *wake_ms),
+			     void *fn_data);
 };
 
 /**
@@ -870,13 +892,21 @@ int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *reg, vifmac_fin
  * @fn: called for each event, as a finding: "foreign-use" (critical) when
  *      one of our MACs (a running vif's, a claim's, a reservation's) is
  *      learned on a port that is not its vif, "mac-move" (warning) when a MAC
- *      moves between ports of a bridge; a non-zero result stops the watch
+ *      moves between ports of a bridge; "missing-rules" (critical) for a
+ *      running vif the policy filters whose interface has no rules (or
+ *      rules for another MAC), "stale-rules" (warning) for rules whose
+ *      interface is gone or belongs to no vif; a non-zero result stops the watch
  * @data: passed to @fn
  *
- * Follows the bridges' forwarding databases as the kernel changes them
- * (rtnetlink notifications, no polling); bridges and vifs may come and go.
- * The running vifs and the registry are read again at most once a second,
- * and only when an entry is learned.
+ * Follows the bridges' forwarding databases and links as the kernel changes
+ * them (rtnetlink notifications, no polling); bridges and vifs may come and
+ * go. The running vifs and the registry are read again at most once a
+ * second, and only when an entry is learned. The rules are compared with
+ * the vifs when a port joins or leaves a bridge or a link goes, and a
+ * finding is reported once a second comparison two seconds later agrees
+ * (during a hotplug run the rules come before the port, and go around its
+ * removal). Where each MAC was last seen is forgotten when the bridge
+ * forgets the entry, and kept for at most 16384 MACs.
  *
  * Returns: @fn's non-zero value, or a negative errno when the kernel cannot
  * be followed.
