@@ -764,6 +764,12 @@ struct vifmac_sys_ops {
 	 */
 	int (*watch_bridges)(void *data, int (*fn)(void *fn_data, const struct vifmac_watch_event *e, int *wake_ms),
 			     void *fn_data);
+	/*
+	 * The running domains as list_domains gives them, names left "": no
+	 * xenstore read per domain, for what needs only every domain's UUID
+	 * (a hotplug run). Optional: list_domains stands in.
+	 */
+	int (*list_domains_brief)(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n);
 };
 
 /**
