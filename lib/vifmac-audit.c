@@ -27,19 +27,28 @@ struct audit {
 	size_t n_doms;
 };
 
+void vifmac_finding_vset(struct vifmac_finding *f, enum vifmac_severity sev, const char *kind,
+			 const struct vifmac_mac *mac, const char *format, va_list args)
+{
+	memset(f, 0, sizeof(*f));
+	f->severity = sev;
+	f->mac = *mac;
+	vifmac_strscpy(f->kind, kind, sizeof(f->kind));
+	vsnprintf(f->message, sizeof(f->message), format, args);
+}
+
 static void report(struct audit *a, enum vifmac_severity sev, const char *kind, const struct vifmac_mac *mac,
 		   const char *format, ...) VIFMAC_PRINTF(5, 6);
 static void report(struct audit *a, enum vifmac_severity sev, const char *kind, const struct vifmac_mac *mac,
 		   const char *format, ...)
 {
-	struct vifmac_finding f = { .severity = sev, .mac = *mac };
+	struct vifmac_finding f;
 	va_list args;
 
 	if (a->stop)
 		return;
-	vifmac_strscpy(f.kind, kind, sizeof(f.kind));
 	va_start(args, format);
-	vsnprintf(f.message, sizeof(f.message), format, args);
+	vifmac_finding_vset(&f, sev, kind, mac, format, args);
 	va_end(args);
 	if ((int)sev > a->worst)
 		a->worst = (int)sev;
@@ -211,21 +220,90 @@ static const struct vifmac_enforce_entry *rule_of(const struct vifmac_enforce_en
 	return NULL;
 }
 
+/* Where the rule checks send what they find: the same finding as audit's report() builds. */
+struct rules_sink {
+	vifmac_finding_fn fn;
+	void *data;
+};
+
+static void rules_report(const struct rules_sink *k, enum vifmac_severity sev, const char *kind,
+			 const struct vifmac_mac *mac, const char *format, ...) VIFMAC_PRINTF(5, 6);
+static void rules_report(const struct rules_sink *k, enum vifmac_severity sev, const char *kind,
+			 const struct vifmac_mac *mac, const char *format, ...)
+{
+	struct vifmac_finding f;
+	va_list args;
+
+	va_start(args, format);
+	vifmac_finding_vset(&f, sev, kind, mac, format, args);
+	va_end(args);
+	k->fn(k->data, &f);
+}
+
 /* One interface of a running vif that the policy filters: its rules, with its MAC. */
-static void audit_port_rules(struct audit *a, const struct vifmac_running_vif *v, const char *ifname,
+static void audit_port_rules(const struct rules_sink *k, const struct vifmac_running_vif *v, const char *ifname,
 			     const struct vifmac_enforce_entry *rules, size_t n)
 {
 	const struct vifmac_enforce_entry *e = rule_of(rules, n, ifname);
 	char l[400], want[VIFMAC_MAC_STRLEN], have[VIFMAC_MAC_STRLEN];
 
 	if (!e)
-		report(a, VIFMAC_SEVERITY_CRITICAL, "missing-rules", &v->mac,
-		       "%s: %s has no rules holding it to %s: the guest can send from any MAC (vifmac enforce add %s %s)",
-		       vif_label(v, l, sizeof(l)), ifname, vifmac_mac_format(&v->mac, want), ifname, want);
+		rules_report(k, VIFMAC_SEVERITY_CRITICAL, "missing-rules", &v->mac,
+			     "%s: %s has no rules holding it to %s: the guest can send from any MAC (vifmac enforce add %s %s)",
+			     vif_label(v, l, sizeof(l)), ifname, vifmac_mac_format(&v->mac, want), ifname, want);
 	else if (!vifmac_mac_equal(&e->mac, &v->mac))
-		report(a, VIFMAC_SEVERITY_CRITICAL, "missing-rules", &v->mac,
-		       "%s: %s is held to %s, not to its MAC %s", vif_label(v, l, sizeof(l)), ifname,
-		       vifmac_mac_format(&e->mac, have), vifmac_mac_format(&v->mac, want));
+		rules_report(k, VIFMAC_SEVERITY_CRITICAL, "missing-rules", &v->mac,
+			     "%s: %s is held to %s, not to its MAC %s", vif_label(v, l, sizeof(l)), ifname,
+			     vifmac_mac_format(&e->mac, have), vifmac_mac_format(&v->mac, want));
+}
+
+void vifmac_audit_rules(struct vifmac_ctx *ctx, const struct vifmac_running_vif *vifs, size_t n_vifs,
+			const struct vifmac_link_info *links, size_t n_links, const struct vifmac_enforce_entry *rules,
+			size_t n, bool need_link, vifmac_finding_fn fn, void *data)
+{
+	const struct rules_sink k = { fn, data };
+	char l[400], why[256];
+
+	for (size_t i = 0; i < n_vifs; i++) {
+		const struct vifmac_running_vif *v = &vifs[i];
+		char emu[80];
+
+		if (!v->dom.uuid[0] || !v->connected)
+			continue; /* not (yet, or any more) running */
+		if (!vifmac_enforce_applies(ctx, v->bridge, v->dom.name, v->dom.uuid, why, sizeof(why))) {
+			if (ctx->policy->enforce != VIFMAC_ENFORCE_OFF)
+				rules_report(&k, VIFMAC_SEVERITY_OK, "enforce-exempt", &v->mac, "%s is not held to its MAC: %s",
+					     vif_label(v, l, sizeof(l)), why);
+			continue;
+		}
+		if (!need_link || link_exists(links, n_links, v->ifname))
+			audit_port_rules(&k, v, v->ifname, rules, n);
+		snprintf(emu, sizeof(emu), "%s-emu", v->ifname);
+		if (strcmp(v->type, "vif") != 0 && link_exists(links, n_links, emu))
+			audit_port_rules(&k, v, emu, rules, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool owned = false;
+		char mac[VIFMAC_MAC_STRLEN];
+
+		for (size_t j = 0; j < n_vifs && !owned; j++)
+			owned = vifmac_audit_port_of(&vifs[j], rules[i].ifname);
+		if (!owned)
+			rules_report(&k, VIFMAC_SEVERITY_WARNING, "stale-rules", &rules[i].mac,
+				     "rules hold %s to %s, and no vif of this host has that interface (vifmac enforce remove %s)",
+				     rules[i].ifname, vifmac_mac_format(&rules[i].mac, mac), rules[i].ifname);
+		else if (need_link && !link_exists(links, n_links, rules[i].ifname))
+			rules_report(&k, VIFMAC_SEVERITY_WARNING, "stale-rules", &rules[i].mac,
+				     "rules hold %s to %s, and dom0 has no interface of that name any more (vifmac enforce remove %s)",
+				     rules[i].ifname, vifmac_mac_format(&rules[i].mac, mac), rules[i].ifname);
+	}
+}
+
+/* audit's report() behind the rule checks' sink */
+static int audit_finding(void *data, const struct vifmac_finding *f)
+{
+	report(data, f->severity, f->kind, &f->mac, "%s", f->message);
+	return 0;
 }
 
 /* Every running vif has its rules (exemptions are shown), and no rules are left without a vif. */
@@ -234,7 +312,6 @@ static void audit_rules(struct audit *a, const struct vifmac_link_info *links, s
 	struct vifmac_ctx *ctx = a->ctx;
 	struct vifmac_enforce_entry *rules = NULL;
 	size_t n = 0;
-	char l[400], why[256];
 	int r;
 
 	if (!ctx->sys.enforce_list)
@@ -247,34 +324,7 @@ static void audit_rules(struct audit *a, const struct vifmac_link_info *links, s
 		       "cannot read the rules (nftables, table bridge vifmac): %s", vifmac_sys_enforce_error(ctx, r));
 		return;
 	}
-	for (size_t i = 0; i < a->n_vifs; i++) {
-		const struct vifmac_running_vif *v = &a->vifs[i];
-		char emu[80];
-
-		if (!v->dom.uuid[0] || !v->connected)
-			continue; /* not (yet, or any more) running */
-		if (!vifmac_enforce_applies(ctx, v->bridge, v->dom.name, v->dom.uuid, why, sizeof(why))) {
-			if (ctx->policy->enforce != VIFMAC_ENFORCE_OFF)
-				report(a, VIFMAC_SEVERITY_OK, "enforce-exempt", &v->mac, "%s is not held to its MAC: %s",
-				       vif_label(v, l, sizeof(l)), why);
-			continue;
-		}
-		audit_port_rules(a, v, v->ifname, rules, n);
-		snprintf(emu, sizeof(emu), "%s-emu", v->ifname);
-		if (strcmp(v->type, "vif") != 0 && link_exists(links, n_links, emu))
-			audit_port_rules(a, v, emu, rules, n);
-	}
-	for (size_t i = 0; i < n; i++) {
-		bool owned = false;
-		char mac[VIFMAC_MAC_STRLEN];
-
-		for (size_t j = 0; j < a->n_vifs && !owned; j++)
-			owned = vifmac_audit_port_of(&a->vifs[j], rules[i].ifname);
-		if (!owned)
-			report(a, VIFMAC_SEVERITY_WARNING, "stale-rules", &rules[i].mac,
-			       "rules hold %s to %s, and no vif of this host has that interface (vifmac enforce remove %s)",
-			       rules[i].ifname, vifmac_mac_format(&rules[i].mac, mac), rules[i].ifname);
-	}
+	vifmac_audit_rules(ctx, a->vifs, a->n_vifs, links, n_links, rules, n, false, audit_finding, a);
 	free(rules);
 }
 

@@ -369,16 +369,20 @@ static void host_view_load(struct vifmac_ctx *ctx, const struct vifmac_hotplug_v
 {
 	memset(hv, 0, sizeof(*hv));
 	hv->peer_domid = -1;
-	if (ctx->sys.list_domains && ctx->sys.list_domains(ctx->sys_data, &hv->doms, &hv->n) == 0)
+	/* every domain's UUID, and names only for those sharing this one's (xenstore reads per domain add up in a boot storm) */
+	if (ctx->sys.list_domains_brief ? ctx->sys.list_domains_brief(ctx->sys_data, &hv->doms, &hv->n) == 0
+					: ctx->sys.list_domains && ctx->sys.list_domains(ctx->sys_data, &hv->doms, &hv->n) == 0)
 		hv->known = true;
 	if (vifmac_hostname(ctx, hv->host, sizeof(hv->host)) < 0)
 		hv->host[0] = '\0'; /* the claim itself then refuses, saying why */
 	vifmac_clear_error(ctx);
 	for (size_t i = 0; i < hv->n; i++) {
-		const struct vifmac_domain_info *o = &hv->doms[i];
+		struct vifmac_domain_info *o = &hv->doms[i], full;
 
 		if (o->domid == vif->domid || strcasecmp(o->uuid, vif->dom.uuid) != 0)
 			continue;
+		if (!o->name[0] && ctx->sys.get_domain && ctx->sys.get_domain(ctx->sys_data, o->domid, &full) == 0)
+			vifmac_strscpy(o->name, full.name, sizeof(o->name));
 		if (hv->peer_domid < 0 && migration_halves(vif->dom.name, o->name))
 			hv->peer_domid = (int)o->domid;
 		else if (!hv->twin)

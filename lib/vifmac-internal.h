@@ -4,6 +4,7 @@
 #define VIFMAC_INTERNAL_H
 
 #include <libxlutil.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
 
@@ -270,11 +271,34 @@ int vifmac_hotplug_enforce(struct vifmac_ctx *ctx, struct vifmac_registry *reg, 
 /* Removes the vif's (and its tap's) rules; never fails, a failure is logged. */
 void vifmac_hotplug_unenforce(struct vifmac_ctx *ctx, const struct vifmac_hotplug_vif *vif);
 
+/* Fills @f whole: what audit and watch report (vifmac-audit.c). */
+void vifmac_finding_vset(struct vifmac_finding *f, enum vifmac_severity sev, const char *kind,
+			 const struct vifmac_mac *mac, const char *format, va_list args);
 /* @port is the vif's interface or its HVM tap (NAME-emu) (vifmac-audit.c). */
 bool vifmac_audit_port_of(const struct vifmac_running_vif *v, const char *port);
+/*
+ * The rules against the vifs (vifmac-audit.c), for audit and watch: each
+ * connected vif the policy filters without its rules or held to another
+ * MAC ("missing-rules", critical), each exempt one ("enforce-exempt", ok),
+ * rules no vif of this host owns ("stale-rules", warning). @need_link (the
+ * watch, which follows links as they come and go): a vif's interface is
+ * judged only once dom0 has it, and rules for a name dom0 has no link of
+ * are stale too.
+ */
+void vifmac_audit_rules(struct vifmac_ctx *ctx, const struct vifmac_running_vif *vifs, size_t n_vifs,
+			const struct vifmac_link_info *links, size_t n_links, const struct vifmac_enforce_entry *rules,
+			size_t n, bool need_link, vifmac_finding_fn fn, void *data);
 
-/* Calls @fn for each bridge FDB entry the kernel learns (RTNLGRP_NEIGH) until @fn returns non-zero. */
-int vifmac_netlink_watch_fdb(int (*fn)(void *data, const struct vifmac_fdb_entry *e), void *data);
+/*
+ * vifmac watch's bounds (vifmac-watch.c): MACs whose last port it keeps
+ * (the oldest go first beyond it), and how long a rules finding must last
+ * to be reported (a hotplug run's window between rules and port is shorter).
+ */
+#define VIFMAC_WATCH_MAX_SEEN 16384
+#define VIFMAC_WATCH_SETTLE_S 2.0
+
+/* The production watch_bridges: RTNLGRP_NEIGH and RTNLGRP_LINK notifications, until @fn returns non-zero. */
+int vifmac_netlink_watch(int (*fn)(void *data, const struct vifmac_watch_event *e, int *wake_ms), void *data);
 
 /* Seam helpers: -EOPNOTSUPP when the member is unset. */
 int64_t vifmac_now(struct vifmac_ctx *ctx);

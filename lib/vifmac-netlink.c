@@ -10,6 +10,7 @@
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -516,47 +517,137 @@ int vifmac_netlink_list_neigh(struct vifmac_neigh_entry **ret_entries, size_t *r
 }
 
 struct watch_state {
-	int (*fn)(void *data, const struct vifmac_fdb_entry *e);
+	int (*fn)(void *data, const struct vifmac_watch_event *e, int *wake_ms);
 	void *data;
 	int stop;
+	int wake_ms;
 };
 
-/* One notification: a learned bridge FDB entry, named by interface names. */
-static int watch_cb(const struct nlmsghdr *nlh, void *data)
+static void watch_call(struct watch_state *w, struct vifmac_watch_event *e)
 {
-	struct watch_state *w = data;
+	w->stop = w->fn(w->data, e, &w->wake_ms);
+}
+
+/* An FDB entry learned, moved or forgotten (names "" for links already gone). */
+static int watch_neigh(struct watch_state *w, const struct nlmsghdr *nlh)
+{
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
-	struct vifmac_fdb_entry e;
-	char port[IF_NAMESIZE], bridge[IF_NAMESIZE];
+	struct vifmac_watch_event e;
+	char port[IF_NAMESIZE] = "", bridge[IF_NAMESIZE] = "";
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_attr_parse(nlh, sizeof(*ndm), attr_cb, tb) < 0 ||
-	    ndm->ndm_family != AF_BRIDGE || !tb[NDA_MASTER] || (ndm->ndm_state & NUD_PERMANENT))
+	if (mnl_attr_parse(nlh, sizeof(*ndm), attr_cb, tb) < 0 || ndm->ndm_family != AF_BRIDGE || !tb[NDA_MASTER] ||
+	    (ndm->ndm_state & NUD_PERMANENT))
 		return MNL_CB_OK;
 	memset(&e, 0, sizeof(e));
-	if (!lladdr(tb[NDA_LLADDR], &e.mac) || !if_indextoname((unsigned)ndm->ndm_ifindex, port) ||
-	    !if_indextoname(mnl_attr_get_u32(tb[NDA_MASTER]), bridge))
-		return MNL_CB_OK; /* gone meanwhile */
-	vifmac_strscpy(e.port, port, sizeof(e.port));
-	vifmac_strscpy(e.bridge, bridge, sizeof(e.bridge));
-	e.vlan = tb[NDA_VLAN] ? mnl_attr_get_u16(tb[NDA_VLAN]) : 0;
-	e.age = 0;
-	w->stop = w->fn(w->data, &e);
+	e.what = nlh->nlmsg_type == RTM_NEWNEIGH ? VIFMAC_WATCH_LEARNED : VIFMAC_WATCH_FORGOTTEN;
+	e.port_index = ndm->ndm_ifindex;
+	e.bridge_index = (int)mnl_attr_get_u32(tb[NDA_MASTER]);
+	if (!lladdr(tb[NDA_LLADDR], &e.fdb.mac))
+		return MNL_CB_OK;
+	if ((!if_indextoname((unsigned)e.port_index, port) || !if_indextoname((unsigned)e.bridge_index, bridge)) &&
+	    e.what == VIFMAC_WATCH_LEARNED)
+		return MNL_CB_OK; /* gone meanwhile: its deletion follows */
+	vifmac_strscpy(e.fdb.port, port, sizeof(e.fdb.port));
+	vifmac_strscpy(e.fdb.bridge, bridge, sizeof(e.fdb.bridge));
+	e.fdb.vlan = tb[NDA_VLAN] ? mnl_attr_get_u16(tb[NDA_VLAN]) : 0;
+	watch_call(w, &e);
 	return w->stop ? MNL_CB_STOP : MNL_CB_OK;
 }
 
-int vifmac_netlink_watch_fdb(int (*fn)(void *data, const struct vifmac_fdb_entry *e), void *data)
+/* A link added, changed (a port joining or leaving a bridge among others) or deleted. */
+static int watch_link(struct watch_state *w, const struct nlmsghdr *nlh)
 {
-	struct watch_state w = { .fn = fn, .data = data };
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct vifmac_watch_event e;
+	char bridge[IF_NAMESIZE] = "";
+
+	/* AF_BRIDGE copies (a port's bridge attributes) say nothing the AF_UNSPEC one does not */
+	if (ifm->ifi_family != AF_UNSPEC || mnl_attr_parse(nlh, sizeof(*ifm), attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	memset(&e, 0, sizeof(e));
+	e.what = nlh->nlmsg_type == RTM_NEWLINK ? VIFMAC_WATCH_LINK : VIFMAC_WATCH_LINK_GONE;
+	e.port_index = ifm->ifi_index;
+	if (tb[IFLA_IFNAME])
+		vifmac_strscpy(e.fdb.port, mnl_attr_get_str(tb[IFLA_IFNAME]), sizeof(e.fdb.port));
+	if (tb[IFLA_MASTER] && e.what == VIFMAC_WATCH_LINK) {
+		e.bridge_index = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
+		if (if_indextoname((unsigned)e.bridge_index, bridge))
+			vifmac_strscpy(e.fdb.bridge, bridge, sizeof(e.fdb.bridge));
+	}
+	watch_call(w, &e);
+	return w->stop ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+static int watch_cb(const struct nlmsghdr *nlh, void *data)
+{
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		return watch_neigh(data, nlh);
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		return watch_link(data, nlh);
+	default:
+		return MNL_CB_OK;
+	}
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int vifmac_netlink_watch(int (*fn)(void *data, const struct vifmac_watch_event *e, int *wake_ms), void *data)
+{
+	struct watch_state w = { .fn = fn, .data = data, .wake_ms = -1 };
+	struct vifmac_watch_event start = { .what = VIFMAC_WATCH_START };
 	struct mnl_socket *nl;
+	struct pollfd pfd;
+	double deadline = -1;
 	char *buf;
 	ssize_t n;
-	/* notifications only: the process sleeps in recvfrom until the kernel has news */
-	int r = socket_open(1u << (RTNLGRP_NEIGH - 1), &nl, &buf);
+	/* notifications only: the process sleeps in poll until the kernel has news or a wake-up is due */
+	int r = socket_open((1u << (RTNLGRP_NEIGH - 1)) | (1u << (RTNLGRP_LINK - 1)), &nl, &buf);
 
 	if (r < 0)
 		return r;
+	pfd.fd = mnl_socket_get_fd(nl);
+	pfd.events = POLLIN;
+	watch_call(&w, &start);
 	while (!w.stop) {
+		int timeout = -1, p;
+
+		if (w.wake_ms >= 0 && deadline < 0)
+			deadline = mono_ms() + w.wake_ms;
+		if (deadline >= 0) {
+			double left = deadline - mono_ms();
+
+			timeout = left > 0 ? (int)left + 1 : 0;
+		}
+		p = poll(&pfd, 1, timeout);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0) {
+			r = -errno;
+			break;
+		}
+		if (p == 0) {
+			struct vifmac_watch_event t = { .what = VIFMAC_WATCH_TIMEOUT };
+
+			deadline = -1;
+			w.wake_ms = -1;
+			watch_call(&w, &t);
+			continue;
+		}
+		/* every call may ask for a new wake-up: it replaces the one due */
+		w.wake_ms = deadline >= 0 ? (int)(deadline - mono_ms()) : -1;
+		if (w.wake_ms < -1)
+			w.wake_ms = 0;
 		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -570,6 +661,7 @@ int vifmac_netlink_watch_fdb(int (*fn)(void *data, const struct vifmac_fdb_entry
 			r = errno ? -errno : -EIO;
 			break;
 		}
+		deadline = -1;
 	}
 	if (w.stop > 0)
 		r = 0;

@@ -22,6 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h> /* before the kernel's headers: glibc's definitions win */
+#include <time.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 
 #include "vifmac-internal.h"
@@ -181,13 +187,140 @@ static void elements(char *buf, size_t size, const char *verb, const char *ifnam
 		 verb, ifname, m, sll, tll, ra);
 }
 
-/* What the owner map says @ifname is held to: 0, -ENOENT when nothing (or no table). */
+static int parse_owners(const char *text, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
+static int owner_of_nft(struct vifmac_nft *n, const char *ifname, struct vifmac_mac *ret_mac);
+
+/* The MAC in a NEWSETELEM answer: elements > element > data > value. */
+static int owner_answer_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct vifmac_mac *mac = data;
+	const struct nlattr *list, *elem, *field, *value;
+
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM))
+		return MNL_CB_OK;
+	mnl_attr_for_each(list, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(list) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(elem, list) {
+			mnl_attr_for_each_nested(field, elem) {
+				if (mnl_attr_get_type(field) != NFTA_SET_ELEM_DATA)
+					continue;
+				mnl_attr_for_each_nested(value, field) {
+					if (mnl_attr_get_type(value) == NFTA_DATA_VALUE && mnl_attr_get_payload_len(value) >= 6) {
+						memcpy(mac->b, mnl_attr_get_payload(value), 6);
+						return MNL_CB_STOP;
+					}
+				}
+			}
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * The owner map's element for @ifname, asked of the kernel directly: one
+ * NFT_MSG_GETSETELEM for one key. libnftables would first fetch every
+ * element of every set of the table (its cache), a cost that grows with the
+ * vifs; and starting libnftables at all costs more than this. 0, -ENOENT
+ * (no such element, set or table), or another -errno when the kernel
+ * cannot be asked so (the caller then asks libnftables).
+ */
+static int owner_lookup(const char *ifname, struct vifmac_mac *ret_mac)
+{
+	char buf[8192], key[16] = { 0 };
+	struct vifmac_mac mac = { { 0 } };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	struct nlattr *elems, *elem, *k;
+	unsigned int seq = (unsigned int)time(NULL), portid;
+	bool found = false;
+	ssize_t got;
+	int r = 0;
+
+	memset(buf, 0, sizeof(buf)); /* libmnl leaves attribute padding as it found it */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = NFPROTO_BRIDGE;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0; /* big-endian 0 */
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "vifmac");
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "owner");
+	elems = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	memcpy(key, ifname, strnlen(ifname, sizeof(key) - 1)); /* type ifname: 16 bytes, zero-padded */
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, sizeof(key), key);
+	mnl_attr_nest_end(nlh, k);
+	mnl_attr_nest_end(nlh, elem);
+	mnl_attr_nest_end(nlh, elems);
+
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 || mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	/* the element (when there is one), then the acknowledgement, or an error */
+	while ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		int cr;
+
+		errno = 0;
+		cr = mnl_cb_run(buf, (size_t)got, seq, portid, owner_answer_cb, &mac);
+		if (cr == MNL_CB_ERROR) {
+			r = errno ? -errno : -EIO;
+			break;
+		}
+		if (cr == MNL_CB_STOP) {
+			/* the element (its acknowledgement follows, and is not needed), or the acknowledgement alone */
+			found = mac.b[0] | mac.b[1] | mac.b[2] | mac.b[3] | mac.b[4] | mac.b[5];
+			break;
+		}
+	}
+	if (got < 0)
+		r = -errno;
+	if (r == 0 && !found)
+		r = -ENOENT;
+	if (r == 0)
+		*ret_mac = mac;
+out:
+	mnl_socket_close(nl);
+	return r;
+}
+
+/*
+ * What the owner map says @ifname is held to: 0, -ENOENT when nothing (or no
+ * table). One element looked up, not the map listed: a read, whatever the
+ * number of vifs, and no transaction.
+ */
 static int owner_of(struct vifmac_nft *n, const char *ifname, struct vifmac_mac *ret_mac)
+{
+	int lr = owner_lookup(ifname, ret_mac);
+
+	if (lr == 0 || lr == -ENOENT)
+		return lr;
+	return owner_of_nft(n, ifname, ret_mac);
+}
+
+/* owner_of through libnftables: a kernel that answers no single-element get. */
+static int owner_of_nft(struct vifmac_nft *n, const char *ifname, struct vifmac_mac *ret_mac)
 {
 	struct vifmac_enforce_entry *v = NULL;
 	size_t count = 0;
-	int r = vifmac_nft_list(n, &v, &count);
+	const char *out = NULL;
+	char cmd[128];
+	int r;
 
+	snprintf(cmd, sizeof(cmd), "get element " TABLE " owner { \"%s\" }\n", ifname);
+	r = nft_run(n, cmd, &out);
+	if (r < 0)
+		return r;
+	r = parse_owners(out ? out : "", &v, &count);
 	if (r < 0)
 		return r;
 	r = -ENOENT;
@@ -253,24 +386,18 @@ int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname, const struct vif
 
 	if (!vifmac_nft_ifname_ok(ifname))
 		return -EINVAL;
-	if (hint) {
-		/*
-		 * nftables 1.0.6 has no "destroy": adding the elements first makes
-		 * the deletion succeed whether or not they were there, in one
-		 * transaction. Held to another MAC than @hint, the owner element
-		 * refuses the add (EEXIST): look the MAC up. No table (never
-		 * filtered): ENOENT, nothing to remove, and no table created.
-		 */
-		elements(cmds, sizeof(cmds), "add", ifname, hint);
-		elements(cmds, sizeof(cmds), "delete", ifname, hint);
-		r = nft_run(n, cmds, NULL);
-		if (r != -EEXIST)
-			goto out;
-	}
+	/*
+	 * Looked up first, whatever @hint says: after a transaction that
+	 * deleted elements, close() of the nftables socket waits ~10 ms (wall
+	 * time, no CPU, as strace and bench/hook show it: the kernel freeing
+	 * what was deleted, most likely after an RCU grace period), which a
+	 * vif that had no rules (enforce = "off", an exemption) must not pay.
+	 * The lookup costs a read.
+	 */
+	(void)hint;
 	r = owner_of(n, ifname, &mac);
 	if (r < 0)
 		goto out;
-	cmds[0] = '\0';
 	elements(cmds, sizeof(cmds), "delete", ifname, &mac);
 	r = nft_run(n, cmds, NULL);
 out:

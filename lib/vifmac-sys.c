@@ -253,8 +253,8 @@ static int prod_get_domain(void *data, unsigned domid, struct vifmac_domain_info
 	return r;
 }
 
-/* Running domains, from the hypervisor. */
-static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n)
+/* Running domains, from the hypervisor; their names from xenstore when @names. */
+static int list_domains(void *data, bool names, struct vifmac_domain_info **ret_domains, size_t *ret_n)
 {
 	libxl_ctx *xl;
 	libxl_dominfo *list;
@@ -277,13 +277,32 @@ static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains
 	 */
 	size_t k = 0;
 
-	for (int i = 0; i < n; i++)
-		if (!list[i].dying)
+	for (int i = 0; i < n; i++) {
+		if (list[i].dying)
+			continue;
+		if (names) {
 			domain_info_from_xl(data, &list[i], &doms[k++]);
+		} else {
+			doms[k].domid = list[i].domid;
+			doms[k].paused = list[i].paused;
+			snprintf(doms[k].uuid, sizeof(doms[k].uuid), LIBXL_UUID_FMT, LIBXL_UUID_BYTES(list[i].uuid));
+			k++;
+		}
+	}
 	libxl_dominfo_list_free(list, n);
 	*ret_domains = doms;
 	*ret_n = k;
 	return 0;
+}
+
+static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n)
+{
+	return list_domains(data, true, ret_domains, ret_n);
+}
+
+static int prod_list_domains_brief(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n)
+{
+	return list_domains(data, false, ret_domains, ret_n);
 }
 
 static int prod_list_links(void *data, struct vifmac_link_info **ret_links, size_t *ret_n)
@@ -344,9 +363,10 @@ const char *vifmac_sys_enforce_error(const struct vifmac_ctx *ctx, int err)
 	return *said ? said : strerror(-err);
 }
 
-static int prod_watch_fdb(void *data, int (*fn)(void *fn_data, const struct vifmac_fdb_entry *e), void *fn_data)
+static int prod_watch_bridges(void *data, int (*fn)(void *fn_data, const struct vifmac_watch_event *e, int *wake_ms),
+			      void *fn_data)
 {
-	return vifmac_netlink_watch_fdb(fn, fn_data);
+	return vifmac_netlink_watch(fn, fn_data);
 }
 
 const struct vifmac_sys_ops vifmac_sys_production = {
@@ -367,5 +387,6 @@ const struct vifmac_sys_ops vifmac_sys_production = {
 	.enforce_add = prod_enforce_add,
 	.enforce_remove = prod_enforce_remove,
 	.enforce_list = prod_enforce_list,
-	.watch_fdb = prod_watch_fdb,
+	.watch_bridges = prod_watch_bridges,
+	.list_domains_brief = prod_list_domains_brief,
 };

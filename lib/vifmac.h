@@ -712,6 +712,23 @@ struct vifmac_enforce_entry {
 	struct vifmac_mac mac;
 };
 
+/* What a watch of the bridges hears (vifmac_sys_ops.watch_bridges). */
+enum vifmac_watch_what {
+	VIFMAC_WATCH_START,     /* once, when following has begun (nothing after it is missed) */
+	VIFMAC_WATCH_LEARNED,   /* @fdb: a bridge learned a MAC on a port, or moved it to another */
+	VIFMAC_WATCH_FORGOTTEN, /* @fdb: the entry was deleted or aged out; names "" when already gone */
+	VIFMAC_WATCH_LINK,      /* @fdb.port: a link appeared or changed; @fdb.bridge its master ("" none) */
+	VIFMAC_WATCH_LINK_GONE, /* @fdb.port (when still known): the link was deleted */
+	VIFMAC_WATCH_TIMEOUT,   /* the wake-up the last call asked for */
+};
+
+struct vifmac_watch_event {
+	enum vifmac_watch_what what;
+	struct vifmac_fdb_entry fdb; /* age 0, local false */
+	int port_index;              /* ifindexes: the names of a deleted link cannot be asked any more */
+	int bridge_index;            /* 0: no bridge */
+};
+
 /*
  * Everything outside the process that a unit test cannot have. Production
  * fills it with libxenstore and the kernel; tests with fakes. Unset members
@@ -748,18 +765,30 @@ struct vifmac_sys_ops {
 	 * Per-vif filtering (nftables, table bridge vifmac): hold @ifname to
 	 * @mac, replacing any rules @ifname had, in one atomic step; remove
 	 * @ifname's rules (0 when it had none; @hint, when not NULL, the MAC it
-	 * is most likely held to, which saves looking it up); list every
-	 * filtered interface.
+	 * is most likely held to: a seam may use it, production looks the
+	 * interface up anyway, which costs less than a deletion that finds
+	 * nothing); list every filtered interface.
 	 */
 	int (*enforce_add)(void *data, const char *ifname, const struct vifmac_mac *mac);
 	int (*enforce_remove)(void *data, const char *ifname, const struct vifmac_mac *hint);
 	int (*enforce_list)(void *data, struct vifmac_enforce_entry **ret_entries, size_t *ret_n);
-	/* calls @fn for each bridge FDB entry the kernel learns from now on, until @fn returns non-zero */
-	int (*watch_fdb)(void *data, int (*fn)(void *fn_data, const struct vifmac_fdb_entry *e), void *fn_data);
+	/*
+	 * Calls @fn for what the kernel says about bridge FDBs and links from
+	 * now on, until @fn returns non-zero; @fn may set *@wake_ms (-1: never)
+	 * to be called with VIFMAC_WATCH_TIMEOUT after that long without news.
+	 */
+	int (*watch_bridges)(void *data, int (*fn)(void *fn_data, const struct vifmac_watch_event *e, int *wake_ms),
+			     void *fn_data);
+	/*
+	 * The running domains as list_domains gives them, names left "": no
+	 * xenstore read per domain, for what needs only every domain's UUID
+	 * (a hotplug run). Optional: list_domains stands in.
+	 */
+	int (*list_domains_brief)(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n);
 };
 
 /*
- * The table grows at its end (issue 15 appended enforce_add ... watch_fdb),
+ * The table grows at its end (issue 15 appended enforce_add ... list_domains_brief),
  * so the library is told how much of it the caller has: the members before
  * enforce_add are the table of libvifmac 0.1, the least it takes.
  */
@@ -836,8 +865,9 @@ int vifmac_enforce_add(struct vifmac_ctx *ctx, const char *ifname, const struct 
  * vifmac_enforce_remove:
  * @ctx: the context and its system seam
  * @ifname: the interface
- * @mac: the MAC it is held to, when known (the constant-time path); NULL,
- *       or a wrong one, makes it look the MAC up (time grows with the vifs)
+ * @mac: the MAC it is held to, when known, or NULL: the production seam
+ *       looks the interface's MAC up in one element read either way (the
+ *       same time with 1 or 1000 vifs), and deletes only what it finds
  *
  * Removes the interface's rules, and only those; idempotent.
  *
@@ -909,13 +939,21 @@ int vifmac_audit(struct vifmac_ctx *ctx, struct vifmac_registry *reg, vifmac_fin
  * @fn: called for each event, as a finding: "foreign-use" (critical) when
  *      one of our MACs (a running vif's, a claim's, a reservation's) is
  *      learned on a port that is not its vif, "mac-move" (warning) when a MAC
- *      moves between ports of a bridge; a non-zero result stops the watch
+ *      moves between ports of a bridge; "missing-rules" (critical) for a
+ *      running vif the policy filters whose interface has no rules (or
+ *      rules for another MAC), "stale-rules" (warning) for rules whose
+ *      interface is gone or belongs to no vif; a non-zero result stops the watch
  * @data: passed to @fn
  *
- * Follows the bridges' forwarding databases as the kernel changes them
- * (rtnetlink notifications, no polling); bridges and vifs may come and go.
- * The running vifs and the registry are read again at most once a second,
- * and only when an entry is learned.
+ * Follows the bridges' forwarding databases and links as the kernel changes
+ * them (rtnetlink notifications, no polling); bridges and vifs may come and
+ * go. The running vifs and the registry are read again at most once a
+ * second, and only when an entry is learned. The rules are compared with
+ * the vifs when a port joins or leaves a bridge or a link goes, and a
+ * finding is reported once a second comparison two seconds later agrees
+ * (during a hotplug run the rules come before the port, and go around its
+ * removal). Where each MAC was last seen is forgotten when the bridge
+ * forgets the entry, and kept for at most 16384 MACs.
  *
  * Returns: @fn's non-zero value, or a negative errno when the kernel cannot
  * be followed.

@@ -319,10 +319,13 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
 		case 'h':
 			printf("Usage: vifmac watch [--prometheus FILE]\n"
 			       "\n"
-			       "Follows the bridges as the kernel learns (rtnetlink, no polling) and reports,\n"
-			       "one line each on standard output and to syslog: one of our MACs (a running\n"
-			       "vif's, a registry claim's or reservation's) learned on a port that is not its\n"
-			       "vif (critical, foreign-use), a MAC moving between ports (warning, mac-move).\n"
+			       "Follows the bridges as the kernel changes them (rtnetlink, no polling) and\n"
+			       "reports, one line each on standard output and to syslog: one of our MACs (a\n"
+			       "running vif's, a registry claim's or reservation's) learned on a port that is\n"
+			       "not its vif (critical, foreign-use), a MAC moving between ports (warning,\n"
+			       "mac-move); when ports join or leave bridges, a vif without its rules\n"
+			       "(critical, missing-rules) or rules without a vif (warning, stale-rules),\n"
+			       "once two checks 2 s apart agree (a hotplug run in between is no anomaly).\n"
 			       "--prometheus keeps a node_exporter textfile with the counts so far, under\n"
 			       "the metric names of vifmac audit. Runs until killed.\n");
 			return EXIT_OK;

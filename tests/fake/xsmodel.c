@@ -174,6 +174,11 @@ int xsm_set(struct xsm *m, const char *path, const void *value, unsigned len, un
 	return r;
 }
 
+int xsm_append(struct xsm *m, const char *path, const void *value, unsigned len, unsigned owner)
+{
+	return add_node(m, path, value, len, owner);
+}
+
 /* Creates @path's missing ancestors (empty, inheriting owners), as xenstored does. */
 static int make_parents(struct xsm *m, const char *path)
 {

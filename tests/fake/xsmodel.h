@@ -99,6 +99,8 @@ int xsm_read(const struct xsm *m, const char *path, char **ret_value, unsigned *
 int xsm_owner(const struct xsm *m, const char *path, unsigned *ret_owner);
 /* Sets a node as a test or a state file states it: value and owner given, no parents made. */
 int xsm_set(struct xsm *m, const char *path, const void *value, unsigned len, unsigned owner);
+/* xsm_set() of a @path the caller knows is absent (a loader with its own index): no search. */
+int xsm_append(struct xsm *m, const char *path, const void *value, unsigned len, unsigned owner);
 /* dom0's write: parents made, a new node inherits its ancestor's owner, an existing one keeps its own. */
 int xsm_write(struct xsm *m, const char *path, const void *value, unsigned len);
 int xsm_mkdir(struct xsm *m, const char *path);

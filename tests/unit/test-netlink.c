@@ -210,9 +210,13 @@ struct watched {
 	int r;
 };
 
-static int stop_at_first(void *data, const struct vifmac_fdb_entry *e)
+/* The first FDB entry learned; links coming and going are other events. */
+static int stop_at_first(void *data, const struct vifmac_watch_event *e, int *wake_ms)
 {
-	((struct watched *)data)->first = *e;
+	(void)wake_ms;
+	if (e->what != VIFMAC_WATCH_LEARNED)
+		return 0;
+	((struct watched *)data)->first = e->fdb;
 	return 1;
 }
 
@@ -220,7 +224,7 @@ static void *watcher(void *data)
 {
 	struct watched *w = data;
 
-	w->r = vifmac_netlink_watch_fdb(stop_at_first, w);
+	w->r = vifmac_netlink_watch(stop_at_first, w);
 	return NULL;
 }
 

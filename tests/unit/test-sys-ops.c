@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-/* struct vifmac_sys_ops as libvifmac 0.1's header had it: issue 15 appended enforce_add ... watch_fdb. */
+/* struct vifmac_sys_ops as libvifmac 0.1's header had it: issue 15 appended enforce_add ... list_domains_brief. */
 struct sys_ops_0_1 {
 	int (*xs_read)(void *data, unsigned long t, const char *path, char **ret_value);
 	int (*xs_write)(void *data, unsigned long t, const char *path, const char *value);
