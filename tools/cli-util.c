@@ -121,6 +121,13 @@ int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg)
 	return 0;
 }
 
+int cli_open_registry_only(struct cli *cli, int argc, char **argv, struct vifmac_registry **ret_reg)
+{
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
+	return cli_open_registry(cli, ret_reg);
+}
+
 int cli_replace_file(const char *path, mode_t mode, int (*print)(FILE *f, void *data), void *data)
 {
 	const char *slash = strrchr(path, '/');

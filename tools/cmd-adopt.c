@@ -119,9 +119,7 @@ int cmd_adopt(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (cli_no_operands(argc, argv))
-		return EXIT_USAGE;
-	rc = cli_open_registry(cli, &reg);
+	rc = cli_open_registry_only(cli, argc, argv, &reg);
 	if (rc)
 		return rc == EXIT_USAGE ? EXIT_USAGE : EXIT_SYSTEM;
 	if (o.json) {

@@ -127,9 +127,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (cli_no_operands(argc, argv))
-		return EXIT_USAGE;
-	rc = cli_open_registry(cli, &reg);
+	rc = cli_open_registry_only(cli, argc, argv, &reg);
 	if (rc)
 		return rc;
 	r = vifmac_audit(cli->ctx, reg, collect, &fs, &counts);
@@ -333,9 +331,7 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (cli_no_operands(argc, argv))
-		return EXIT_USAGE;
-	rc = cli_open_registry(cli, &reg);
+	rc = cli_open_registry_only(cli, argc, argv, &reg);
 	if (rc)
 		return rc;
 	openlog("vifmac-watch", LOG_PID, LOG_DAEMON);

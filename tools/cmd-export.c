@@ -50,9 +50,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			       "and moving hosts. vifmac import reads it back.\n");
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
-	if (cli_no_operands(argc, argv))
-		return EXIT_USAGE;
-	r = cli_open_registry(cli, &reg);
+	r = cli_open_registry_only(cli, argc, argv, &reg);
 	if (r != 0)
 		return r;
 	sys = vifmac_ctx_get_sys(cli->ctx, &sys_data);

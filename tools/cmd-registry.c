@@ -128,9 +128,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			   "  --json   one JSON array of records (the export record format)\n");
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
-	if (cli_no_operands(argc, argv))
-		return EXIT_USAGE;
-	r = cli_open_registry(cli, &reg);
+	r = cli_open_registry_only(cli, argc, argv, &reg);
 	if (r != 0)
 		return r;
 	json_list_start(&p);

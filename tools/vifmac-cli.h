@@ -85,6 +85,8 @@ int cli_no_operands(int argc, char **argv);
 /* Opens the registry named by --registry or the policy. Returns 0, or the exit
  * status to return (the error has been printed). */
 int cli_open_registry(struct cli *cli, struct vifmac_registry **ret_reg);
+/* A command that takes no operands: EXIT_USAGE (said) when there are some, else cli_open_registry(). */
+int cli_open_registry_only(struct cli *cli, int argc, char **argv, struct vifmac_registry **ret_reg);
 
 /* Replaces @path at once with what @print writes (a negative errno from it
  * aborts): a new file of @mode under a random name in @path's folder, synced,
