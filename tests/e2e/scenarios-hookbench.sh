@@ -276,4 +276,4 @@ sc_hookbench() {
 
 sc_hookbench
 f=/var/log/xen/xen-hotplug.log
-[ -f $f ] && { log "===== $f (last 40 lines)"; tail -n 40 $f | while IFS= read -r l; do log "  $l"; done; }
+if [ -f $f ]; then log "===== $f (last 40 lines)"; tail -n 40 $f | while IFS= read -r l; do log "  $l"; done; fi
