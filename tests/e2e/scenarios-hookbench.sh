@@ -131,8 +131,10 @@ vif_up() {
 hb_state() {
   local v=$1 want=$2 w have rules claims d wr=""
   d=$(domid_of $G)
-  have=$(xl_macs $G)
-  [ "$have" = "0=$G0_MAC${want:+ $want}" ] || echo "xl network-list $G: '$have', want '0=$G0_MAC${want:+ $want}'"
+  # xl lists the vifs in the order they were added (the storm's come in any order)
+  have=$(xl_macs $G | tr ' ' '\n' | sort | tr '\n' ' ')
+  w=$(echo "0=$G0_MAC $want" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+  [ "$have" = "$w" ] || echo "xl network-list $G: '$have', want '$w'"
   rules=$($VIFMAC enforce list 2>&1 | awk '{print $1 "=" $2}' | sort | tr '\n' ' ')
   claims=$(reg_macs_of $G)
   if [ "$v" = vif-bridge ] || [ -z "$want" ]; then
