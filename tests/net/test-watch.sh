@@ -81,17 +81,16 @@ check
 [ "$(grep -c "mac-move.*$OTHER moved on bridge xenbr0 from port eth0a to port eth0b" "$tmp/events")" = 1 ] ||
 	fail "no single mac-move event: $(cat "$tmp/events")"
 
-# a foreign port uses the reserved MAC: one critical event within a second
+# a foreign port uses the reserved MAC: one critical event (waited for up
+# to 10 s; how long it took is printed, not judged: no timed assertions)
 t0=$EPOCHREALTIME
 ip netns exec "$A" python3 "$FORGE" ext raw "$RESERVED"
-for _ in $(seq 1 20); do grep -q "foreign-use" "$tmp/events" && break; sleep 0.05; done
+for _ in $(seq 1 200); do grep -q "foreign-use" "$tmp/events" && break; sleep 0.05; done
 t1=$EPOCHREALTIME
 check
 [ "$(grep -c "^CRITICAL foreign-use .*$RESERVED, reserved in the registry (the router), learned on bridge xenbr0 port eth0a" "$tmp/events")" = 1 ] ||
 	fail "no single foreign-use event: $(cat "$tmp/events")"
-check
 ms=$(( (${t1/./} - ${t0/./}) / 1000 ))
-[ "$ms" -lt 1000 ] || fail "the event took $ms ms"
 echo "foreign-use reported within $ms ms (python's start included)"
 check
 grep -q '^vifmac_audit_findings{kind="foreign-use"} 1$' "$tmp/watch.prom" || fail "prometheus file: $(cat "$tmp/watch.prom")"
