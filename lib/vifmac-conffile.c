@@ -114,7 +114,11 @@ static int item_add(struct vifmac_conf_key *k, int line, size_t offset)
 
 int vifmac_xlu_open(struct vifmac_xlu *x, const char *source)
 {
+	int r = vifmac_xlu_dl_load();
+
 	memset(x, 0, sizeof(*x));
+	if (r < 0)
+		return r;
 	x->report_f = open_memstream(&x->report, &x->report_len);
 	x->xc = x->report_f ? xlu_cfg_init(x->report_f, source) : NULL;
 	if (!x->xc) {

@@ -79,6 +79,8 @@ static int parse_xl_syntax(struct vifmac_ctx *ctx, const char *path, const char 
 {
 	int r = vifmac_xlu_open(ret_x, path);
 
+	if (r == -ELIBACC)
+		return vifmac_set_error(ctx, r, "%s: %s", path, vifmac_xlu_dl_error());
 	if (r < 0)
 		return r;
 	if (xlu_cfg_readdata(ret_x->xc, data, (int)len) != 0) {

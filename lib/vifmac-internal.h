@@ -103,7 +103,8 @@ struct vifmac_policy *vifmac_policy_new_default(void);
  * unset), or NULL.
  */
 struct vifmac_conf_index;
-int vifmac_policy_keys_load(struct vifmac_ctx *ctx, const char *path, XLU_Config *cfg,
+struct vifmac_conf;
+int vifmac_policy_keys_load(struct vifmac_ctx *ctx, const char *path, struct vifmac_conf *cfg,
 			    const struct vifmac_conf_index *idx, struct vifmac_policy *p);
 void vifmac_policy_keys_default(struct vifmac_policy *p);
 const char *vifmac_policy_key_string(const struct vifmac_policy *p, const char *key);
@@ -173,6 +174,47 @@ void vifmac_conf_index_dispose(struct vifmac_conf_index *idx);
 const struct vifmac_conf_key *vifmac_conf_index_find(const struct vifmac_conf_index *idx, const char *name);
 /* The line of @name's @item'th list item ("key += [...]" chains followed), else of the key, else 0. */
 int vifmac_conf_index_line(const struct vifmac_conf_index *idx, const char *name, int item);
+/*
+ * libxlutil, dlopen()ed on first use (vifmac-xlu-dl.c): it NEEDs libxenlight
+ * and a dozen libraries behind it, which cost a hotplug run more than all its
+ * own work, while the policy file's common case is read without it
+ * (vifmac-conf-values.c). Calls go through this table, filled with
+ * dlsym(RTLD_DEFAULT) after a RTLD_GLOBAL load, so that the first definition
+ * in the process wins as with direct linking (an LD_PRELOAD interposer, or a
+ * program that links libxlutil itself).
+ */
+#define XLU_DL_SYMBOLS(X)                 \
+	X(xlu_cfg_init)                   \
+	X(xlu_cfg_readdata)               \
+	X(xlu_cfg_destroy)                \
+	X(xlu_cfg_get_string)             \
+	X(xlu_cfg_get_long)               \
+	X(xlu_cfg_get_list)               \
+	X(xlu_cfg_get_listitem)           \
+	X(xlu_vif_parse_rate)
+
+struct vifmac_xlu_dl {
+#define X(name) typeof(name) *name;
+	XLU_DL_SYMBOLS(X)
+#undef X
+};
+extern struct vifmac_xlu_dl vifmac_xlu_dl;
+
+/* Loads libxlutil once per process: 0, or -ELIBACC (vifmac_xlu_dl_error() says why). */
+int vifmac_xlu_dl_load(void);
+const char *vifmac_xlu_dl_error(void);
+
+#ifndef VIFMAC_XLU_DL_LOADER
+#define xlu_cfg_init (*vifmac_xlu_dl.xlu_cfg_init)
+#define xlu_cfg_readdata (*vifmac_xlu_dl.xlu_cfg_readdata)
+#define xlu_cfg_destroy (*vifmac_xlu_dl.xlu_cfg_destroy)
+#define xlu_cfg_get_string (*vifmac_xlu_dl.xlu_cfg_get_string)
+#define xlu_cfg_get_long (*vifmac_xlu_dl.xlu_cfg_get_long)
+#define xlu_cfg_get_list (*vifmac_xlu_dl.xlu_cfg_get_list)
+#define xlu_cfg_get_listitem (*vifmac_xlu_dl.xlu_cfg_get_listitem)
+#define xlu_vif_parse_rate (*vifmac_xlu_dl.xlu_vif_parse_rate)
+#endif
+
 /* A libxlutil config whose report (its error messages) goes to memory. */
 struct vifmac_xlu {
 	XLU_Config *xc;
@@ -180,11 +222,49 @@ struct vifmac_xlu {
 	char *report;
 	size_t report_len;
 };
-/* Returns 0 or -ENOMEM; @source names the text in libxlutil's messages. */
+/*
+ * Loads libxlutil if need be; returns 0, -ENOMEM, or -ELIBACC (then
+ * vifmac_xlu_dl_error() says why); @source names the text in libxlutil's messages.
+ */
 int vifmac_xlu_open(struct vifmac_xlu *x, const char *source);
 /* The first line libxlutil reported after @skip (a prefix to drop when present), or NULL. */
 const char *vifmac_xlu_report(struct vifmac_xlu *x, const char *skip);
 void vifmac_xlu_close(struct vifmac_xlu *x);
+
+/*
+ * The values of an xl.conf-syntax file, as libxlutil gives them
+ * (vifmac-conf-values.c): read by a parser of the common subset (plain
+ * strings, numbers, flat lists, comments, "=" and "+="), and by libxlutil
+ * for the whole file whenever the text leaves that subset, so that values
+ * and error messages are libxlutil's own in every case.
+ */
+struct vifmac_conf;
+/* A list's items; NULL where an item is not a string (a list in the list). Owned by the vifmac_conf. */
+struct vifmac_conf_list {
+	int n;
+	const char *const *items;
+};
+enum vifmac_conf_reader {
+	VIFMAC_CONF_AUTO,    /* the subset parser, libxlutil when the text leaves it */
+	VIFMAC_CONF_XLUTIL,  /* libxlutil for everything (tests compare the two) */
+};
+/*
+ * Reads @data (@len bytes, NUL-free) named @source in messages. Returns 0
+ * and *@ret_conf; -EINVAL when libxlutil refuses the text, with @err its
+ * first report line ("" when it reported nothing); -ELIBACC (libxlutil
+ * cannot be loaded, @err says why); -ENOMEM.
+ */
+int vifmac_conf_read(const char *source, const char *data, size_t len, enum vifmac_conf_reader reader, char *err,
+		     size_t errsize, struct vifmac_conf **ret_conf);
+void vifmac_conf_free(struct vifmac_conf *c);
+/* True when libxlutil read this one. */
+bool vifmac_conf_read_by_xlutil(const struct vifmac_conf *c);
+/* As xlu_cfg_get_string: 0 and *@ret (owned by @c); -ESRCH unset; -EINVAL a list. */
+int vifmac_conf_get_string(const struct vifmac_conf *c, const char *key, const char **ret);
+/* As xlu_cfg_get_long: 0 and *@ret; -ESRCH; -EINVAL (a list, "+=", not a strtol(,,0) number); -ERANGE. */
+int vifmac_conf_get_long(const struct vifmac_conf *c, const char *key, long *ret);
+/* As xlu_cfg_get_list (+ xlu_cfg_get_listitem): 0 and *@ret; -ESRCH; -EINVAL not a list; -ENOMEM. */
+int vifmac_conf_get_list(struct vifmac_conf *c, const char *key, struct vifmac_conf_list *ret);
 /* Reads a whole file into a NUL-terminated buffer. */
 int vifmac_read_file(const char *path, char **ret_data, size_t *ret_len);
 /* What vifmac_read_file()'s error means, for a message ("not a regular file", ...). */

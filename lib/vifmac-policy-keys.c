@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
-#include <libxlutil.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,7 @@
 struct loader {
 	struct vifmac_ctx *ctx;
 	const char *path;
-	XLU_Config *cfg;
+	struct vifmac_conf *cfg;
 	const struct vifmac_conf_index *idx;
 	struct vifmac_policy *p;
 };
@@ -65,9 +64,9 @@ static int fail(struct loader *l, const char *key, int item, const char *format,
 /* A string key: 0 and *ret (owned by the config) set, 0 and *ret NULL when absent, or -EINVAL. */
 static int get_string(struct loader *l, const char *key, const char **ret)
 {
-	int e = xlu_cfg_get_string(l->cfg, key, ret, 1);
+	int e = vifmac_conf_get_string(l->cfg, key, ret);
 
-	if (e == ESRCH) {
+	if (e == -ESRCH) {
 		*ret = NULL;
 		return 0;
 	}
@@ -77,19 +76,22 @@ static int get_string(struct loader *l, const char *key, const char **ret)
 }
 
 /* A list of strings: *ret_list NULL and *ret_n 0 when absent. */
-static int get_list(struct loader *l, const char *key, XLU_ConfigList **ret_list, int *ret_n)
+static int get_list(struct loader *l, const char *key, struct vifmac_conf_list *ret_list, int *ret_n)
 {
-	int e = xlu_cfg_get_list(l->cfg, key, ret_list, ret_n, 1);
+	int e = vifmac_conf_get_list(l->cfg, key, ret_list);
 
-	if (e == ESRCH) {
-		*ret_list = NULL;
+	if (e == -ESRCH) {
+		ret_list->items = NULL;
 		*ret_n = 0;
 		return 0;
 	}
+	if (e == -ENOMEM)
+		return e;
 	if (e)
 		return fail(l, key, -1, "%s must be a list: %s = [ \"...\", ... ]", key, key);
+	*ret_n = ret_list->n;
 	for (int i = 0; i < *ret_n; i++)
-		if (!xlu_cfg_get_listitem(*ret_list, i))
+		if (!ret_list->items[i])
 			return fail(l, key, i, "%s: item %d must be a string in quotes", key, i + 1);
 	return 0;
 }
@@ -148,7 +150,7 @@ static int bridge_listed_twice(struct loader *l, const char *key, const void *en
 static int load_name_list(struct loader *l, const char *key, bool (*ok)(const char *), const char *what,
 			  char ***ret_v, size_t *ret_n)
 {
-	XLU_ConfigList *list;
+	struct vifmac_conf_list list;
 	int n, r = get_list(l, key, &list, &n);
 	size_t dup, first;
 	char **v;
@@ -159,7 +161,7 @@ static int load_name_list(struct loader *l, const char *key, bool (*ok)(const ch
 	if (!v)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
-		const char *b = xlu_cfg_get_listitem(list, i);
+		const char *b = list.items[i];
 
 		if (!ok(b)) {
 			vifmac_strv_free(v, (size_t)i);
@@ -224,7 +226,7 @@ static int load_enum(struct loader *l, const char *key, const char *const *names
 
 static int load_bridge_prefixes(struct loader *l, const struct policy_key *k)
 {
-	XLU_ConfigList *list;
+	struct vifmac_conf_list list;
 	int n, r = get_list(l, k->name, &list, &n);
 	struct vifmac_policy *p = l->p;
 
@@ -234,7 +236,7 @@ static int load_bridge_prefixes(struct loader *l, const struct policy_key *k)
 	if (!p->bridge_prefixes)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
-		const char *item = xlu_cfg_get_listitem(list, i);
+		const char *item = list.items[i];
 		struct vifmac_bridge_prefix *bp = &p->bridge_prefixes[i];
 		const char *val = vifmac_split_pair(item, bp->bridge, sizeof(bp->bridge));
 
@@ -259,7 +261,7 @@ static bool script_name_ok(const char *s)
 
 static int load_bridge_chains(struct loader *l, const struct policy_key *k)
 {
-	XLU_ConfigList *list;
+	struct vifmac_conf_list list;
 	int n, r = get_list(l, k->name, &list, &n);
 	struct vifmac_policy *p = l->p;
 
@@ -269,7 +271,7 @@ static int load_bridge_chains(struct loader *l, const struct policy_key *k)
 	if (!p->bridge_chains)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
-		const char *item = xlu_cfg_get_listitem(list, i);
+		const char *item = list.items[i];
 		struct vifmac_bridge_chain *bc = &p->bridge_chains[i];
 		const char *val = vifmac_split_pair(item, bc->bridge, sizeof(bc->bridge));
 
@@ -300,7 +302,7 @@ static bool pool_name_ok(const char *s, size_t n)
 /* "xenpub=ipam,blockA" */
 static int load_bridge_pools(struct loader *l, const struct policy_key *k)
 {
-	XLU_ConfigList *list;
+	struct vifmac_conf_list list;
 	int n, r = get_list(l, k->name, &list, &n);
 	struct vifmac_policy *p = l->p;
 
@@ -310,7 +312,7 @@ static int load_bridge_pools(struct loader *l, const struct policy_key *k)
 	if (!p->bridge_pools)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
-		const char *item = xlu_cfg_get_listitem(list, i);
+		const char *item = list.items[i];
 		struct vifmac_bridge_pools *bp = &p->bridge_pools[i];
 		const char *val = vifmac_split_pair(item, bp->bridge, sizeof(bp->bridge));
 		const char *c;
@@ -399,7 +401,7 @@ static int load_number(struct loader *l, const char *key, long min, long max, co
 
 	if (!vifmac_conf_index_find(l->idx, key))
 		return 0;
-	if (xlu_cfg_get_long(l->cfg, key, &t, 1) != 0 || t < min || t > max)
+	if (vifmac_conf_get_long(l->cfg, key, &t) != 0 || t < min || t > max)
 		return fail(l, key, -1, "%s must be a number of %s from %ld to %ld", key, unit, min, max);
 	*ret = (int)t;
 	return 0;
@@ -779,7 +781,7 @@ static int check_keys(struct loader *l)
 	return 0;
 }
 
-int vifmac_policy_keys_load(struct vifmac_ctx *ctx, const char *path, XLU_Config *cfg,
+int vifmac_policy_keys_load(struct vifmac_ctx *ctx, const char *path, struct vifmac_conf *cfg,
 			    const struct vifmac_conf_index *idx, struct vifmac_policy *p)
 {
 	struct loader l = { .ctx = ctx, .path = path, .cfg = cfg, .idx = idx, .p = p };

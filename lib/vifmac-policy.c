@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The policy file, /etc/xen/vifmac.conf, in xl.conf syntax: read with
- * libxlutil and validated whole (every key: vifmac-policy-keys.c), and what
- * the rest of the library asks of the policy.
+ * libxlutil's semantics (vifmac-conf-values.c) and validated whole (every
+ * key: vifmac-policy-keys.c), and what the rest of the library asks of the
+ * policy.
  */
 #include <errno.h>
-#include <libxlutil.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +64,10 @@ VIFMAC_EXPORT int vifmac_ctx_load_policy(struct vifmac_ctx *ctx, const char *pat
 {
 	struct vifmac_conf_index idx = { 0 };
 	struct vifmac_policy *p = NULL;
-	XLU_Config *cfg = NULL;
-	char *data = NULL, *report = NULL;
-	size_t len = 0, report_len = 0;
-	FILE *report_f = NULL;
+	struct vifmac_conf *cfg = NULL;
+	const char *reader_env = secure_getenv("VIFMAC_CONF_READER");
+	char *data = NULL, report[sizeof(ctx->last_error)];
+	size_t len = 0;
 	int r;
 
 	vifmac_clear_error(ctx);
@@ -88,28 +88,22 @@ VIFMAC_EXPORT int vifmac_ctx_load_policy(struct vifmac_ctx *ctx, const char *pat
 	r = vifmac_conf_index_build(data, len, &idx);
 	if (r < 0)
 		goto out;
-	report_f = open_memstream(&report, &report_len);
-	if (!report_f) {
-		r = -ENOMEM;
+	/* VIFMAC_CONF_READER=xlutil: libxlutil reads every file (the tests compare both readers) */
+	r = vifmac_conf_read(path, data, len,
+			     reader_env && strcmp(reader_env, "xlutil") == 0 ? VIFMAC_CONF_XLUTIL : VIFMAC_CONF_AUTO,
+			     report, sizeof(report), &cfg);
+	if (r == -ELIBACC) {
+		vifmac_set_error(ctx, r, "%s: %s", path, report);
 		goto out;
 	}
-	cfg = xlu_cfg_init(report_f, path);
-	if (!cfg) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (xlu_cfg_readdata(cfg, data, (int)len) != 0) {
-		char *nl;
-
-		fflush(report_f);
-		nl = report ? strchr(report, '\n') : NULL;
-		if (nl)
-			*nl = '\0';
-		r = vifmac_set_error(ctx, -EINVAL, "%s", report && *report ? report : "syntax error");
+	if (r == -EINVAL) {
+		vifmac_set_error(ctx, -EINVAL, "%s", *report ? report : "syntax error");
 		if (!strstr(ctx->last_error, path))
-			vifmac_set_error(ctx, -EINVAL, "%s: %s", path, report && *report ? report : "syntax error");
+			vifmac_set_error(ctx, -EINVAL, "%s: %s", path, *report ? report : "syntax error");
 		goto out;
 	}
+	if (r < 0)
+		goto out;
 	p = vifmac_policy_new_default();
 	if (!p) {
 		r = -ENOMEM;
@@ -128,11 +122,7 @@ VIFMAC_EXPORT int vifmac_ctx_load_policy(struct vifmac_ctx *ctx, const char *pat
 	p = NULL;
 	r = 0;
 out:
-	if (cfg)
-		xlu_cfg_destroy(cfg);
-	if (report_f)
-		fclose(report_f);
-	free(report);
+	vifmac_conf_free(cfg);
 	vifmac_policy_free(p);
 	vifmac_conf_index_dispose(&idx);
 	free(data);

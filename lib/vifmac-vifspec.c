@@ -211,6 +211,8 @@ static int check_rate(const char *v, char *err, size_t errsize)
 	libxl_device_nic nic;
 	int e, r = vifmac_xlu_open(&x, "vif");
 
+	if (r == -ELIBACC)
+		snprintf(err, errsize, "rate=%s: %s", v, vifmac_xlu_dl_error());
 	if (r < 0)
 		return r;
 	memset(&nic, 0, sizeof(nic));
