@@ -26,9 +26,11 @@ pc_cflags=$(pkg-config --cflags $pkgs)
 # shellcheck disable=SC2086
 pc_libs=$(pkg-config --libs $pkgs)
 
+# what configure defines for lib/vifmac-xlu-dl.c (the dlopen()ed libxlutil)
+xlutil_soname="libxlutil.so.$(pkg-config --modversion xlutil | cut -d. -f1,2)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cflags="-std=gnu11 -g -O1 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" \
-	-DFUZZ_DATA_DIR=\"$top/tests/data\" -I$top/lib -I$top/tests/fuzz -I$top/tests/fake \
+	-DFUZZ_DATA_DIR=\"$top/tests/data\" -DXLUTIL_SONAME=\"$xlutil_soname\" -I$top/lib -I$top/tests/fuzz -I$top/tests/fake \
 	-Wall -Wextra -Wno-unused-parameter -Wno-unused-function $pc_cflags"
 
 # the library, instrumented for coverage but without libFuzzer's main
