@@ -5,9 +5,10 @@
  * as soon as the text leaves that subset.
  *
  * The subset follows Xen 4.17's grammar (tools/libs/util/libxlu_cfg_l.l,
- * libxlu_cfg_y.y, libxlu_cfg.c) exactly: IDENT [a-z][._0-9a-z]*, NUMBER
- * [0-9][0-9a-fx]* (kept as text, like libxlutil), '...' and "..." strings
- * without a backslash, '#' comments ended by a newline, blanks ' ' and '\t',
+ * libxlu_cfg_y.y, libxlu_cfg.c) exactly, on libxlutil's tokens
+ * (vifmac_conf_lex, vifmac-conffile.c): IDENT, NUMBER (kept as text, like
+ * libxlutil), '...' and "..." strings without a backslash, '#' comments
+ * ended by a newline, blanks ' ' and '\t',
  * statements ended by a newline or ';' (the last one may end the file),
  * "key = value", "key += value" (string or list concatenated to the last
  * assignment of the key), flat lists with newlines between their tokens and
@@ -42,136 +43,42 @@ struct vifmac_conf {
 	size_t n_lists;
 };
 
-/* ---------------------------------------------------------------- the subset's lexer */
-
-enum token {
-	T_END,     /* the end of the text */
-	T_OUTSIDE, /* not in the subset: libxlutil decides */
-	T_IDENT,
-	T_NUMBER,
-	T_STRING,
-	T_NEWLINE, /* a newline, or a comment with its newline */
-	T_ASSIGN,
-	T_ADD,
-	T_SEMI,
-	T_COMMA,
-	T_OPEN,
-	T_CLOSE,
-};
+/* ---------------------------------------------------------------- tokens, with one of lookahead */
 
 struct lexer {
-	const char *data;
-	size_t len, pos;
-	const char *text; /* T_IDENT, T_NUMBER, T_STRING: the token's value */
-	size_t text_len;
-	enum token peeked;
+	struct vifmac_conf_lexer lx;
+	enum vifmac_conf_token peeked;
 	bool has_peeked;
 };
 
-static bool ident_char(char c)
+/* A token of the subset: an escaped string is libxlutil's to dequote, a byte outside its lexer libxlutil's to refuse. */
+static enum vifmac_conf_token lex(struct lexer *l)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
+	enum vifmac_conf_token t;
+
+	if (l->has_peeked) {
+		l->has_peeked = false;
+		return l->peeked;
+	}
+	t = vifmac_conf_lex(&l->lx);
+	return t == CONF_T_STRING && l->lx.escaped ? CONF_T_OTHER : t;
 }
 
-static bool number_char(char c)
+static enum vifmac_conf_token peek(struct lexer *l)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == 'x';
-}
-
-/* A token made of the byte at @i and the run of bytes after it that @more accepts. */
-static enum token lex_run(struct lexer *lx, size_t i, bool (*more)(char), enum token t)
-{
-	size_t j = i + 1;
-
-	while (j < lx->len && more(lx->data[j]))
-		j++;
-	lx->text = lx->data + i;
-	lx->text_len = j - i;
-	lx->pos = j;
-	return t;
-}
-
-static enum token lex(struct lexer *lx)
-{
-	const char *d = lx->data;
-	size_t n = lx->len, i = lx->pos;
-
-	if (lx->has_peeked) {
-		lx->has_peeked = false;
-		return lx->peeked;
+	if (!l->has_peeked) {
+		l->peeked = lex(l);
+		l->has_peeked = true;
 	}
-	while (i < n && (d[i] == ' ' || d[i] == '\t'))
-		i++;
-	lx->pos = i + 1;
-	if (i >= n) {
-		lx->pos = n;
-		return T_END;
-	}
-	switch (d[i]) {
-	case '\n':
-		return T_NEWLINE;
-	case '#': {
-		const char *nl = memchr(d + i, '\n', n - i);
-
-		if (!nl)
-			return T_OUTSIDE; /* libxlutil: "#" alone is a lexical error */
-		lx->pos = (size_t)(nl - d) + 1;
-		return T_NEWLINE;
-	}
-	case '=':
-		return T_ASSIGN;
-	case ';':
-		return T_SEMI;
-	case ',':
-		return T_COMMA;
-	case '[':
-		return T_OPEN;
-	case ']':
-		return T_CLOSE;
-	case '+':
-		if (i + 1 < n && d[i + 1] == '=') {
-			lx->pos = i + 2;
-			return T_ADD;
-		}
-		return T_OUTSIDE;
-	case '\'':
-	case '"': {
-		size_t j = i + 1;
-
-		while (j < n && d[j] != d[i] && d[j] != '\\' && d[j] != '\n')
-			j++;
-		if (j >= n || d[j] != d[i])
-			return T_OUTSIDE; /* an escape (dequoted by libxlutil), or not closed on its line */
-		lx->text = d + i + 1;
-		lx->text_len = j - i - 1;
-		lx->pos = j + 1;
-		return T_STRING;
-	}
-	default:
-		break;
-	}
-	if (d[i] >= 'a' && d[i] <= 'z')
-		return lex_run(lx, i, ident_char, T_IDENT);
-	if (d[i] >= '0' && d[i] <= '9')
-		return lex_run(lx, i, number_char, T_NUMBER);
-	return T_OUTSIDE;
-}
-
-static enum token peek(struct lexer *lx)
-{
-	if (!lx->has_peeked) {
-		lx->peeked = lex(lx);
-		lx->has_peeked = true;
-	}
-	return lx->peeked;
+	return l->peeked;
 }
 
 /* nlok: any number of newlines */
-static enum token lex_skipping_newlines(struct lexer *lx)
+static enum vifmac_conf_token lex_skipping_newlines(struct lexer *lx)
 {
-	enum token t;
+	enum vifmac_conf_token t;
 
-	while ((t = lex(lx)) == T_NEWLINE)
+	while ((t = lex(lx)) == CONF_T_NEWLINE)
 		;
 	return t;
 }
@@ -206,32 +113,32 @@ static int item_append(struct setting *s, const char *text, size_t len)
 /* value: atom | '[' nlok valuelist ']', with atoms only in the list */
 static int parse_value(struct lexer *lx, struct setting *s)
 {
-	enum token t = lex(lx);
+	enum vifmac_conf_token t = lex(lx);
 	int r;
 
-	if (t == T_STRING || t == T_NUMBER) {
-		s->string = strndup(lx->text, lx->text_len);
+	if (t == CONF_T_STRING || t == CONF_T_NUMBER) {
+		s->string = strndup(lx->lx.text, lx->lx.text_len);
 		return s->string ? PARSED : -ENOMEM;
 	}
-	if (t != T_OPEN)
+	if (t != CONF_T_OPEN)
 		return OUTSIDE;
 	s->is_list = true;
 	t = lex_skipping_newlines(lx);
-	if (t == T_CLOSE)
+	if (t == CONF_T_CLOSE)
 		return PARSED;
 	for (;;) {
-		if (t != T_STRING && t != T_NUMBER)
+		if (t != CONF_T_STRING && t != CONF_T_NUMBER)
 			return OUTSIDE; /* a list in the list too */
-		r = item_append(s, lx->text, lx->text_len);
+		r = item_append(s, lx->lx.text, lx->lx.text_len);
 		if (r != PARSED)
 			return r;
 		t = lex_skipping_newlines(lx);
-		if (t == T_CLOSE)
+		if (t == CONF_T_CLOSE)
 			return PARSED;
-		if (t != T_COMMA)
+		if (t != CONF_T_COMMA)
 			return OUTSIDE;
 		t = lex_skipping_newlines(lx);
-		if (t == T_CLOSE)
+		if (t == CONF_T_CLOSE)
 			return PARSED; /* values ',' nlok */
 	}
 }
@@ -283,18 +190,18 @@ static int parse_assignment(struct lexer *lx, struct vifmac_conf *c)
 {
 	struct setting s = { 0 }, *ns;
 	const struct setting *prev;
-	enum token op;
+	enum vifmac_conf_token op;
 	int r;
 
-	s.name = strndup(lx->text, lx->text_len);
+	s.name = strndup(lx->lx.text, lx->lx.text_len);
 	if (!s.name)
 		return -ENOMEM;
 	op = lex(lx);
-	if (op != T_ASSIGN && op != T_ADD) {
+	if (op != CONF_T_ASSIGN && op != CONF_T_ADD) {
 		r = OUTSIDE;
 		goto fail;
 	}
-	s.add = op == T_ADD;
+	s.add = op == CONF_T_ADD;
 	r = parse_value(lx, &s);
 	if (r != PARSED)
 		goto fail;
@@ -320,23 +227,25 @@ fail:
 /* file: stmts | stmts assignment; stmt: assignment endstmt | endstmt */
 static int parse_subset(const char *data, size_t len, struct vifmac_conf *c)
 {
-	struct lexer lx = { .data = data, .len = len };
+	struct lexer lx = { 0 };
+
+	vifmac_conf_lexer_init(&lx.lx, data, len);
 
 	for (;;) {
-		enum token t = lex(&lx);
+		enum vifmac_conf_token t = lex(&lx);
 		int r;
 
-		if (t == T_END)
+		if (t == CONF_T_END)
 			return PARSED;
-		if (t == T_NEWLINE || t == T_SEMI)
+		if (t == CONF_T_NEWLINE || t == CONF_T_SEMI)
 			continue;
-		if (t != T_IDENT)
+		if (t != CONF_T_IDENT)
 			return OUTSIDE;
 		r = parse_assignment(&lx, c);
 		if (r != PARSED)
 			return r;
 		t = peek(&lx);
-		if (t != T_NEWLINE && t != T_SEMI && t != T_END)
+		if (t != CONF_T_NEWLINE && t != CONF_T_SEMI && t != CONF_T_END)
 			return OUTSIDE;
 	}
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Where things stand in an xl.conf-syntax file. libxlutil reads the values
- * but offers neither key iteration nor line numbers; this scanner follows
- * the same lexical rules (# comments, '...' and "..." strings, [ ] lists
- * spanning lines, ';' or newline between statements) to find every
- * top-level key and the line of each list item.
+ * Where things stand in an xl.conf-syntax file: libxlutil's tokens (its
+ * lexer's rules, shared with the values' parser, vifmac-conf-values.c), and
+ * from them every top-level key and the line of each list item, which
+ * libxlutil does not offer.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -153,87 +151,173 @@ void vifmac_xlu_close(struct vifmac_xlu *x)
 	memset(x, 0, sizeof(*x));
 }
 
+void vifmac_conf_lexer_init(struct vifmac_conf_lexer *lx, const char *data, size_t len)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->data = data;
+	lx->len = len;
+	lx->line = 1;
+}
+
+static bool ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
+}
+
+static bool number_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == 'x';
+}
+
+/* The token of the byte at @i and the run after it that @more accepts (flex takes the longest). */
+static enum vifmac_conf_token lex_run(struct vifmac_conf_lexer *lx, size_t i, bool (*more)(char),
+				      enum vifmac_conf_token t)
+{
+	size_t j = i + 1;
+
+	while (j < lx->len && more(lx->data[j]))
+		j++;
+	lx->text = lx->data + i;
+	lx->text_len = j - i;
+	lx->pos = j;
+	return t;
+}
+
+/* '...' or "...": ([^'\\\n]|\\.)* between the quotes, on one line. */
+static enum vifmac_conf_token lex_string(struct vifmac_conf_lexer *lx, size_t i)
+{
+	const char *d = lx->data;
+	size_t j = i + 1;
+
+	lx->escaped = false;
+	while (j < lx->len && d[j] != d[i] && d[j] != '\n') {
+		if (d[j] == '\\') {
+			if (j + 1 >= lx->len || d[j + 1] == '\n')
+				return CONF_T_OTHER;
+			lx->escaped = true;
+			j++;
+		}
+		j++;
+	}
+	if (j >= lx->len || d[j] != d[i])
+		return CONF_T_OTHER;
+	lx->text = d + i + 1;
+	lx->text_len = j - i - 1;
+	lx->pos = j + 1;
+	return CONF_T_STRING;
+}
+
+enum vifmac_conf_token vifmac_conf_lex(struct vifmac_conf_lexer *lx)
+{
+	const char *d = lx->data;
+	size_t n = lx->len, i = lx->pos;
+
+	while (i < n && (d[i] == ' ' || d[i] == '\t'))
+		i++;
+	lx->tok_line = lx->line;
+	lx->tok_offset = i;
+	lx->pos = i + 1;
+	if (i >= n) {
+		lx->pos = n;
+		return CONF_T_END;
+	}
+	switch (d[i]) {
+	case '\n':
+		lx->line++;
+		return CONF_T_NEWLINE;
+	case '#': {
+		const char *nl = memchr(d + i, '\n', n - i);
+
+		if (!nl)
+			return CONF_T_OTHER; /* \#.*\n needs its newline */
+		lx->pos = (size_t)(nl - d) + 1;
+		lx->line++;
+		return CONF_T_NEWLINE;
+	}
+	case '=':
+		return CONF_T_ASSIGN;
+	case ';':
+		return CONF_T_SEMI;
+	case ',':
+		return CONF_T_COMMA;
+	case '[':
+		return CONF_T_OPEN;
+	case ']':
+		return CONF_T_CLOSE;
+	case '+':
+		if (i + 1 < n && d[i + 1] == '=') {
+			lx->pos = i + 2;
+			return CONF_T_ADD;
+		}
+		return CONF_T_OTHER;
+	case '\'':
+	case '"':
+		return lex_string(lx, i);
+	default:
+		break;
+	}
+	if (d[i] >= 'a' && d[i] <= 'z')
+		return lex_run(lx, i, ident_char, CONF_T_IDENT);
+	if (d[i] >= '0' && d[i] <= '9')
+		return lex_run(lx, i, number_char, CONF_T_NUMBER);
+	return CONF_T_OTHER;
+}
+
+/*
+ * Runs on any text: on one libxlutil refuses, the keys found are not used
+ * (its callers report libxlutil's error), and the walk goes on byte by byte.
+ */
 int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_index *ret_idx)
 {
 	struct vifmac_conf_index idx = { 0 };
-	int line = 1, depth = 0, r = 0;
+	struct vifmac_conf_lexer lx;
+	enum vifmac_conf_token t;
 	bool stmt_start = true;
-	size_t i = 0;
+	int depth = 0, r = 0;
 
-	while (i < len) {
-		char c = data[i];
-
-		if (c == '\n') {
-			line++;
+	vifmac_conf_lexer_init(&lx, data, len);
+	while ((t = vifmac_conf_lex(&lx)) != CONF_T_END) {
+		switch (t) {
+		case CONF_T_NEWLINE:
+		case CONF_T_SEMI:
 			if (depth == 0)
 				stmt_start = true;
-			i++;
-		} else if (c == '#') {
-			while (i < len && data[i] != '\n')
-				i++;
-		} else if (c == ' ' || c == '\t' || c == '\r') {
-			i++;
-		} else if (c == ';' && depth == 0) {
-			stmt_start = true;
-			i++;
-		} else if (c == '"' || c == '\'') {
+			break;
+		case CONF_T_STRING:
+		case CONF_T_NUMBER:
+		case CONF_T_OPEN:
+			/* an item of the list (a list inside a list is one item of the outer one, as in libxlutil) */
 			if (depth == 1 && idx.n > 0) {
-				r = item_add(&idx.keys[idx.n - 1], line, i);
+				r = item_add(&idx.keys[idx.n - 1], lx.tok_line, lx.tok_offset);
 				if (r < 0)
 					goto fail;
 			}
-			i++;
-			while (i < len && data[i] != c) {
-				/* libxlutil's lexer takes backslash escapes in '...' strings too */
-				if (data[i] == '\\' && i + 1 < len)
-					i++;
-				if (data[i] == '\n')
-					line++;
-				i++;
-			}
-			i++;
-			stmt_start = false;
-		} else if (c == '[') {
-			/* a list inside a list is one item of the outer one, as in libxlutil */
-			if (depth == 1 && idx.n > 0) {
-				r = item_add(&idx.keys[idx.n - 1], line, i);
-				if (r < 0)
-					goto fail;
-			}
-			depth++;
-			i++;
-		} else if (depth == 1 && isdigit((unsigned char)c)) {
-			/* a number is an item too (libxlutil's NUMBER: [0-9][0-9a-fx]*) */
-			if (idx.n > 0) {
-				r = item_add(&idx.keys[idx.n - 1], line, i);
-				if (r < 0)
-					goto fail;
-			}
-			while (i < len && isalnum((unsigned char)data[i]))
-				i++;
-			stmt_start = false;
-		} else if (c == ']') {
+			if (t == CONF_T_OPEN)
+				depth++;
+			else
+				stmt_start = false;
+			break;
+		case CONF_T_CLOSE:
 			if (depth > 0)
 				depth--;
-			i++;
-		} else if (stmt_start && depth == 0 && (isalpha((unsigned char)c) || c == '_')) {
-			size_t start = i, j;
+			break;
+		case CONF_T_IDENT:
+			if (stmt_start && depth == 0) {
+				struct vifmac_conf_lexer after = lx;
+				enum vifmac_conf_token op = vifmac_conf_lex(&after);
 
-			while (i < len && (isalnum((unsigned char)data[i]) || data[i] == '_' || data[i] == '.'))
-				i++;
-			j = i;
-			while (j < len && (data[j] == ' ' || data[j] == '\t'))
-				j++;
-			if (j < len && (data[j] == '=' || (data[j] == '+' && j + 1 < len && data[j + 1] == '='))) {
-				r = key_add(&idx, data + start, i - start, line, data[j] == '+');
-				if (r < 0)
-					goto fail;
-				idx.keys[idx.n - 1].append = data[j] == '+';
+				if (op == CONF_T_ASSIGN || op == CONF_T_ADD) {
+					r = key_add(&idx, lx.text, lx.text_len, lx.tok_line, op == CONF_T_ADD);
+					if (r < 0)
+						goto fail;
+					idx.keys[idx.n - 1].append = op == CONF_T_ADD;
+				}
 			}
 			stmt_start = false;
-		} else {
+			break;
+		default:
 			stmt_start = false;
-			i++;
+			break;
 		}
 	}
 	*ret_idx = idx;

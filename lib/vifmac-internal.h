@@ -150,9 +150,9 @@ int vifmac_etcd_parse_answer(struct vifmac_ctx *ctx, const char *answer_text, si
 /* ---------------------------------------------------------------- conf files */
 
 /*
- * A light scanner over xl.conf syntax that records where each top-level key
- * and each string of a list stands, so that errors can name file:line
- * (libxlutil gives values but neither key iteration nor line numbers).
+ * Where each top-level key and each item of a list stands in an xl.conf-syntax
+ * text, so that errors can name file:line (libxlutil gives values but neither
+ * key iteration nor line numbers); read with libxlutil's tokens (below).
  */
 struct vifmac_conf_key {
 	char name[64];
@@ -169,6 +169,38 @@ struct vifmac_conf_index {
 	size_t n;
 };
 
+/*
+ * The tokens of libxlutil 4.17's lexer (tools/libs/util/libxlu_cfg_l.l) for
+ * the text it accepts; anything else is CONF_T_OTHER, one byte long (libxlutil
+ * refuses it, or, for a '#' alone at the end, ignores it).
+ */
+enum vifmac_conf_token {
+	CONF_T_END,     /* the end of the text */
+	CONF_T_OTHER,
+	CONF_T_IDENT,   /* [a-z][._0-9a-z]* */
+	CONF_T_NUMBER,  /* [0-9][0-9a-fx]* */
+	CONF_T_STRING,  /* '...' or "..." on one line */
+	CONF_T_NEWLINE, /* a newline, or a comment and its newline */
+	CONF_T_ASSIGN,
+	CONF_T_ADD,     /* += */
+	CONF_T_SEMI,
+	CONF_T_COMMA,
+	CONF_T_OPEN,
+	CONF_T_CLOSE,
+};
+struct vifmac_conf_lexer {
+	const char *data;
+	size_t len, pos;
+	int line; /* of the byte at pos */
+	/* the last token: its line and first byte; its text (a string's between its quotes, escapes as written) */
+	int tok_line;
+	size_t tok_offset;
+	const char *text;
+	size_t text_len;
+	bool escaped; /* a string with a backslash escape in it */
+};
+void vifmac_conf_lexer_init(struct vifmac_conf_lexer *lx, const char *data, size_t len);
+enum vifmac_conf_token vifmac_conf_lex(struct vifmac_conf_lexer *lx);
 int vifmac_conf_index_build(const char *data, size_t len, struct vifmac_conf_index *ret_idx);
 void vifmac_conf_index_dispose(struct vifmac_conf_index *idx);
 const struct vifmac_conf_key *vifmac_conf_index_find(const struct vifmac_conf_index *idx, const char *name);
