@@ -18,7 +18,7 @@ if ! command -v "$CC" >/dev/null; then
 	exit 77
 fi
 
-pkgs="xlutil xenlight xentoollog xenstore sqlite3 libmnl libnftables"
+pkgs="xlutil xenlight xentoollog xencontrol xenstore sqlite3 libmnl libnftables"
 # the etcd backend, once it is there, needs libcurl and json-c
 [ -f "$top/lib/vifmac-registry-etcd.c" ] && pkgs="$pkgs libcurl json-c"
 # shellcheck disable=SC2086
