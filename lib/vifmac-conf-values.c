@@ -8,8 +8,8 @@
  * libxlu_cfg_y.y, libxlu_cfg.c) exactly, on libxlutil's tokens
  * (vifmac_conf_lex, vifmac-conffile.c): IDENT, NUMBER (kept as text, like
  * libxlutil), '...' and "..." strings without a backslash, '#' comments
- * ended by a newline, blanks ' ' and '\t',
- * statements ended by a newline or ';' (the last one may end the file),
+ * ended by a newline, blanks ' ' and '\t', statements ended by a newline
+ * or ';' (the last one may end the file),
  * "key = value", "key += value" (string or list concatenated to the last
  * assignment of the key), flat lists with newlines between their tokens and
  * one trailing ','. Everything else (a backslash escape, a list in a list,
