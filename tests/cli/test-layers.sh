@@ -28,7 +28,7 @@ layer() {
 	vifmac.h | vifmac-internal.h) echo 0 ;; # the public API and the library's private declarations: every layer's
 	vifmac-util.* | vifmac-text.h | vifmac-strbuf.* | vifmac-base64.* | vifmac-url.*) echo 0 ;;
 	vifmac-address.* | vifmac-vifspec.* | vifmac-conffile.*) echo 0 ;;
-	vifmac-netlink.* | vifmac-nft.* | vifmac-sys.*) echo 1 ;;
+	vifmac-netlink.* | vifmac-nft.* | vifmac-nft-* | vifmac-sys.*) echo 1 ;;
 	vifmac-ctx.* | vifmac-policy.* | vifmac-policy-keys.* | vifmac-table.* | vifmac-pool.* | vifmac-domcfg.*) echo 2 ;;
 	vifmac-registry.* | vifmac-registry-* | vifmac-sqlite* | vifmac-etcd*) echo 3 ;;
 	vifmac-derive.* | vifmac-checks.* | vifmac-enforce.* | vifmac-domcfg-fix.*) echo 4 ;;
