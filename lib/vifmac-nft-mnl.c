@@ -106,10 +106,13 @@ static void msg_end(struct request *q, const struct nlmsghdr *nlh)
 	q->len += nlh->nlmsg_len; /* aligned: libmnl aligns each attribute */
 }
 
-static void request_init(struct request *q)
+static void request_init(struct request *q, struct vifmac_nft_nl *nl)
 {
 	memset(q, 0, sizeof(*q)); /* attribute padding and unused key bytes are zeros */
-	q->seq0 = (uint32_t)time(NULL); /* each request has a socket of its own */
+	if (nl->seq == 0)
+		nl->seq = (uint32_t)time(NULL);
+	q->seq0 = nl->seq;
+	nl->seq += ARRAY_SIZE(q->what);
 }
 
 /* The element list of a set element message: one element, its key and (a map's) data. */
@@ -136,30 +139,53 @@ static void put_element(struct nlmsghdr *nlh, size_t i, const char *ifname, cons
 	mnl_attr_nest_end(nlh, list);
 }
 
-/*
- * Sends @q on a new socket and hands every answer to @fn. The kernel
- * handles a netlink request inside sendto(): its answers are queued when
- * that returns, and are read until none is left (as libnftables does), so
- * that a batch refused as a whole (one error, for its first message) and
- * one answered message by message are read alike.
- */
-static int request_send(const struct request *q, void (*fn)(const struct nlmsghdr *nlh, void *data), void *data)
+void vifmac_nft_nl_close(struct vifmac_nft_nl *nl)
 {
-	char buf[16384];
-	struct mnl_socket *nl;
-	int one = 1, r = 0;
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl)
+static int nl_open(struct vifmac_nft_nl *nl)
+{
+	int one = 1;
+
+	if (nl->sock)
+		return 0;
+	nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl->sock)
 		return -errno;
 	/* errors without a copy of the request: a batch's answers fit the socket's buffer */
-	(void)mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 || mnl_socket_sendto(nl, q->buf, q->len) < 0) {
-		r = -errno;
-		goto out;
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int r = -errno;
+
+		vifmac_nft_nl_close(nl);
+		return r;
 	}
+	return 0;
+}
+
+/*
+ * Sends @q and hands every answer to it to @fn. The kernel handles a
+ * netlink request inside sendto(): its answers are queued when that
+ * returns, and are read until none is left (as libnftables does), so that a
+ * batch refused as a whole (one error, for its first message) and one
+ * answered message by message are read alike, and nothing is left for the
+ * next request.
+ */
+static int request_send(struct vifmac_nft_nl *nl, const struct request *q,
+			void (*fn)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	char buf[16384];
+	int r = nl_open(nl);
+
+	if (r < 0)
+		return r;
+	if (mnl_socket_sendto(nl->sock, q->buf, q->len) < 0)
+		return -errno;
 	for (;;) {
-		ssize_t got = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t got = recv(mnl_socket_get_fd(nl->sock), buf, sizeof(buf), MSG_DONTWAIT);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int left = (int)got;
 
@@ -174,8 +200,6 @@ static int request_send(const struct request *q, void (*fn)(const struct nlmsghd
 			if (nlh->nlmsg_seq - q->seq0 < q->n)
 				fn(nlh, data);
 	}
-out:
-	mnl_socket_close(nl);
 	return r;
 }
 
@@ -215,7 +239,8 @@ static void batch_answer(const struct nlmsghdr *nlh, void *data)
 	}
 }
 
-int vifmac_nft_elements_apply(const struct vifmac_nft_op *ops, size_t n_ops, char *why, size_t size)
+int vifmac_nft_elements_apply(struct vifmac_nft_nl *nl, const struct vifmac_nft_op *ops, size_t n_ops, char *why,
+			      size_t size)
 {
 	struct request q;
 	struct batch_answers a = { 0 };
@@ -223,7 +248,7 @@ int vifmac_nft_elements_apply(const struct vifmac_nft_op *ops, size_t n_ops, cha
 	size_t n_elems = 0;
 	int r;
 
-	request_init(&q);
+	request_init(&q, nl);
 	/*
 	 * NLM_F_ACK on every message: each element message is answered (an
 	 * acknowledgement, or its error) after the kernel committed or aborted
@@ -254,7 +279,7 @@ int vifmac_nft_elements_apply(const struct vifmac_nft_op *ops, size_t n_ops, cha
 	msg_end(&q, nlh);
 
 	a.seq0 = q.seq0;
-	r = request_send(&q, batch_answer, &a);
+	r = request_send(nl, &q, batch_answer, &a);
 	if (r < 0) {
 		snprintf(why, size, "nfnetlink: %s", strerror(-r));
 		return r;
@@ -319,7 +344,7 @@ static void owner_answer(const struct nlmsghdr *nlh, void *data)
  * libnftables' own "get element" would first fetch every element of every
  * set of the table (its cache), a cost that grows with the vifs.
  */
-int vifmac_nft_owner_get(const char *ifname, struct vifmac_mac *ret_mac)
+int vifmac_nft_owner_get(struct vifmac_nft_nl *nl, const char *ifname, struct vifmac_mac *ret_mac)
 {
 	struct request q;
 	struct owner_answer a = { { { 0 } }, false, 0 };
@@ -328,11 +353,11 @@ int vifmac_nft_owner_get(const char *ifname, struct vifmac_mac *ret_mac)
 
 	if (!vifmac_nft_ifname_ok(ifname))
 		return -EINVAL;
-	request_init(&q);
+	request_init(&q, nl);
 	nlh = msg_start(&q, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM, NLM_F_ACK, NFPROTO_BRIDGE, 0, "owner");
 	put_element(nlh, 0, ifname, NULL, false);
 	msg_end(&q, nlh);
-	r = request_send(&q, owner_answer, &a);
+	r = request_send(nl, &q, owner_answer, &a);
 	if (r == 0)
 		r = a.err;
 	if (r == 0 && !a.found)

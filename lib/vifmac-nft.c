@@ -39,7 +39,8 @@ bool vifmac_nft_ifname_ok(const char *s)
 /* ---------------------------------------------------------------- nftables (the production seam) */
 
 struct vifmac_nft {
-	struct nft_ctx *nft;
+	struct vifmac_nft_nl nl; /* a vif's elements */
+	struct nft_ctx *nft;     /* libnftables: the table's creation, listing */
 	char error[512]; /* the last failure: what was being done, and the kernel's or libnftables' words */
 };
 
@@ -54,6 +55,7 @@ void vifmac_nft_free(struct vifmac_nft *n)
 		return;
 	if (n->nft)
 		nft_ctx_free(n->nft);
+	vifmac_nft_nl_close(&n->nl);
 	free(n);
 }
 
@@ -157,7 +159,7 @@ static const char skeleton[] =
 static int apply(struct vifmac_nft *n, const char *doing, const struct vifmac_nft_op *ops, size_t n_ops)
 {
 	char why[256];
-	int r = vifmac_nft_elements_apply(ops, n_ops, why, sizeof(why));
+	int r = vifmac_nft_elements_apply(&n->nl, ops, n_ops, why, sizeof(why));
 
 	if (r < 0)
 		snprintf(n->error, sizeof(n->error), "%s: %s", doing, why);
@@ -176,7 +178,7 @@ static int owner_of(struct vifmac_nft *n, const char *ifname, struct vifmac_mac 
 {
 	struct vifmac_enforce_entry *v = NULL;
 	size_t count = 0;
-	int r = vifmac_nft_owner_get(ifname, ret_mac);
+	int r = vifmac_nft_owner_get(&n->nl, ifname, ret_mac);
 
 	if (r != -EOPNOTSUPP) {
 		if (r < 0 && r != -ENOENT)
@@ -262,12 +264,10 @@ int vifmac_nft_remove(struct vifmac_nft *n, const char *ifname, const struct vif
 	if (!vifmac_nft_ifname_ok(ifname))
 		return -EINVAL;
 	/*
-	 * Looked up first, whatever @hint says: after a transaction that
-	 * deleted elements, close() of the netlink socket waits ~10 ms (wall
-	 * time, no CPU: the kernel flushes what deleted elements it has yet to
-	 * free, after an RCU grace period, when an nfnetlink socket is
-	 * released), which a vif that had no rules (enforce = "off", an
-	 * exemption) must not pay. The lookup costs a read.
+	 * Looked up first, whatever @hint says: after a batch that deleted
+	 * elements, closing the socket waits ~10 ms (vifmac-nft.h), which a
+	 * vif that had no rules (enforce = "off", an exemption) must not pay.
+	 * The lookup costs a read.
 	 */
 	(void)hint;
 	r = owner_of(n, ifname, &op.mac);

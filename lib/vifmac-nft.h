@@ -11,6 +11,7 @@
 #include <nftables/libnftables.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vifmac-internal.h"
 
@@ -30,19 +31,35 @@ struct vifmac_nft_op {
 };
 
 /*
+ * The nfnetlink socket of a struct vifmac_nft, opened by its first request
+ * and kept until vifmac_nft_nl_close: when an nfnetlink socket is closed,
+ * the kernel waits for the set elements deleted before to be freed (after
+ * an RCU grace period, ~10 ms here; nft_rcv_nl_event). A socket per request
+ * would wait after every removal (an HVM vif's offline removes two
+ * interfaces' rules); one socket waits once, when it is closed.
+ */
+struct mnl_socket;
+struct vifmac_nft_nl {
+	struct mnl_socket *sock;
+	uint32_t seq; /* of the next request: answers to earlier ones are told apart */
+};
+void vifmac_nft_nl_close(struct vifmac_nft_nl *nl);
+
+/*
  * Applies @ops (at most two: a replacement is a delete and an add) in one
  * nfnetlink batch, which the kernel applies whole or not at all. Returns 0,
  * or the -errno of the first message refused, with @why (of @size) saying
  * which set and why; @why is untouched on success.
  */
-int vifmac_nft_elements_apply(const struct vifmac_nft_op *ops, size_t n_ops, char *why, size_t size);
+int vifmac_nft_elements_apply(struct vifmac_nft_nl *nl, const struct vifmac_nft_op *ops, size_t n_ops, char *why,
+			      size_t size);
 
 /*
  * The MAC the map "owner" holds @ifname to: one NFT_MSG_GETSETELEM for that
  * key. 0; -ENOENT (no such element, map or table); -EOPNOTSUPP from a kernel
  * that answers no single-element get; another -errno.
  */
-int vifmac_nft_owner_get(const char *ifname, struct vifmac_mac *ret_mac);
+int vifmac_nft_owner_get(struct vifmac_nft_nl *nl, const char *ifname, struct vifmac_mac *ret_mac);
 
 /* ---------------------------------------------------------------- libnftables (vifmac-nft-dl.c) */
 
