@@ -262,12 +262,14 @@ int vifmac_nft_elements_apply(struct vifmac_nft_nl *nl, const struct vifmac_nft_
 		uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
 		uint16_t flags = NLM_F_ACK | (add ? NLM_F_CREATE : 0) | (ops[o].verb == VIFMAC_NFT_CREATE ? NLM_F_EXCL : 0);
 
-		if (!vifmac_nft_ifname_ok(ops[o].ifname))
+		if (!vifmac_nft_ifname_ok(ops[o].ifname)) {
+			snprintf(why, size, "interface name \"%.64s\" cannot be filtered", ops[o].ifname);
 			return -EINVAL;
+		}
 		for (size_t i = 0; i < ARRAY_SIZE(elems); i++) {
 			nlh = msg_start(&q, type, flags, NFPROTO_BRIDGE, 0, elems[i].set);
 			if (!nlh)
-				return -E2BIG;
+				goto too_big;
 			put_element(nlh, i, ops[o].ifname, &ops[o].mac, add);
 			msg_end(&q, nlh);
 			n_elems++;
@@ -275,7 +277,7 @@ int vifmac_nft_elements_apply(struct vifmac_nft_nl *nl, const struct vifmac_nft_
 	}
 	nlh = msg_start(&q, NFNL_MSG_BATCH_END, NLM_F_ACK, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, NULL);
 	if (!nlh)
-		return -E2BIG;
+		goto too_big;
 	msg_end(&q, nlh);
 
 	a.seq0 = q.seq0;
@@ -293,10 +295,13 @@ int vifmac_nft_elements_apply(struct vifmac_nft_nl *nl, const struct vifmac_nft_
 	}
 	for (size_t i = 1; i <= n_elems; i++)
 		if (!a.answered[i]) {
-			snprintf(why, size, "nf_tables answered %zu of %zu set element messages", i - 1, n_elems);
+			snprintf(why, size, "nf_tables did not answer set element message %zu of %zu", i, n_elems);
 			return -EPROTO;
 		}
 	return 0;
+too_big:
+	snprintf(why, size, "%zu changes do not fit one batch", n_ops);
+	return -E2BIG;
 }
 
 /* ---------------------------------------------------------------- one element read */
