@@ -4,6 +4,7 @@
  * rtnetlink dumps (libmnl): what the wire has shown this host.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
@@ -609,6 +610,7 @@ int vifmac_netlink_watch(int (*fn)(void *data, const struct vifmac_watch_event *
 	struct mnl_socket *nl;
 	struct pollfd pfd;
 	double deadline = -1;
+	int rcvbuf = 4 << 20;
 	char *buf;
 	ssize_t n;
 	/* notifications only: the process sleeps in poll until the kernel has news or a wake-up is due */
@@ -616,6 +618,13 @@ int vifmac_netlink_watch(int (*fn)(void *data, const struct vifmac_watch_event *
 
 	if (r < 0)
 		return r;
+	/*
+	 * Room for a burst (a bridge learning thousands of MACs at once, a
+	 * boot storm of links) before the kernel drops notifications; FORCE
+	 * passes the rmem_max limit as root, the plain option is the fall-back.
+	 */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	pfd.fd = mnl_socket_get_fd(nl);
 	pfd.events = POLLIN;
 	watch_call(&w, &start);
@@ -652,8 +661,13 @@ int vifmac_netlink_watch(int (*fn)(void *data, const struct vifmac_watch_event *
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ENOBUFS)
-				continue; /* the kernel dropped notifications under a burst: go on with the next */
+			if (errno == ENOBUFS) {
+				/* the kernel dropped notifications under a burst: the caller reads the state again */
+				struct vifmac_watch_event o = { .what = VIFMAC_WATCH_OVERRUN };
+
+				watch_call(&w, &o);
+				continue;
+			}
 			r = -errno;
 			break;
 		}

@@ -19,7 +19,6 @@
 const char *const sqlite_stmt_sql[_ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_BY_MAC] = "SELECT " COLS " FROM records WHERE mac = ?1 ORDER BY scope_key",
 	[ST_INSERT] = "INSERT INTO records (mac, scope_key, state, domain, uuid, devid, bridge, ip, host, created,"
 		      " updated, note, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -131,8 +130,10 @@ struct ip_insert {
 static int ip_insert(void *data, const char *ip)
 {
 	struct ip_insert *x = data;
-	sqlite3_stmt *st = x->s->stmts[ST_IP_INSERT];
+	sqlite3_stmt *st = sqlite_stmt(x->s, ST_IP_INSERT);
 
+	if (!st)
+		return x->s->prepare_r;
 	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, x->id);
 	return step_done(x->s, st, "index addresses");
@@ -143,7 +144,7 @@ static int ip_insert(void *data, const char *ip)
 int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec, enum vifmac_write_mode mode,
 		     struct vifmac_record *holder)
 {
-	sqlite3_stmt *st = s->stmts[ST_BY_MAC];
+	sqlite3_stmt *st = sqlite_stmt(s, ST_BY_MAC);
 	char mac[VIFMAC_MAC_STRLEN];
 	int64_t mine = 0, mine_created = 0, extra[MAX_SAME_OWNER];
 	size_t n_extra = 0;
@@ -151,6 +152,8 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 	struct ip_insert x = { .s = s };
 	int r = 0, rc;
 
+	if (!st)
+		return s->prepare_r;
 	vifmac_mac_format(&rec->mac, mac);
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -187,7 +190,8 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 
 	/* a vif holds one MAC: its claim on another MAC (an older IP, say) is moved */
 	if (rec->state == VIFMAC_STATE_ACTIVE) {
-		st = s->stmts[ST_MOVE_POOL];
+		if (!(st = sqlite_stmt(s, ST_MOVE_POOL)))
+			return s->prepare_r;
 		sqlite3_bind_text(st, 1, rec->uuid, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, rec->devid);
 		sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
@@ -195,7 +199,8 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 		r = step_done(s, st, "remember the vif's pool address");
 		if (r < 0)
 			return r;
-		st = s->stmts[ST_DELETE_OWNER_OTHER_MAC];
+		if (!(st = sqlite_stmt(s, ST_DELETE_OWNER_OTHER_MAC)))
+			return s->prepare_r;
 		sqlite3_bind_text(st, 1, rec->uuid, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, rec->devid);
 		sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
@@ -204,25 +209,31 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 			return r;
 	}
 	for (size_t i = 0; i < n_extra; i++) {
-		sqlite3_bind_int64(s->stmts[ST_DELETE_ID], 1, extra[i]);
-		r = step_done(s, s->stmts[ST_DELETE_ID], "merge the owner's records");
+		if (!(st = sqlite_stmt(s, ST_DELETE_ID)))
+			return s->prepare_r;
+		sqlite3_bind_int64(st, 1, extra[i]);
+		r = step_done(s, st, "merge the owner's records");
 		if (r < 0)
 			return r;
 	}
 	if (mine) {
-		st = s->stmts[ST_UPDATE];
+		if (!(st = sqlite_stmt(s, ST_UPDATE)))
+			return s->prepare_r;
 		bind_record(st, rec, mac, mode == VIFMAC_WRITE_CLAIM ? mine_created : rec->created);
 		sqlite3_bind_int64(st, 14, mine);
 		r = step_done(s, st, "update the record");
 		if (r < 0)
 			return r;
-		sqlite3_bind_int64(s->stmts[ST_IP_DELETE], 1, mine);
-		r = step_done(s, s->stmts[ST_IP_DELETE], "index addresses");
+		if (!(st = sqlite_stmt(s, ST_IP_DELETE)))
+			return s->prepare_r;
+		sqlite3_bind_int64(st, 1, mine);
+		r = step_done(s, st, "index addresses");
 		if (r < 0)
 			return r;
 		x.id = mine;
 	} else {
-		st = s->stmts[ST_INSERT];
+		if (!(st = sqlite_stmt(s, ST_INSERT)))
+			return s->prepare_r;
 		bind_record(st, rec, mac, rec->created);
 		r = step_done(s, st, "insert the record");
 		if (r < 0)
@@ -275,11 +286,13 @@ static int sqlite_takeover(struct vifmac_registry *reg, const struct vifmac_reco
 			   const struct vifmac_record *rec, struct vifmac_record *ret_holder)
 {
 	struct sqlite_registry *s = priv(reg);
-	sqlite3_stmt *st = s->stmts[ST_TAKEOVER_DELETE];
+	sqlite3_stmt *st = sqlite_stmt(s, ST_TAKEOVER_DELETE);
 	struct vifmac_record holder;
 	char mac[VIFMAC_MAC_STRLEN];
 	int r;
 
+	if (!st)
+		return s->prepare_r;
 	r = sqlite_write_begin(s);
 	if (r < 0)
 		return r;
@@ -311,16 +324,18 @@ static int sqlite_release(struct vifmac_registry *reg, const struct vifmac_mac *
 			  int64_t updated_max, const char *host)
 {
 	struct sqlite_registry *s = priv(reg);
-	sqlite3_stmt *st = s->stmts[ST_RELEASE];
+	sqlite3_stmt *st = sqlite_stmt(s, ST_RELEASE), *pool = sqlite_stmt(s, ST_RELEASE_POOL);
 	char buf[VIFMAC_MAC_STRLEN];
 	int r, n;
 
+	if (!st || !pool)
+		return s->prepare_r;
 	r = sqlite_write_begin(s);
 	if (r < 0)
 		return r;
 	/* pool addresses go into quarantine, remembering their last owner */
 	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *q = i == 0 ? s->stmts[ST_RELEASE_POOL] : st;
+		sqlite3_stmt *q = i == 0 ? pool : st;
 
 		sqlite3_bind_text(q, 1, uuid, -1, SQLITE_STATIC);
 		sqlite3_bind_int(q, 2, devid);
@@ -347,10 +362,12 @@ static int sqlite_release(struct vifmac_registry *reg, const struct vifmac_mac *
 static int sqlite_unreserve(struct vifmac_registry *reg, const struct vifmac_mac *mac)
 {
 	struct sqlite_registry *s = priv(reg);
-	sqlite3_stmt *st = s->stmts[ST_UNRESERVE];
+	sqlite3_stmt *st = sqlite_stmt(s, ST_UNRESERVE);
 	char buf[VIFMAC_MAC_STRLEN];
 	int r, n;
 
+	if (!st)
+		return s->prepare_r;
 	r = sqlite_write_begin(s);
 	if (r < 0)
 		return r;
@@ -371,6 +388,8 @@ static int query(struct sqlite_registry *s, sqlite3_stmt *st, vifmac_record_fn f
 {
 	int r = 0, rc;
 
+	if (!st)
+		return s->prepare_r;
 	sqlite3_busy_timeout(s->db, sqlite_timeout_ms(s));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct vifmac_record rec;
@@ -391,7 +410,7 @@ static int query(struct sqlite_registry *s, sqlite3_stmt *st, vifmac_record_fn f
 
 static int sqlite_list(struct vifmac_registry *reg, vifmac_record_fn fn, void *data)
 {
-	return query(priv(reg), priv(reg)->stmts[ST_LIST], fn, data);
+	return query(priv(reg), sqlite_stmt(priv(reg), ST_LIST), fn, data);
 }
 
 static int sqlite_lookup_mac(struct vifmac_registry *reg, const struct vifmac_mac *mac, vifmac_record_fn fn,
@@ -400,24 +419,33 @@ static int sqlite_lookup_mac(struct vifmac_registry *reg, const struct vifmac_ma
 	struct sqlite_registry *s = priv(reg);
 	char buf[VIFMAC_MAC_STRLEN];
 
-	sqlite3_bind_text(s->stmts[ST_BY_MAC], 1, vifmac_mac_format(mac, buf), -1, SQLITE_STATIC);
-	return query(s, s->stmts[ST_BY_MAC], fn, data);
+	sqlite3_stmt *st = sqlite_stmt(s, ST_BY_MAC);
+
+	if (st)
+		sqlite3_bind_text(st, 1, vifmac_mac_format(mac, buf), -1, SQLITE_STATIC);
+	return query(s, st, fn, data);
 }
 
 static int sqlite_lookup_ip(struct vifmac_registry *reg, const char *ip, vifmac_record_fn fn, void *data)
 {
 	struct sqlite_registry *s = priv(reg);
 
-	sqlite3_bind_text(s->stmts[ST_BY_IP], 1, ip, -1, SQLITE_STATIC);
-	return query(s, s->stmts[ST_BY_IP], fn, data);
+	sqlite3_stmt *st = sqlite_stmt(s, ST_BY_IP);
+
+	if (st)
+		sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
+	return query(s, st, fn, data);
 }
 
 static int sqlite_lookup_domain(struct vifmac_registry *reg, const char *domain, vifmac_record_fn fn, void *data)
 {
 	struct sqlite_registry *s = priv(reg);
 
-	sqlite3_bind_text(s->stmts[ST_BY_DOMAIN], 1, domain, -1, SQLITE_STATIC);
-	return query(s, s->stmts[ST_BY_DOMAIN], fn, data);
+	sqlite3_stmt *st = sqlite_stmt(s, ST_BY_DOMAIN);
+
+	if (st)
+		sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	return query(s, st, fn, data);
 }
 
 const struct vifmac_registry_backend vifmac_registry_backend_sqlite = {

@@ -239,6 +239,7 @@ int sqlite_write_begin(struct sqlite_registry *s)
 	int limit = sqlite_timeout_ms(s);
 	int64_t start = vifmac_mono_ms();
 	int64_t left;
+	sqlite3_stmt *st;
 	int r, rc;
 
 	r = sqlite_gate_lock(s, start, limit);
@@ -247,10 +248,11 @@ int sqlite_write_begin(struct sqlite_registry *s)
 	/* a writer that does not use the lock (the sqlite3 shell) gets the rest of the time */
 	left = limit - (vifmac_mono_ms() - start);
 	sqlite3_busy_timeout(s->db, left > 0 ? (int)left : 1);
-	rc = sqlite3_step(s->stmts[ST_BEGIN]);
-	sqlite3_reset(s->stmts[ST_BEGIN]);
+	st = sqlite_stmt(s, ST_BEGIN);
+	rc = st ? sqlite3_step(st) : SQLITE_OK;
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		r = sqlite_fail(s, rc, "begin");
+		r = st ? sqlite_fail(s, rc, "begin") : s->prepare_r;
 		sqlite_gate_unlock(s);
 		return r;
 	}
@@ -262,14 +264,16 @@ int sqlite_write_end(struct sqlite_registry *s, bool commit)
 	int r = 0, rc;
 
 	if (commit) {
-		rc = sqlite3_step(s->stmts[ST_COMMIT]);
-		sqlite3_reset(s->stmts[ST_COMMIT]);
+		sqlite3_stmt *st = sqlite_stmt(s, ST_COMMIT);
+
+		rc = st ? sqlite3_step(st) : SQLITE_OK;
+		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
-			r = sqlite_fail(s, rc, "commit");
+			r = st ? sqlite_fail(s, rc, "commit") : s->prepare_r;
 	}
 	if (!sqlite3_get_autocommit(s->db)) {
-		sqlite3_step(s->stmts[ST_ROLLBACK]);
-		sqlite3_reset(s->stmts[ST_ROLLBACK]);
+		/* not a prepared statement: a rollback must not depend on preparing one */
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	sqlite_gate_unlock(s);
 	return r;

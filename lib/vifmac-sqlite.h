@@ -16,7 +16,6 @@
 enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
-	ST_ROLLBACK,
 	ST_BY_MAC,
 	ST_INSERT,
 	ST_UPDATE,
@@ -35,7 +34,7 @@ enum stmt_id {
 	_ST_MAX,
 };
 
-/* The SQL of each prepared statement (vifmac-registry-sqlite.c), prepared at open. */
+/* The SQL of each prepared statement (vifmac-registry-sqlite.c), prepared on first use. */
 extern const char *const sqlite_stmt_sql[_ST_MAX];
 
 struct sqlite_registry {
@@ -46,8 +45,17 @@ struct sqlite_registry {
 	off_t slot;  /* the writer queue slot held, or -1 */
 	int slot_fd; /* the descriptor holding it */
 	sqlite3 *db;
-	sqlite3_stmt *stmts[_ST_MAX];
+	sqlite3_stmt *stmts[_ST_MAX]; /* NULL until first used: sqlite_stmt() */
+	int prepare_r;                /* the -errno of the last statement that could not be prepared */
 };
+
+/*
+ * Statement @id, prepared on first use. A hotplug run uses a handful of the
+ * eighteen, and preparing all of them at open cost more than the claim
+ * itself (perf: a tenth of the helper's CPU in SQLite's parser). NULL when
+ * SQLite cannot prepare it: the error is set and s->prepare_r holds it.
+ */
+sqlite3_stmt *sqlite_stmt(struct sqlite_registry *s, enum stmt_id id);
 
 /* registry_timeout_ms: how long a writer waits for its turn. */
 static inline int sqlite_timeout_ms(const struct sqlite_registry *s)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The production system seam: xenstore through libxenstore, domains from
- * the hypervisor (libxl), dom0 links, FDBs and neighbours from rtnetlink, the
+ * the hypervisor (libxenctrl), dom0 links, FDBs and neighbours from rtnetlink, the
  * clock and the host name.
  */
 #include <errno.h>
@@ -10,15 +10,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <libxl.h>
+#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "vifmac-internal.h"
 
 struct sys_production {
 	struct xs_handle *xs;
-	libxl_ctx *xl;
-	xentoollog_logger_stdiostream *xl_logger;
+	xc_interface *xc;
+	xentoollog_logger_stdiostream *xc_logger;
 	struct vifmac_nft *nft;
 };
 
@@ -43,10 +43,10 @@ void vifmac_sys_production_free(void *data)
 		return;
 	xs_close(p->xs);
 	vifmac_nft_free(p->nft);
-	if (p->xl)
-		libxl_ctx_free(p->xl);
-	if (p->xl_logger)
-		xtl_logger_destroy((xentoollog_logger *)p->xl_logger);
+	if (p->xc)
+		xc_interface_close(p->xc);
+	if (p->xc_logger)
+		xtl_logger_destroy((xentoollog_logger *)p->xc_logger);
 	free(p);
 }
 
@@ -173,20 +173,25 @@ static int prod_xs_transaction_end(void *data, unsigned long t, bool abort)
 	return 0;
 }
 
-static int xl_get(struct sys_production *p, libxl_ctx **ret_xl)
+/*
+ * The hypervisor's domain records, through libxenctrl: the domid, UUID and
+ * paused/dying flags are all a hotplug run asks of it, and libxenlight,
+ * which answers the same from the same call (xc_domain_getinfolist), cost
+ * every run the loading of fifteen shared objects (docs/performance.md).
+ */
+static int xc_get(struct sys_production *p, xc_interface **ret_xc)
 {
 	if (!p)
 		return -ENOMEM;
-	if (!p->xl) {
-		p->xl_logger = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
-		if (!p->xl_logger)
+	if (!p->xc) {
+		p->xc_logger = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+		if (!p->xc_logger)
 			return -ENOMEM;
-		if (libxl_ctx_alloc(&p->xl, LIBXL_VERSION, 0, (xentoollog_logger *)p->xl_logger) != 0) {
-			p->xl = NULL;
+		p->xc = xc_interface_open((xentoollog_logger *)p->xc_logger, (xentoollog_logger *)p->xc_logger, 0);
+		if (!p->xc)
 			return -ENXIO; /* not a Xen dom0, or no privcmd */
-		}
 	}
-	*ret_xl = p->xl;
+	*ret_xc = p->xc;
 	return 0;
 }
 
@@ -216,15 +221,24 @@ static bool name_from(struct sys_production *p, const char *path, struct vifmac_
  * is one node per UUID, so two domains with one UUID (a migration's two
  * halves) would show one name. The latter is the fall-back.
  */
-static void domain_info_from_xl(struct sys_production *p, const libxl_dominfo *xi, struct vifmac_domain_info *info)
+static void uuid_format(const xen_domain_handle_t h, char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2],
+		 h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
+}
+
+static void domain_info_from_xc(struct sys_production *p, const xc_domaininfo_t *xi, bool names,
+				struct vifmac_domain_info *info)
 {
 	char path[128];
 
 	memset(info, 0, sizeof(*info));
-	info->domid = xi->domid;
-	info->paused = xi->paused;
-	snprintf(info->uuid, sizeof(info->uuid), LIBXL_UUID_FMT, LIBXL_UUID_BYTES(xi->uuid));
-	snprintf(path, sizeof(path), "/local/domain/%u/name", xi->domid);
+	info->domid = xi->domain;
+	info->paused = (xi->flags & XEN_DOMINF_paused) != 0;
+	uuid_format(xi->handle, info->uuid, sizeof(info->uuid));
+	if (!names)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%u/name", info->domid);
 	if (!name_from(p, path, info)) {
 		snprintf(path, sizeof(path), "/vm/%s/name", info->uuid);
 		name_from(p, path, info);
@@ -233,66 +247,81 @@ static void domain_info_from_xl(struct sys_production *p, const libxl_dominfo *x
 
 static int prod_get_domain(void *data, unsigned domid, struct vifmac_domain_info *ret_info)
 {
-	libxl_ctx *xl;
-	libxl_dominfo xi;
-	int r = xl_get(data, &xl);
+	xc_interface *xc;
+	xc_domaininfo_t xi;
+	int n, r = xc_get(data, &xc);
 
 	if (r < 0)
 		return r;
-	libxl_dominfo_init(&xi);
-	r = libxl_domain_info(xl, &xi, domid);
-	if (r == ERROR_DOMAIN_NOTFOUND) {
-		r = -ENOENT;
-	} else if (r != 0) {
-		r = -EIO;
-	} else {
-		domain_info_from_xl(data, &xi, ret_info);
-		r = 0;
-	}
-	libxl_dominfo_dispose(&xi);
-	return r;
+	if (domid >= DOMID_FIRST_RESERVED)
+		return -ENOENT;
+	/* the first domain from @domid on: another one when @domid is gone */
+	n = xc_domain_getinfolist(xc, domid, 1, &xi);
+	if (n < 0)
+		return errno ? -errno : -EIO;
+	if (n == 0 || xi.domain != domid)
+		return -ENOENT;
+	domain_info_from_xc(data, &xi, true, ret_info);
+	return 0;
 }
 
 /* Running domains, from the hypervisor; their names from xenstore when @names. */
+/* Running domains, from the hypervisor; their names from xenstore when @names. */
 static int list_domains(void *data, bool names, struct vifmac_domain_info **ret_domains, size_t *ret_n)
 {
-	libxl_ctx *xl;
-	libxl_dominfo *list;
-	struct vifmac_domain_info *doms;
-	int n = 0, r = xl_get(data, &xl);
+	enum { BATCH = 256 };
+	xc_interface *xc;
+	xc_domaininfo_t *batch;
+	struct vifmac_domain_info *doms = NULL;
+	size_t k = 0;
+	uint32_t next = 0;
+	int r = xc_get(data, &xc);
 
 	if (r < 0)
 		return r;
-	list = libxl_list_domain(xl, &n);
-	if (!list)
-		return -EIO;
-	doms = calloc(n > 0 ? (size_t)n : 1, sizeof(*doms));
-	if (!doms) {
-		libxl_dominfo_list_free(list, n);
+	batch = calloc(BATCH, sizeof(*batch));
+	if (!batch)
 		return -ENOMEM;
-	}
-	/*
-	 * A dying domain (destroyed, its pages not yet given back: reboot's
-	 * old half, a "(null)" zombie) runs nothing and holds no vif any more.
-	 */
-	size_t k = 0;
+	/* in batches, as libxl_list_domain asks: domids are sparse up to 32751 */
+	for (;;) {
+		int n = xc_domain_getinfolist(xc, next, BATCH, batch);
 
-	for (int i = 0; i < n; i++) {
-		if (list[i].dying)
-			continue;
-		if (names) {
-			domain_info_from_xl(data, &list[i], &doms[k++]);
-		} else {
-			doms[k].domid = list[i].domid;
-			doms[k].paused = list[i].paused;
-			snprintf(doms[k].uuid, sizeof(doms[k].uuid), LIBXL_UUID_FMT, LIBXL_UUID_BYTES(list[i].uuid));
-			k++;
+		if (n < 0) {
+			r = errno ? -errno : -EIO;
+			goto fail;
 		}
+		for (int i = 0; i < n; i++) {
+			struct vifmac_domain_info *nd;
+
+			/*
+			 * A dying domain (destroyed, its pages not yet given back:
+			 * reboot's old half, a "(null)" zombie) runs nothing and
+			 * holds no vif any more.
+			 */
+			if (batch[i].flags & XEN_DOMINF_dying)
+				continue;
+			nd = vifmac_array_grow(doms, k, sizeof(*doms));
+			if (!nd) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			doms = nd;
+			domain_info_from_xc(data, &batch[i], names, &doms[k++]);
+		}
+		if (n < BATCH)
+			break;
+		next = (uint32_t)batch[n - 1].domain + 1;
 	}
-	libxl_dominfo_list_free(list, n);
+	free(batch);
+	if (!doms && !(doms = calloc(1, sizeof(*doms))))
+		return -ENOMEM;
 	*ret_domains = doms;
 	*ret_n = k;
 	return 0;
+fail:
+	free(batch);
+	free(doms);
+	return r;
 }
 
 static int prod_list_domains(void *data, struct vifmac_domain_info **ret_domains, size_t *ret_n)

@@ -430,6 +430,39 @@ static void run_due(struct watcher *w, double now, int *wake_ms)
 	*wake_ms = w->check_due > 0 ? (int)((w->check_due - now) * 1000) + 1 : -1;
 }
 
+/*
+ * Notifications were lost: what they would have said is read from the
+ * bridges now. Each FDB entry is judged as if just learned (one of ours on
+ * a foreign port, a MAC now on another port than last seen), and a rules
+ * check is due; a deletion that was missed only leaves a stale entry in
+ * the bounded last-seen table.
+ */
+static void resync(struct watcher *w, double now)
+{
+	static const struct vifmac_mac none;
+	struct vifmac_fdb_entry *fdb = NULL;
+	size_t n = 0;
+
+	emit(w, VIFMAC_SEVERITY_WARNING, "notifications-lost", &none,
+	     "the kernel dropped bridge notifications (a burst filled the socket): the FDB and the rules are read again");
+	w->n_ports = 0; /* the ports' next news all counts as a change */
+	schedule_check(w, now);
+	if (!w->ctx->sys.list_fdb || w->ctx->sys.list_fdb(w->ctx->sys_data, &fdb, &n) < 0)
+		return;
+	w->refreshed = 0;
+	refresh(w);
+	for (size_t i = 0; i < n && !w->stop; i++) {
+		struct vifmac_watch_event e = { .what = VIFMAC_WATCH_LEARNED, .fdb = fdb[i] };
+
+		if (fdb[i].local)
+			continue;
+		e.bridge_index = (int)if_nametoindex(fdb[i].bridge);
+		check_owner(w, &e.fdb);
+		check_move(w, &e);
+	}
+	free(fdb);
+}
+
 static int on_event(void *data, const struct vifmac_watch_event *e, int *wake_ms)
 {
 	struct watcher *w = data;
@@ -455,6 +488,9 @@ static int on_event(void *data, const struct vifmac_watch_event *e, int *wake_ms
 			schedule_check(w, now);
 		break;
 	case VIFMAC_WATCH_TIMEOUT:
+		break;
+	case VIFMAC_WATCH_OVERRUN:
+		resync(w, now);
 		break;
 	}
 	run_due(w, now, wake_ms);

@@ -720,6 +720,7 @@ enum vifmac_watch_what {
 	VIFMAC_WATCH_LINK,      /* @fdb.port: a link appeared or changed; @fdb.bridge its master ("" none) */
 	VIFMAC_WATCH_LINK_GONE, /* @fdb.port (when still known): the link was deleted */
 	VIFMAC_WATCH_TIMEOUT,   /* the wake-up the last call asked for */
+	VIFMAC_WATCH_OVERRUN,   /* notifications were lost (a burst filled the socket): state must be read again */
 };
 
 struct vifmac_watch_event {

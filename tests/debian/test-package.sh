@@ -119,9 +119,17 @@ check "the boot clean-up unit is installed and enabled" in_root sh -c \
 check "the boot unit runs vifmac gc before xendomains, after xen, and never fails the boot" in_root sh -c \
 	'u=/lib/systemd/system/vifmac-boot.service; grep -qx "Before=xendomains.service" $u &&
 	 grep -q "^After=.*xen.service" $u && grep -qx "ExecStart=-/usr/sbin/vifmac gc" $u && grep -qx "Type=oneshot" $u'
+check "the watch unit is installed and not enabled" in_root sh -c \
+	'test -f /lib/systemd/system/vifmac-watch.service && ! test -e /etc/systemd/system/multi-user.target.wants/vifmac-watch.service &&
+	 grep -q "^ExecStart=/usr/sbin/vifmac watch " /lib/systemd/system/vifmac-watch.service'
 if command -v systemd-analyze >/dev/null; then
 	check "systemd-analyze verify accepts the boot unit" sh -c \
 		"out=\$(systemd-analyze verify --man=no '$root/lib/systemd/system/vifmac-boot.service' 2>&1) && [ -z \"\$out\" ]"
+	# verify looks for ExecStart's program on this host: pointed at the one in the root
+	sed "s|=/usr/sbin/vifmac |=$root/usr/sbin/vifmac |" "$root/lib/systemd/system/vifmac-watch.service" \
+		>"$work/vifmac-watch.service"
+	check "systemd-analyze verify accepts the watch unit" sh -c \
+		"out=\$(systemd-analyze verify --man=no '$work/vifmac-watch.service' 2>&1) && [ -z \"\$out\" ]"
 fi
 check "man pages installed" in_root sh -c 'ls /usr/share/man/man8/vifmac.8.gz /usr/share/man/man5/vifmac.conf.5.gz >/dev/null'
 check "README.Debian tells how to switch it on" in_root grep -q 'vif.default.script="vif-vifmac"' \

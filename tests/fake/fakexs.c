@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * fakexs: an LD_PRELOAD shim standing in for libxenstore and the few libxl
+ * fakexs: an LD_PRELOAD shim standing in for libxenstore and the few libxenctrl
  * calls vifmac makes, so that the REAL xenstore-read/-write/-exists/-rm/
  * -list/-ls/-chmod binaries, the stock hotplug scripts and the REAL vifmac
  * binary all work on one store kept in a text file (kmod's testsuite does
@@ -35,9 +35,10 @@
  *                                  commits that change a path containing its
  *                                  value count.
  *
- * libxl: libxl_ctx_alloc/free, libxl_domain_info and libxl_list_domain read
- * domains from /fakexs/domain/<domid>/{uuid,paused,type}; a domain exists
- * when its uuid node does. paused defaults to 1 (a domain being created).
+ * libxenctrl: xc_interface_open/close and xc_domain_getinfolist (the
+ * hypervisor's domain records) read domains from
+ * /fakexs/domain/<domid>/{uuid,paused,type}; a domain exists when its uuid
+ * node does. paused defaults to 1 (a domain being created).
  *
  * Watches are not modelled: xs_watch fails with ENOSYS.
  */
@@ -57,7 +58,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxl.h>
+#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "xsmodel.h"
@@ -720,33 +721,30 @@ FAKE_EXPORT char *xs_get_domain_path(struct xs_handle *h, unsigned int domid)
 	return p;
 }
 
-/* ------------------------------------------------------------------ libxl */
+/* ------------------------------------------------------------- libxenctrl */
 
-struct fake_libxl_ctx {
+struct fake_xc {
 	struct xs_handle *xs;
 };
 
-FAKE_EXPORT int libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags, xentoollog_logger *lg)
+FAKE_EXPORT xc_interface *xc_interface_open(xentoollog_logger *logger, xentoollog_logger *dombuild_logger,
+					    unsigned open_flags)
 {
-	struct fake_libxl_ctx *c;
+	struct fake_xc *c = calloc(1, sizeof(*c));
 
-	if (version != LIBXL_VERSION)
-		return ERROR_VERSION;
-	c = calloc(1, sizeof(*c));
 	if (!c)
-		return ERROR_NOMEM;
+		return NULL;
 	c->xs = xs_open(0);
 	if (!c->xs) {
 		free(c);
-		return ERROR_FAIL;
+		return NULL;
 	}
-	*pctx = (libxl_ctx *)c;
-	return 0;
+	return (xc_interface *)c;
 }
 
-FAKE_EXPORT int libxl_ctx_free(libxl_ctx *ctx)
+FAKE_EXPORT int xc_interface_close(xc_interface *xch)
 {
-	struct fake_libxl_ctx *c = (struct fake_libxl_ctx *)ctx;
+	struct fake_xc *c = (struct fake_xc *)xch;
 
 	if (!c)
 		return 0;
@@ -786,26 +784,24 @@ static int parse_uuid(const char *s, uint8_t out[16])
 	return k == 16 ? 0 : -EINVAL;
 }
 
-static int fill_dominfo(struct xsm *s, unsigned domid, libxl_dominfo *info)
+static int fill_dominfo(struct xsm *s, unsigned domid, xc_domaininfo_t *info)
 {
 	const char *uuid = domain_node(s, domid, "uuid"), *paused, *type;
 	uint8_t bytes[16];
 
 	if (!uuid)
-		return ERROR_DOMAIN_NOTFOUND;
+		return -ENOENT;
 	if (parse_uuid(uuid, bytes) < 0)
-		return ERROR_FAIL;
+		return -EINVAL;
 	paused = domain_node(s, domid, "paused");
 	type = domain_node(s, domid, "type");
 	memset(info, 0, sizeof(*info));
-	_Static_assert(sizeof(info->uuid) == 16, "libxl_uuid is 16 bytes");
-	memcpy(&info->uuid, bytes, 16);
-	info->domid = (libxl_domid)domid;
-	info->paused = !paused || strcmp(paused, "0") != 0;
-	info->running = !info->paused;
-	info->domain_type = type && strcmp(type, "hvm") == 0 ? LIBXL_DOMAIN_TYPE_HVM :
-			    type && strcmp(type, "pvh") == 0 ? LIBXL_DOMAIN_TYPE_PVH :
-							       LIBXL_DOMAIN_TYPE_PV;
+	_Static_assert(sizeof(info->handle) == 16, "a domain handle is 16 bytes");
+	memcpy(info->handle, bytes, 16);
+	info->domain = (domid_t)domid;
+	info->flags = !paused || strcmp(paused, "0") != 0 ? XEN_DOMINF_paused : XEN_DOMINF_running;
+	if (type && (strcmp(type, "hvm") == 0 || strcmp(type, "pvh") == 0))
+		info->flags |= XEN_DOMINF_hvm_guest;
 	return 0;
 }
 
@@ -823,23 +819,6 @@ static int domains_view(struct xs_handle *xs, struct xsm *s)
 	return r;
 }
 
-FAKE_EXPORT int libxl_domain_info(libxl_ctx *ctx, libxl_dominfo *info_r, uint32_t domid)
-{
-	struct fake_libxl_ctx *c = (struct fake_libxl_ctx *)ctx;
-	libxl_dominfo tmp;
-
-	struct xsm s;
-	int r;
-
-	if (!c)
-		return ERROR_INVAL;
-	if (domains_view(c->xs, &s) < 0)
-		return ERROR_FAIL;
-	r = fill_dominfo(&s, domid, info_r ? info_r : &tmp);
-	xsm_free(&s);
-	return r;
-}
-
 static int cmp_domid(const void *a, const void *b)
 {
 	unsigned long x = strtoul(*(char *const *)a, NULL, 10), y = strtoul(*(char *const *)b, NULL, 10);
@@ -847,38 +826,34 @@ static int cmp_domid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-FAKE_EXPORT libxl_dominfo *libxl_list_domain(libxl_ctx *ctx, int *nb_domain_out)
+/* As the hypervisor answers: up to @max domains from @first on, in domid order. */
+FAKE_EXPORT int xc_domain_getinfolist(xc_interface *xch, uint32_t first, unsigned int max, xc_domaininfo_t *info)
 {
-	struct fake_libxl_ctx *c = (struct fake_libxl_ctx *)ctx;
-	unsigned int n = 0;
+	struct fake_xc *c = (struct fake_xc *)xch;
+	unsigned int n = 0, k = 0;
 	char **ids;
-	libxl_dominfo *list;
-	int k = 0;
-
 	struct xsm s;
 
-	if (!c || !nb_domain_out)
-		return NULL;
+	if (!c || !info) {
+		errno = EINVAL;
+		return -1;
+	}
 	ids = xs_directory(c->xs, XBT_NULL, "/fakexs/domain", &n);
 	if (domains_view(c->xs, &s) < 0) {
 		free(ids);
-		return NULL;
+		return -1;
 	}
 	if (!ids)
 		n = 0;
 	else
 		qsort(ids, n, sizeof(char *), cmp_domid);
-	list = calloc(n ? n : 1, sizeof(*list));
-	if (!list) {
-		free(ids);
-		xsm_free(&s);
-		return NULL;
-	}
-	for (unsigned int i = 0; i < n; i++)
-		if (fill_dominfo(&s, (unsigned)strtoul(ids[i], NULL, 10), &list[k]) == 0)
+	for (unsigned int i = 0; i < n && k < max; i++) {
+		unsigned long d = strtoul(ids[i], NULL, 10);
+
+		if (d >= first && fill_dominfo(&s, (unsigned)d, &info[k]) == 0)
 			k++;
+	}
 	free(ids);
 	xsm_free(&s);
-	*nb_domain_out = k;
-	return list;
+	return (int)k;
 }

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <net/if.h>
 
 #include "fake-sys.h"
 
@@ -131,6 +132,52 @@ static void test_a_mac_the_bridge_forgot_is_forgotten(void **state)
 	assert_int_equal(e->moves, 0);
 }
 
+/* The kernel, scripted: a MAC learned on eth0 of "lo", then notifications lost. */
+static int replay_overrun(void *data, int (*fn)(void *fn_data, const struct vifmac_watch_event *e, int *wake_ms),
+			  void *fn_data)
+{
+	struct vifmac_watch_event e = { .what = VIFMAC_WATCH_START };
+	struct step s = { VIFMAC_WATCH_LEARNED, 1, "eth0" };
+	int wake = -1;
+
+	(void)data;
+	fn(fn_data, &e, &wake);
+	event_of(&s, &e);
+	/* a bridge that exists here, so that the FDB's names give the index events carry */
+	snprintf(e.fdb.bridge, sizeof(e.fdb.bridge), "lo");
+	e.bridge_index = (int)if_nametoindex("lo");
+	fn(fn_data, &e, &wake);
+	e = (struct vifmac_watch_event){ .what = VIFMAC_WATCH_OVERRUN };
+	fn(fn_data, &e, &wake);
+	return 0;
+}
+
+static int collect_lost(void *data, const struct vifmac_finding *f)
+{
+	struct env *e = data;
+
+	if (strcmp(f->kind, "notifications-lost") == 0)
+		e->fillers++; /* counts the reports here */
+	return collect(data, f);
+}
+
+/* Lost notifications: the FDB is read again, and a move made meanwhile is reported. */
+static void test_lost_notifications_read_the_fdb_again(void **state)
+{
+	struct env *e = *state;
+	struct vifmac_sys_ops ops = fake_sys_ops;
+
+	ops.watch_bridges = replay_overrun;
+	vifmac_ctx_set_sys(e->ctx, &ops, &e->fake);
+	/* what the bridge says after the burst: the MAC is on eth2 now, another one is new */
+	fake_add_fdb(&e->fake, "02:99:00:00:01:01", "lo", "eth2", 0);
+	fake_add_fdb(&e->fake, "02:99:00:00:02:01", "lo", "eth3", 0);
+	assert_int_equal(vifmac_watch(e->ctx, e->reg, collect_lost, e), 0);
+	assert_int_equal(e->fillers, 1);
+	assert_int_equal(e->moves, 1);
+	assert_non_null(strstr(e->last_move, "02:99:00:00:01:01 moved on bridge lo from port eth0 to port eth2"));
+}
+
 /* Below the bound every MAC is remembered: the oldest one's move is still seen. */
 static void test_the_oldest_mac_is_kept_up_to_the_bound(void **state)
 {
@@ -182,6 +229,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_a_mac_learned_on_another_port_is_a_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_mac_the_bridge_forgot_is_forgotten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_notifications_read_the_fdb_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_oldest_mac_is_kept_up_to_the_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_beyond_the_bound_the_least_recently_learned_mac_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_mac_learned_again_outlives_the_bound, setup, teardown),
