@@ -295,5 +295,79 @@ status_is 1
 has "$tmp/err" "bridge xenpub: the bridge takes its MACs from pools"
 check "xl did not run for a pool bridge" test ! -e "$tmp/xl.argv"
 
+# ------------------------------------------------------------------ the program and its chain
+# vif-vifmac is a symlink to the program elsewhere (as the package installs
+# it); a relative chain is Xen's script beside the name libxl ran, not beside
+# the symlink's target (the create case ran vif-bridge from there).
+case=chain
+check "vif-vifmac is a symlink to a program out of the scripts folder" \
+	sh -c "test -L '$SCRIPTS/vif-vifmac' && ! test -e '$(dirname "$(readlink "$SCRIPTS/vif-vifmac")")/vif-bridge'"
+U15=dddddddd-0000-4000-8000-00000000000f
+domain 15 edge1 $U15 1
+vif 15 0 00:16:3e:15:15:15 192.0.2.90
+link vif15.0
+{ cat "$POLICY"; echo 'chain_script = "vif-gone"'; } >"$tmp/policy-gone"
+log_mark
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-gone" hotplug vif-vifmac 15 0 online type_if=vif
+status_is 1
+one_line "$tmp/err"
+want="vif-vifmac: the network script $SCRIPTS/vif-gone does not exist or is not executable"
+check "xl is told the chain is missing, beside the name libxl ran" grep -qxF -- "$want" "$tmp/err"
+value $BE/15/0/hotplug-status error
+value $BE/15/0/hotplug-error "$want"
+log_since
+check "the hotplug log has it after the script's name" grep -qxF -- "$SCRIPTS/vif-vifmac: $want" "$tmp/log.part"
+off_bridge vif15.0
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-gone" hotplug vif-vifmac 15 0 offline type_if=vif
+status_is 0
+whois 02:00:c0:00:02:5a
+check "the offline released the claim though the chain is missing (whois status $wrc)" test "$wrc" != 0
+
+# ------------------------------------------------------------------ invalid command, broken policy
+case=invalid-command
+xs rm $BE/15/0/hotplug-error $BE/15/0/hotplug-status
+hotplug vif-vifmac 15 0 frobnicate type_if=vif
+status_is 1
+check "xl is told the command is invalid" grep -qxF -- "vif-vifmac: invalid command: frobnicate" "$tmp/err"
+value $BE/15/0/hotplug-status error
+value $BE/15/0/hotplug-error "vif-vifmac: invalid command: frobnicate"
+
+case=broken-policy
+xs rm $BE/15/0/hotplug-error $BE/15/0/hotplug-status
+printf 'prefix = "02:00"\nno_such_key = 1\n' >"$tmp/policy-broken"
+log_mark
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-broken" hotplug vif-vifmac 15 0 online type_if=vif
+status_is 1
+one_line "$tmp/err"
+has "$tmp/err" "^vif-vifmac: .*policy-broken"
+has "$tmp/err" "no_such_key"
+value $BE/15/0/hotplug-status error
+value $BE/15/0/hotplug-error "vif-vifmac: refused; the reason is in dom0's xen-hotplug.log"
+off_bridge vif15.0
+# an unplug is never failed: the policy's error is logged, and vif-bridge runs
+ns ip link set vif15.0 master xenbr0
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-broken" hotplug vif-vifmac 15 0 offline type_if=vif
+status_is 0
+off_bridge vif15.0
+
+# ------------------------------------------------------------------ hostile text from xenstore
+# A domain name with shell syntax and a control byte: it reaches the admin's
+# line escaped, as one line, and nothing runs it (tests/faults/test-trust.sh:
+# the hook imports nothing that runs a shell).
+case=hostile-name
+U16=eeeeeeee-0000-4000-8000-000000000010
+domain 16 "x\$(touch $tmp/pwned.1)\`touch $tmp/pwned.2\`;touch $tmp/pwned.3"$'\e[2J' $U16 1
+vif 16 0 00:16:3e:16:16:16 192.0.2.90
+link vif16.0
+# refused: the xenstore backend of edge1 (domain 15) still has that MAC
+hotplug vif-vifmac 16 0 online type_if=vif
+status_failed
+one_line "$tmp/err"
+has "$tmp/err" 'x\$\(touch'
+check "the control byte reaches xl escaped" sh -c "grep -qF '\\x1b[2J' '$tmp/err' && ! grep -q \"\$(printf '\\033')\" '$tmp/err'"
+# the guest's node: only the kind and the vif's own MAC, nothing of the name
+value $BE/16/0/hotplug-error "vif-vifmac: conflict: vif 0 (02:00:c0:00:02:5a) refused; the reason is in dom0's xen-hotplug.log"
+check "no hostile text was run" sh -c "! ls '$tmp' | grep -q pwned"
+
 echo "$0: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
