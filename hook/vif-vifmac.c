@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 {
 	struct hook h = { .argv = argv, .command = argc > 1 ? argv[1] : "", .xl_fd = -1 };
 	struct cli cli = { .progname = "vif-vifmac" };
-	struct cli_hotplug_outcome out;
+	struct cli_hotplug_outcome out = { .chain = NULL };
 	char line[sizeof(out.line) + 64], chain[PATH_MAX];
 	bool online;
 	int rc;
@@ -205,7 +205,6 @@ int main(int argc, char **argv)
 	if (!cli.ctx) {
 		rc = EXIT_SYSTEM;
 		snprintf(out.line, sizeof(out.line), "vif-vifmac: out of memory");
-		out.guest[0] = '\0';
 	} else {
 		rc = cli_load_policy(&cli);
 		if (rc)
