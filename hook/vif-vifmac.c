@@ -105,7 +105,7 @@ static void stderr_back_to_toolstack(struct hook *h)
  */
 static void xen_fatal(struct hook *h, struct vifmac_ctx *ctx, const char *text)
 {
-	const char *be = getenv("XENBUS_PATH");
+	const char *be = secure_getenv("XENBUS_PATH");
 	char err_path[PATH_MAX], status_path[PATH_MAX];
 	struct vifmac_ctx *own = NULL;
 	const struct vifmac_sys_ops *ops;
@@ -158,7 +158,7 @@ static int __attribute__((noreturn)) refuse(struct hook *h, struct vifmac_ctx *c
 		dprintf(h->xl_fd, "%s\n", line);
 	fprintf(stderr, "%s: %s\n", h->argv[0], line);
 	fflush(stderr);
-	xen_log(h, LOG_DEBUG, "XENBUS_PATH=%s", getenv("XENBUS_PATH") ? getenv("XENBUS_PATH") : "");
+	xen_log(h, LOG_DEBUG, "XENBUS_PATH=%s", secure_getenv("XENBUS_PATH") ? secure_getenv("XENBUS_PATH") : "");
 	xen_log(h, LOG_ERR, "%s", line);
 	xen_fatal(h, ctx, guest && *guest ? guest : line);
 	vifmac_ctx_unref(ctx);
@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		if (online)
 			refuse(&h, cli.ctx, out.line, out.guest[0] ? out.guest : REFUSED_SHORT);
 		/* never block an unplug; a claim left behind is reported by "vifmac gc" */
-		xen_log(&h, LOG_DEBUG, "XENBUS_PATH=%s", getenv("XENBUS_PATH") ? getenv("XENBUS_PATH") : "");
+		xen_log(&h, LOG_DEBUG, "XENBUS_PATH=%s", secure_getenv("XENBUS_PATH") ? secure_getenv("XENBUS_PATH") : "");
 		xen_log(&h, LOG_WARNING, "vifmac hotplug %s failed (%d): %s", h.command, rc, out.line);
 		out.chain = NULL;
 	}

@@ -16,10 +16,11 @@ static void hotplug_usage(void)
 {
 	printf("Usage: vifmac hotplug online|offline|add|remove [type_if=vif|tap]\n"
 	       "\n"
-	       "Run by /etc/xen/scripts/vif-vifmac with the toolstack's environment\n"
-	       "(XENBUS_PATH for vif runs, INTERFACE for tap runs). On refusal it prints\n"
-	       "one line for the admin on standard output and exits non-zero; details of\n"
-	       "what it did go to standard error (the hotplug log).\n");
+	       "The decision of /etc/xen/scripts/vif-vifmac (which takes it in its own\n"
+	       "process), from the toolstack's environment (XENBUS_PATH for vif runs,\n"
+	       "INTERFACE for tap runs). Prints chain=SCRIPT on success; on refusal one\n"
+	       "line for the admin and its short form after \"guest: \" on standard\n"
+	       "output, and exits non-zero; details of what it did go to standard error.\n");
 }
 
 int cmd_hotplug(struct cli *cli, int argc, char **argv)
