@@ -39,6 +39,7 @@ struct hook {
 	const char *command; /* argv[1], "" when absent */
 	int xl_fd;           /* the toolstack's stderr: what is written there shows in xl's output */
 	bool syslog_open;
+	bool common_logged;
 };
 
 /*
@@ -66,6 +67,17 @@ static void xen_log(struct hook *h, int level, const char *format, ...)
 	vsnprintf(text, sizeof(text), format, args);
 	va_end(args);
 	syslog(level, "%s: %s", h->argv[0], text);
+}
+
+/* What sourcing xen-hotplug-common.sh logs (once), on the paths that sourced it: refusals and warnings. */
+static void xen_common(struct hook *h)
+{
+	const char *be = secure_getenv("XENBUS_PATH");
+
+	if (h->common_logged)
+		return;
+	h->common_logged = true;
+	xen_log(h, LOG_DEBUG, "XENBUS_PATH=%s", be ? be : "");
 }
 
 /*
@@ -158,7 +170,7 @@ static int __attribute__((noreturn)) refuse(struct hook *h, struct vifmac_ctx *c
 		dprintf(h->xl_fd, "%s\n", line);
 	fprintf(stderr, "%s: %s\n", h->argv[0], line);
 	fflush(stderr);
-	xen_log(h, LOG_DEBUG, "XENBUS_PATH=%s", secure_getenv("XENBUS_PATH") ? secure_getenv("XENBUS_PATH") : "");
+	xen_common(h);
 	xen_log(h, LOG_ERR, "%s", line);
 	xen_fatal(h, ctx, guest && *guest ? guest : line);
 	vifmac_ctx_unref(ctx);
@@ -216,7 +228,7 @@ int main(int argc, char **argv)
 		if (online)
 			refuse(&h, cli.ctx, out.line, out.guest[0] ? out.guest : REFUSED_SHORT);
 		/* never block an unplug; a claim left behind is reported by "vifmac gc" */
-		xen_log(&h, LOG_DEBUG, "XENBUS_PATH=%s", secure_getenv("XENBUS_PATH") ? secure_getenv("XENBUS_PATH") : "");
+		xen_common(&h);
 		xen_log(&h, LOG_WARNING, "vifmac hotplug %s failed (%d): %s", h.command, rc, out.line);
 		out.chain = NULL;
 	}
@@ -226,6 +238,7 @@ int main(int argc, char **argv)
 			     chain);
 		if (online)
 			refuse(&h, cli.ctx, line, NULL);
+		xen_common(&h);
 		xen_log(&h, LOG_ERR, "vif-vifmac: cannot chain to %s", chain);
 		vifmac_ctx_unref(cli.ctx);
 		return 0;
@@ -243,6 +256,7 @@ int main(int argc, char **argv)
 	cli_snprintf(line, sizeof(line), "vif-vifmac: cannot run the network script %s: %s", chain, strerror(rc));
 	if (online)
 		refuse(&h, NULL, line, NULL);
+	xen_common(&h);
 	xen_log(&h, LOG_ERR, "%s", line);
 	return 0;
 }

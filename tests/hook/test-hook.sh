@@ -369,5 +369,47 @@ check "the control byte reaches xl escaped" sh -c "grep -qF '\\x1b[2J' '$tmp/err
 value $BE/16/0/hotplug-error "vif-vifmac: conflict: vif 0 (02:00:c0:00:02:5a) refused; the reason is in dom0's xen-hotplug.log"
 check "no hostile text was run" sh -c "! ls '$tmp' | grep -q pwned"
 
+# ------------------------------------------------------------------ syslog, as Xen's `log err`
+# Xen's scripts log with `logger -p daemon.LEVEL -- "$0:" TEXT`. In a mount
+# namespace of its own with a /dev of its own, /dev/log is a socket of the
+# test's: the hook's refusal and logger's line for the same text must read
+# the same (priority, tag, "$0: " and the text; the time stamp aside).
+case=syslog
+if ! command -v python3 >/dev/null || ! command -v logger >/dev/null; then
+	echo "$0: note: no python3 or logger: the syslog lines are not compared" >&2
+else
+	cat >"$tmp/syslog.sh" <<'EOS'
+mount -t tmpfs vifmac-dev /dev && mknod -m 666 /dev/null c 1 3 || exit 1
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+s.settimeout(2)
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "w") as out:
+    try:
+        while True:
+            out.write(s.recv(4096).decode(errors="replace") + "\n")
+            out.flush()
+    except socket.timeout:
+        pass
+' "$1" &
+while [ ! -e "$1.ready" ]; do sleep 0.05; done
+env -u XENBUS_PATH "$2/vif-vifmac" frobnicate </dev/null >/dev/null 2>&1
+logger -p daemon.err -- "$2/vif-vifmac:" "vif-vifmac: invalid command: frobnicate"
+wait
+EOS
+	unshare --mount --propagation private bash "$tmp/syslog.sh" "$tmp/syslog.out" "$SCRIPTS"
+	sed -E 's/^(<[0-9]+>)[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} /\1/' "$tmp/syslog.out" >"$tmp/syslog.lines"
+	checks=$((checks + 1))
+	if [ "$(grep -c . "$tmp/syslog.lines")" -lt 3 ] ||
+		[ "$(grep -vF 'XENBUS_PATH=' "$tmp/syslog.lines" | sort -u | wc -l)" != 1 ] ||
+		! grep -v 'XENBUS_PATH=' "$tmp/syslog.lines" | grep '^<27>' |
+		grep -qF ": $SCRIPTS/vif-vifmac: vif-vifmac: invalid command: frobnicate"; then
+		fail "the hook's syslog lines are not logger's (daemon.err, \"\$0: \" and the text)"
+		sed 's/^/  syslog: /' "$tmp/syslog.lines" >&2
+	fi
+fi
+
 echo "$0: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
