@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What holding a vif to its MAC costs: install then remove one vif's rules
- * through the production seam (libnftables in-process), with 1, 100 and
- * 1000 vifs already filtered, against the same rules loaded by one `nft -f`
- * process per vif (what a shell hook would do), in the same run. Run it in
- * a fresh network namespace: bench/enforce.sh does.
+ * through the production seam (one nfnetlink batch each, libmnl), with 1,
+ * 100 and 1000 vifs already filtered, against the same rules loaded by one
+ * `nft -f` process per vif (what a shell hook would do), in the same run.
+ * Run it in a fresh network namespace: bench/enforce.sh does.
  *
  * Usage: enforce [RUNS [SIZES]]    e.g. enforce 200 1,100,1000
  */
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 			nadd_t[i] = t1 - t0;
 			nrm_t[i] = t2 - t1;
 		}
-		row("vifmac_enforce_add (libnftables, in-process)", filtered, add_t, runs);
+		row("vifmac_enforce_add (nfnetlink batch, libmnl)", filtered, add_t, runs);
 		row("vifmac_enforce_remove (MAC known, as offline)", filtered, rm_t, runs);
 		row("baseline: nft -f process, add (3 elements)", filtered, nadd_t, runs);
 		row("baseline: nft -f process, remove", filtered, nrm_t, runs);

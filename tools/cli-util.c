@@ -13,24 +13,44 @@
 
 #include "vifmac-cli.h"
 
-/* @format with @args, control bytes shown as \xNN but for a final newline. */
-static int print_escaped(FILE *f, const char *format, va_list args)
+/* @format with @args, control bytes shown as \xNN but for a final newline:
+ * a malloc'd string, or NULL when out of memory. */
+static char *escaped(const char *format, va_list args)
 {
-	char *text;
+	char *text, *out, *o;
 	int n = vasprintf(&text, format, args);
 
 	if (n < 0)
-		return -1;
+		return NULL;
+	out = malloc((size_t)n * 4 + 1);
+	if (!out) {
+		free(text);
+		return NULL;
+	}
 	/* text from the registry (notes, imported or etcd records) or xenstore
 	 * must not move a terminal's cursor, set its title or forge lines */
+	o = out;
 	for (int i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)text[i];
 
 		if ((c < 0x20 && !(c == '\n' && i == n - 1)) || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
+			o += sprintf(o, "\\x%02x", c);
 		else
-			fputc(c, f);
+			*o++ = (char)c;
 	}
+	*o = '\0';
+	free(text);
+	return out;
+}
+
+static int print_escaped(FILE *f, const char *format, va_list args)
+{
+	char *text = escaped(format, args);
+	int n;
+
+	if (!text)
+		return -1;
+	n = fputs(text, f) < 0 ? -1 : (int)strlen(text);
 	free(text);
 	return n;
 }
@@ -46,6 +66,18 @@ int cli_printf(FILE *f, const char *format, ...)
 	return n;
 }
 
+void cli_snprintf(char *buf, size_t size, const char *format, ...)
+{
+	va_list args;
+	char *text;
+
+	va_start(args, format);
+	text = escaped(format, args);
+	va_end(args);
+	snprintf(buf, size, "%s", text ? text : "(out of memory)");
+	free(text);
+}
+
 void cli_error(const char *format, ...)
 {
 	va_list args;
@@ -55,6 +87,23 @@ void cli_error(const char *format, ...)
 	print_escaped(stderr, format, args);
 	va_end(args);
 	fputc('\n', stderr);
+}
+
+int cli_load_policy(struct cli *cli)
+{
+	const char *path = cli->config ? cli->config : secure_getenv("VIFMAC_CONFIG");
+	int r;
+
+	if (path && !*path)
+		path = NULL;
+	r = vifmac_ctx_load_policy(cli->ctx, path);
+	if (r == -ENOENT && !path) {
+		/* no /etc/xen/vifmac.conf: the built-in defaults apply */
+		return 0;
+	}
+	if (r < 0)
+		return r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_SYSTEM;
+	return 0;
 }
 
 int cli_exit_for(int err)
@@ -72,6 +121,18 @@ int cli_exit_for(int err)
 		return EXIT_USAGE;
 	default:
 		return EXIT_SYSTEM;
+	}
+}
+
+int cli_exit_for_refusal(enum vifmac_refusal_kind kind)
+{
+	switch (kind) {
+	case VIFMAC_REFUSAL_INPUT:
+		return EXIT_USAGE;
+	case VIFMAC_REFUSAL_UNAVAILABLE:
+		return EXIT_SYSTEM;
+	default:
+		return EXIT_REFUSED;
 	}
 }
 

@@ -35,8 +35,18 @@ void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
  * every control byte (below 0x20, and DEL) but a final newline is written as
  * \xNN, so no ESC sequence or line break of theirs reaches a terminal or a log. */
 int cli_printf(FILE *f, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* cli_printf into @buf (truncated to @size, always terminated). */
+void cli_snprintf(char *buf, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Loads the policy: --config, else $VIFMAC_CONFIG, else the default file
+ * (whose absence means the built-in defaults). Returns 0, or the exit status
+ * with the reason in vifmac_ctx_last_error().
+ */
+int cli_load_policy(struct cli *cli);
 /* Maps a negative errno from the library to an exit status. */
 int cli_exit_for(int err);
+/* The exit status of a refusal of this kind (vifmac(8), "EXIT STATUS"). */
+int cli_exit_for_refusal(enum vifmac_refusal_kind kind);
 /* Prints a library failure ("vifmac: <what>: <last error or strerror>") and returns the exit status. */
 int cli_fail(struct cli *cli, int err, const char *what);
 /*
@@ -139,6 +149,21 @@ int cmd_enforce(struct cli *cli, int argc, char **argv);
 /* cmd-adopt.c */
 int cmd_adopt(struct cli *cli, int argc, char **argv);
 int cmd_fix_config(struct cli *cli, int argc, char **argv);
+
+/* cli-hotplug.c: one hotplug run (online|offline|add|remove [type_if=vif|tap]) */
+struct cli_hotplug_outcome {
+	const char *chain; /* EXIT_OK: the network script to chain to (the policy's, owned by cli->ctx) */
+	char line[1536];   /* a refusal: the admin's line (xl's output, the hotplug log, syslog), escaped */
+	char guest[256];   /* a refusal: its short form for <backend>/hotplug-error, "" when it has none */
+};
+/*
+ * Runs the decision for argv[1] (online, offline, add, remove) and its
+ * type_if=, reading the toolstack's environment; what it did goes to stderr.
+ * Returns EXIT_OK with @out->chain set, or the refusal's exit status with
+ * @out->line (and @out->guest) set. An unplug (offline, remove) is refused
+ * only for bad input: what it cannot do is logged, and it chains.
+ */
+int cli_hotplug(struct cli *cli, int argc, char **argv, struct cli_hotplug_outcome *out);
 
 /* cmd-hotplug.c */
 int cmd_hotplug(struct cli *cli, int argc, char **argv);

@@ -102,25 +102,6 @@ static int take_global_options(struct cli *cli, int argc, char **argv)
 	return out;
 }
 
-static int load_policy(struct cli *cli)
-{
-	const char *path = cli->config ? cli->config : secure_getenv("VIFMAC_CONFIG");
-	int r;
-
-	if (path && !*path)
-		path = NULL;
-	r = vifmac_ctx_load_policy(cli->ctx, path);
-	if (r == -ENOENT && !path) {
-		/* no /etc/xen/vifmac.conf: the built-in defaults apply */
-		return 0;
-	}
-	if (r < 0) {
-		cli_error("%s", vifmac_ctx_last_error(cli->ctx));
-		return r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_SYSTEM;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct cli cli = { .progname = "vifmac" };
@@ -155,7 +136,9 @@ int main(int argc, char **argv)
 			cli_error("out of memory");
 			return EXIT_SYSTEM;
 		}
-		rc = commands[i].needs_policy && !wants_help ? load_policy(&cli) : 0;
+		rc = commands[i].needs_policy && !wants_help ? cli_load_policy(&cli) : 0;
+		if (rc)
+			cli_error("%s", vifmac_ctx_last_error(cli.ctx));
 		if (rc == 0) {
 			optind = 0;
 			rc = commands[i].fn(&cli, argc - 1, argv + 1);

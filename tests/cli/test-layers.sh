@@ -4,6 +4,7 @@
 # lib_libvifmac_la_SOURCES in Makefile.am):
 #   0 leaf helpers and parsing   1 system seam   2 policy and context
 #   3 registry   4 decisions and checks   5 pipeline   6 CLI (tools/)
+#   7 the hook (hook/: the CLI's helpers and the public API, nothing else)
 # Fails on an upward edge: a lib/ file that includes a header of a higher
 # layer (tools/ headers included), a tools/ file that includes more than the
 # public API (vifmac.h) and its own header, or a library object that calls a
@@ -28,7 +29,7 @@ layer() {
 	vifmac.h | vifmac-internal.h) echo 0 ;; # the public API and the library's private declarations: every layer's
 	vifmac-util.* | vifmac-text.h | vifmac-strbuf.* | vifmac-base64.* | vifmac-url.*) echo 0 ;;
 	vifmac-address.* | vifmac-vifspec.* | vifmac-conffile.* | vifmac-xlu-dl.* | vifmac-conf-values.*) echo 0 ;;
-	vifmac-netlink.* | vifmac-nft.* | vifmac-sys.*) echo 1 ;;
+	vifmac-netlink.* | vifmac-nft.* | vifmac-nft-* | vifmac-sys.*) echo 1 ;;
 	vifmac-ctx.* | vifmac-policy.* | vifmac-policy-keys.* | vifmac-table.* | vifmac-pool.* | vifmac-domcfg.*) echo 2 ;;
 	vifmac-registry.* | vifmac-registry-* | vifmac-sqlite* | vifmac-etcd*) echo 3 ;;
 	vifmac-derive.* | vifmac-checks.* | vifmac-enforce.* | vifmac-domcfg-fix.*) echo 4 ;;
@@ -44,7 +45,21 @@ layer() {
 allowed='
 '
 
-# check_includes LIBDIR TOOLSDIR: prints one line per upward or foreign include
+# above_lib DIR NAME WHY: a file of tools/ or hook/ (NAME) including more than
+# the public API (vifmac.h) and the CLI's header
+above_lib() {
+	for f in "$1"/*.c "$1"/*.h; do
+		[ -f "$f" ] || continue
+		sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" | while read -r inc; do
+			case $inc in
+			vifmac.h | vifmac-cli.h) ;;
+			*) echo "$2/${f##*/} includes \"$inc\": $3" ;;
+			esac
+		done
+	done
+}
+
+# check_includes LIBDIR TOOLSDIR HOOKDIR: prints one line per upward or foreign include
 check_includes() {
 	for f in "$1"/*.c "$1"/*.h; do
 		name=${f##*/}
@@ -64,14 +79,8 @@ check_includes() {
 			fi
 		done
 	done
-	for f in "$2"/*.c "$2"/*.h; do
-		sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" | while read -r inc; do
-			case $inc in
-			vifmac.h | vifmac-cli.h) ;;
-			*) echo "tools/${f##*/} includes \"$inc\": the CLI uses only the public API (vifmac.h)" ;;
-			esac
-		done
-	done
+	above_lib "$2" tools "the CLI uses only the public API (vifmac.h)"
+	above_lib "$3" hook "the hook uses the CLI's helpers and the public API only"
 }
 
 # check_calls DEFS USES: DEFS "symbol file" (defined), USES "symbol file" (called); prints upward calls
@@ -91,19 +100,23 @@ check_calls() {
 }
 
 # ------------------------------------------------------------ the checks catch what they are for
-mkdir -p "$tmp/lib" "$tmp/tools"
+mkdir -p "$tmp/lib" "$tmp/tools" "$tmp/hook"
 cp "$TOP_SRCDIR"/lib/*.c "$TOP_SRCDIR"/lib/*.h "$tmp/lib/"
 cp "$TOP_SRCDIR"/tools/*.c "$TOP_SRCDIR"/tools/*.h "$tmp/tools/"
+cp "$TOP_SRCDIR"/hook/*.c "$tmp/hook/"
+printf '#include "vifmac-registry-internal.h"\n' >>"$tmp/hook/vif-vifmac.c"
 printf '#include "vifmac-registry-internal.h"\n' >>"$tmp/lib/vifmac-address.c"
 printf '#include "../tools/vifmac-cli.h"\n' >>"$tmp/lib/vifmac-policy.c"
 printf '#include "vifmac-internal.h"\n' >>"$tmp/tools/cmd-policy.c"
-check_includes "$tmp/lib" "$tmp/tools" >"$tmp/planted"
+check_includes "$tmp/lib" "$tmp/tools" "$tmp/hook" >"$tmp/planted"
 grep -q "vifmac-address.c (layer 0) includes vifmac-registry-internal.h (layer 3)" "$tmp/planted" ||
 	fail "an upward include (address -> registry-internal.h) was not caught: $(cat "$tmp/planted")"
 grep -q 'vifmac-policy.c includes "../tools/vifmac-cli.h", which is not a lib/ header' "$tmp/planted" ||
 	fail "a lib/ file including a tools/ header was not caught"
 grep -q 'tools/cmd-policy.c includes "vifmac-internal.h"' "$tmp/planted" ||
 	fail "the CLI including a private header was not caught"
+grep -q 'hook/vif-vifmac.c includes "vifmac-registry-internal.h"' "$tmp/planted" ||
+	fail "the hook including a private header was not caught"
 printf 'vifmac_hotplug_online vifmac-hotplug\nvifmac_mac_parse vifmac-address\n' >"$tmp/defs"
 printf 'vifmac_hotplug_online vifmac-address\nvifmac_mac_parse vifmac-hotplug\n' >"$tmp/uses"
 check_calls "$tmp/defs" "$tmp/uses" >"$tmp/planted"
@@ -111,7 +124,7 @@ check_calls "$tmp/defs" "$tmp/uses" >"$tmp/planted"
 	fail "a planted upward call was not caught alone: $(cat "$tmp/planted")"
 
 # ------------------------------------------------------------ the tree
-check_includes "$TOP_SRCDIR/lib" "$TOP_SRCDIR/tools" >"$tmp/includes"
+check_includes "$TOP_SRCDIR/lib" "$TOP_SRCDIR/tools" "$TOP_SRCDIR/hook" >"$tmp/includes"
 while read -r line; do
 	fail "$line"
 done <"$tmp/includes"

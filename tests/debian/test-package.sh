@@ -95,8 +95,31 @@ mkdir -p "$root/tmp/debs"
 cp $debs "$root/tmp/debs/"
 in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 
+# vifmac before 0.2.0 shipped the hook as a script, a conffile: a stand-in
+# package of that version (just the conffile), installed and edited first, so
+# that the install below is the upgrade (debian/vifmac.maintscript, rm_conffile)
+old=$work/old
+mkdir -p "$old/DEBIAN" "$old/etc/xen/scripts"
+printf '#!/bin/bash\n# vif-vifmac 0.1.0\n' >"$old/etc/xen/scripts/vif-vifmac"
+chmod 755 "$old/etc/xen/scripts/vif-vifmac"
+echo /etc/xen/scripts/vif-vifmac >"$old/DEBIAN/conffiles"
+cat >"$old/DEBIAN/control" <<CONTROL
+Package: vifmac
+Version: 0.1.0
+Architecture: $(dpkg --print-architecture)
+Maintainer: vifmac developers <vifmac-devel@example.org>
+Description: vifmac 0.1.0 stand-in (the hook as a conffile)
+CONTROL
+dpkg-deb -b "$old" "$root/tmp/vifmac-old.deb" >/dev/null
+if ! in_root sh -c 'dpkg -i /tmp/vifmac-old.deb && echo "# edited by the admin" >>/etc/xen/scripts/vif-vifmac' \
+	>"$work/install.log" 2>&1; then
+	tail -n 30 "$work/install.log"
+	echo "FAIL: dpkg -i of the 0.1.0 stand-in"
+	exit 1
+fi
+
 echo "installing with apt ..."
-if ! in_root sh -c 'apt-get update -qq && apt-get install -y -qq /tmp/debs/*.deb' >"$work/install.log" 2>&1; then
+if ! in_root sh -c 'apt-get update -qq && apt-get install -y -qq /tmp/debs/*.deb' >>"$work/install.log" 2>&1; then
 	tail -n 30 "$work/install.log"
 	echo "FAIL: apt-get install of the packages"
 	exit 1
@@ -108,7 +131,17 @@ check "vifmac derive gives 02:00:c0:00:02:0a" in_root sh -c \
 	'[ "$(vifmac derive --bridge xenbr0 --ip 192.0.2.10)" = 02:00:c0:00:02:0a ]'
 check "the hook is /etc/xen/scripts/vif-vifmac, executable, next to vif-bridge" \
 	in_root sh -c 'test -x /etc/xen/scripts/vif-vifmac && test -x /etc/xen/scripts/vif-bridge'
-check "the hook calls the installed vifmac" in_root grep -q '/usr/sbin/vifmac' /etc/xen/scripts/vif-vifmac
+check "the hook is a symlink to the program in /usr/libexec/vifmac" in_root sh -c \
+	'[ "$(readlink /etc/xen/scripts/vif-vifmac)" = /usr/libexec/vifmac/vif-vifmac ] &&
+	 head -c 4 /usr/libexec/vifmac/vif-vifmac | grep -q ELF'
+check "the hook is no conffile any more" in_root sh -c \
+	'! dpkg-query -W -f="\${Conffiles}" vifmac | grep -q vif-vifmac'
+check "the hook runs: an invalid command is refused, saying so" in_root sh -c \
+	'mkdir -p /var/log/xen; ! /etc/xen/scripts/vif-vifmac frobnicate 2>/tmp/err >/dev/null &&
+	 grep -qx "vif-vifmac: invalid command: frobnicate" /tmp/err'
+check "the upgrade from the script: the old conffile is gone, an edited one kept as .dpkg-bak" in_root sh -c \
+	'! test -e /etc/xen/scripts/vif-vifmac.dpkg-remove && ! test -e /etc/xen/scripts/vif-vifmac.dpkg-backup &&
+	 grep -q "edited by the admin" /etc/xen/scripts/vif-vifmac.dpkg-bak' 
 check "/etc/xen/vifmac.conf is a conffile" in_root sh -c \
 	'dpkg-query -W -f="\${Conffiles}" vifmac | grep -q "/etc/xen/vifmac.conf "'
 check "the default policy loads (all commented out)" in_root vifmac plan --help
@@ -151,9 +184,10 @@ in_root apt-get remove -y -qq vifmac >>"$work/install.log" 2>&1
 check "remove: the conffile stays" in_root test -f /etc/xen/vifmac.conf
 check "remove: the registry stays" in_root test -f /var/lib/vifmac/registry.db
 check "remove: the command is gone" in_root sh -c '! test -e /usr/sbin/vifmac'
-check "remove: the hook is a conffile and stays until purge" in_root test -f /etc/xen/scripts/vif-vifmac
-check "remove: the leftover hook refuses, saying why" in_root sh -c \
-	'mkdir -p /var/log/xen; ! XENBUS_PATH=backend/vif/1/0 /etc/xen/scripts/vif-vifmac online type_if=vif 2>/tmp/err >/dev/null; grep -q "vifmac is not installed" /tmp/err'
+# The hook is a program now, no conffile: it goes with the package, and libxl
+# refuses a vif whose script= it cannot run (README.Debian: switch it off first).
+check "remove: the hook goes with the program" in_root sh -c \
+	'! test -e /etc/xen/scripts/vif-vifmac && ! test -L /etc/xen/scripts/vif-vifmac && ! test -e /usr/libexec/vifmac'
 in_root apt-get purge -y -qq vifmac >>"$work/install.log" 2>&1
 check "purge: the conffile is gone" in_root sh -c '! test -e /etc/xen/vifmac.conf'
 check "purge: the hook is gone" in_root sh -c '! test -e /etc/xen/scripts/vif-vifmac'

@@ -53,8 +53,12 @@ sc_a() {
   check_eq "dpkg status vifmac, libvifmac0:" "$(pkg_status vifmac) / $(pkg_status libvifmac0)" \
     "install ok installed / install ok installed"
   check_eq "files of the vifmac package:" \
-    "$(grep -x -e /usr/sbin/vifmac -e /etc/xen/scripts/vif-vifmac -e /etc/xen/vifmac.conf /var/lib/dpkg/info/vifmac.list 2>&1 | sort | tr '\n' ' ')" \
-    "/etc/xen/scripts/vif-vifmac /etc/xen/vifmac.conf /usr/sbin/vifmac "
+    "$(grep -x -e /usr/sbin/vifmac -e /etc/xen/scripts/vif-vifmac -e /etc/xen/vifmac.conf -e /usr/libexec/vifmac/vif-vifmac \
+        /var/lib/dpkg/info/vifmac.list 2>&1 | sort | tr '\n' ' ')" \
+    "/etc/xen/scripts/vif-vifmac /etc/xen/vifmac.conf /usr/libexec/vifmac/vif-vifmac /usr/sbin/vifmac "
+  # the hook libxl runs is the program, through the symlink (no shell script)
+  check_eq "/etc/xen/scripts/vif-vifmac links to:" "$(readlink /etc/xen/scripts/vif-vifmac 2>&1)" \
+    /usr/libexec/vifmac/vif-vifmac
   check_eq "/var/lib/vifmac (postinst) mode, owner:" "$(stat -c '%a %U' /var/lib/vifmac 2>&1)" "750 root"
   xl_create alpha
   check_rc0 "xl create alpha"

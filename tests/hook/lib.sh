@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by tests/hook/test-hook.sh and bench/hook: a dom0 without Xen.
 #
-#  - Debian's stock hotplug scripts (xen-utils-common), copied with the built
-#    hook/vif-vifmac into one folder, as /etc/xen/scripts would hold them;
+#  - Debian's stock hotplug scripts (xen-utils-common), copied into one folder
+#    as /etc/xen/scripts would hold them, and vif-vifmac there a symlink to a
+#    copy of the built program (hook/vif-vifmac) in a folder of its own, as the
+#    package installs it (/usr/libexec/vifmac/vif-vifmac);
 #  - a network namespace with a real Linux bridge xenbr0, where each vif is a
 #    link named as netback names it (vif<domid>.<devid>);
 #  - the REAL xenstore-* commands and the REAL vifmac binary on a fake store:
@@ -88,7 +90,9 @@ hook_setup() {
 	SCRIPTS=$tmp/scripts
 	mkdir -p "$SCRIPTS" "$tmp/log" "$tmp/lock"
 	cp -p "$stock"/* "$SCRIPTS"/ 2>/dev/null
-	cp -p "$TOP_BUILDDIR/hook/vif-vifmac" "$SCRIPTS/vif-vifmac"
+	mkdir -p "$tmp/libexec"
+	cp -p "$TOP_BUILDDIR/hook/vif-vifmac" "$tmp/libexec/vif-vifmac"
+	ln -s "$tmp/libexec/vif-vifmac" "$SCRIPTS/vif-vifmac"
 	# the stock scripts' log and lock folders, private to this mount namespace
 	mount --bind "$tmp/log" /var/log/xen || { HOOK_SKIP="cannot bind-mount over /var/log/xen"; return 1; }
 	mount --bind "$tmp/lock" /var/run/xen-hotplug || { HOOK_SKIP="cannot bind-mount over /var/run/xen-hotplug"; return 1; }
@@ -198,16 +202,20 @@ vif() {
 # hotplug SCRIPT DOMID DEVID ARGS...: runs SCRIPT as libxl does (argv, env,
 # stdin /dev/null) inside the namespace; stdout in $tmp/out, stderr (what xl
 # shows) in $tmp/err, status in $rc. Extra variables in HOTPLUG_ENV.
+# $HOOK_RUNNER (e.g. valgrind and its options, tests/valgrind/run.sh) runs
+# vif-vifmac; it must keep argv[0] (the chain is found beside it).
 hotplug() {
-	local script=$1 d=$2 n=$3
+	local script=$1 d=$2 n=$3 runner=
 	shift 3
+	[ "$script" != vif-vifmac ] || runner=${HOOK_RUNNER:-}
+	# shellcheck disable=SC2086 # the runner is words
 	ip netns exec "$NS" env \
 		LD_PRELOAD="$FAKEXS_LIB" FAKEXS_STATE="$XS" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		VIFMAC="$VIFMAC" VIFMAC_CONFIG="$POLICY" \
+		VIFMAC_CONFIG="$POLICY" \
 		script="$SCRIPTS/$script" XENBUS_TYPE=vif XENBUS_BASE_PATH=backend \
 		XENBUS_PATH="backend/vif/$d/$n" vif="vif$d.$n" ${HOTPLUG_ENV:-} \
-		"$SCRIPTS/$script" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+		$runner "$SCRIPTS/$script" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }
 

@@ -295,5 +295,121 @@ status_is 1
 has "$tmp/err" "bridge xenpub: the bridge takes its MACs from pools"
 check "xl did not run for a pool bridge" test ! -e "$tmp/xl.argv"
 
+# ------------------------------------------------------------------ the program and its chain
+# vif-vifmac is a symlink to the program elsewhere (as the package installs
+# it); a relative chain is Xen's script beside the name libxl ran, not beside
+# the symlink's target (the create case ran vif-bridge from there).
+case=chain
+check "vif-vifmac is a symlink to a program out of the scripts folder" \
+	sh -c "test -L '$SCRIPTS/vif-vifmac' && ! test -e '$(dirname "$(readlink "$SCRIPTS/vif-vifmac")")/vif-bridge'"
+U15=dddddddd-0000-4000-8000-00000000000f
+domain 15 edge1 $U15 1
+vif 15 0 00:16:3e:15:15:15 192.0.2.90
+link vif15.0
+{ cat "$POLICY"; echo 'chain_script = "vif-gone"'; } >"$tmp/policy-gone"
+log_mark
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-gone" hotplug vif-vifmac 15 0 online type_if=vif
+status_is 1
+one_line "$tmp/err"
+want="vif-vifmac: the network script $SCRIPTS/vif-gone does not exist or is not executable"
+check "xl is told the chain is missing, beside the name libxl ran" grep -qxF -- "$want" "$tmp/err"
+value $BE/15/0/hotplug-status error
+value $BE/15/0/hotplug-error "$want"
+log_since
+check "the hotplug log has it after the script's name" grep -qxF -- "$SCRIPTS/vif-vifmac: $want" "$tmp/log.part"
+off_bridge vif15.0
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-gone" hotplug vif-vifmac 15 0 offline type_if=vif
+status_is 0
+whois 02:00:c0:00:02:5a
+check "the offline released the claim though the chain is missing (whois status $wrc)" test "$wrc" != 0
+
+# ------------------------------------------------------------------ invalid command, broken policy
+case=invalid-command
+xs rm $BE/15/0/hotplug-error $BE/15/0/hotplug-status
+hotplug vif-vifmac 15 0 frobnicate type_if=vif
+status_is 1
+check "xl is told the command is invalid" grep -qxF -- "vif-vifmac: invalid command: frobnicate" "$tmp/err"
+value $BE/15/0/hotplug-status error
+value $BE/15/0/hotplug-error "vif-vifmac: invalid command: frobnicate"
+
+case=broken-policy
+xs rm $BE/15/0/hotplug-error $BE/15/0/hotplug-status
+printf 'prefix = "02:00"\nno_such_key = 1\n' >"$tmp/policy-broken"
+log_mark
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-broken" hotplug vif-vifmac 15 0 online type_if=vif
+status_is 1
+one_line "$tmp/err"
+has "$tmp/err" "^vif-vifmac: .*policy-broken"
+has "$tmp/err" "no_such_key"
+value $BE/15/0/hotplug-status error
+value $BE/15/0/hotplug-error "vif-vifmac: refused; the reason is in dom0's xen-hotplug.log"
+off_bridge vif15.0
+# an unplug is never failed: the policy's error is logged, and vif-bridge runs
+ns ip link set vif15.0 master xenbr0
+HOTPLUG_ENV="VIFMAC_CONFIG=$tmp/policy-broken" hotplug vif-vifmac 15 0 offline type_if=vif
+status_is 0
+off_bridge vif15.0
+
+# ------------------------------------------------------------------ hostile text from xenstore
+# A domain name with shell syntax and a control byte: it reaches the admin's
+# line escaped, as one line, and nothing runs it (tests/faults/test-trust.sh:
+# the hook imports nothing that runs a shell).
+case=hostile-name
+U16=eeeeeeee-0000-4000-8000-000000000010
+domain 16 "x\$(touch $tmp/pwned.1)\`touch $tmp/pwned.2\`;touch $tmp/pwned.3"$'\e[2J' $U16 1
+vif 16 0 00:16:3e:16:16:16 192.0.2.90
+link vif16.0
+# refused: the xenstore backend of edge1 (domain 15) still has that MAC
+hotplug vif-vifmac 16 0 online type_if=vif
+status_failed
+one_line "$tmp/err"
+has "$tmp/err" 'x\$\(touch'
+check "the control byte reaches xl escaped" sh -c "grep -qF '\\x1b[2J' '$tmp/err' && ! grep -q \"\$(printf '\\033')\" '$tmp/err'"
+# the guest's node: only the kind and the vif's own MAC, nothing of the name
+value $BE/16/0/hotplug-error "vif-vifmac: conflict: vif 0 (02:00:c0:00:02:5a) refused; the reason is in dom0's xen-hotplug.log"
+check "no hostile text was run" sh -c "! ls '$tmp' | grep -q pwned"
+
+# ------------------------------------------------------------------ syslog, as Xen's `log err`
+# Xen's scripts log with `logger -p daemon.LEVEL -- "$0:" TEXT`. In a mount
+# namespace of its own with a /dev of its own, /dev/log is a socket of the
+# test's: the hook's refusal and logger's line for the same text must read
+# the same (priority, tag, "$0: " and the text; the time stamp aside).
+case=syslog
+if ! command -v python3 >/dev/null || ! command -v logger >/dev/null; then
+	echo "$0: note: no python3 or logger: the syslog lines are not compared" >&2
+else
+	cat >"$tmp/syslog.sh" <<'EOS'
+mount -t tmpfs vifmac-dev /dev && mknod -m 666 /dev/null c 1 3 || exit 1
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+s.settimeout(2)
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "w") as out:
+    try:
+        while True:
+            out.write(s.recv(4096).decode(errors="replace") + "\n")
+            out.flush()
+    except socket.timeout:
+        pass
+' "$1" &
+while [ ! -e "$1.ready" ]; do sleep 0.05; done
+env -u XENBUS_PATH "$2/vif-vifmac" frobnicate </dev/null >/dev/null 2>&1
+logger -p daemon.err -- "$2/vif-vifmac:" "vif-vifmac: invalid command: frobnicate"
+wait
+EOS
+	unshare --mount --propagation private bash "$tmp/syslog.sh" "$tmp/syslog.out" "$SCRIPTS"
+	sed -E 's/^(<[0-9]+>)[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} /\1/' "$tmp/syslog.out" >"$tmp/syslog.lines"
+	checks=$((checks + 1))
+	if [ "$(grep -c . "$tmp/syslog.lines")" -lt 3 ] ||
+		[ "$(grep -vF 'XENBUS_PATH=' "$tmp/syslog.lines" | sort -u | wc -l)" != 1 ] ||
+		! grep -v 'XENBUS_PATH=' "$tmp/syslog.lines" | grep '^<27>' |
+		grep -qF ": $SCRIPTS/vif-vifmac: vif-vifmac: invalid command: frobnicate"; then
+		fail "the hook's syslog lines are not logger's (daemon.err, \"\$0: \" and the text)"
+		sed 's/^/  syslog: /' "$tmp/syslog.lines" >&2
+	fi
+fi
+
 echo "$0: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the tests/net scripts (sourced): root or SKIP, the namespaces
 # "$@" created (the first one decides SKIP), removed at exit, without IPv6
-# chatter (DAD, router solicitations): the machines speak only when told to.
-# Sets failures=0, checks=0 and fail().
+# chatter (DAD, router solicitations): the machines speak only when told to;
+# $NET_CLEANUP (a folder), when set, is removed at exit too.
+# Sets failures=0, checks=0, fail() and check() (counts a check).
 net_namespaces() {
 	local n err
 	if [ "$(id -u)" -ne 0 ]; then
@@ -14,7 +15,7 @@ net_namespaces() {
 		echo "SKIP: the kernel refuses network namespaces here: $err"
 		exit 77
 	fi
-	trap 'for n in $NET_NAMESPACES; do ip netns del "$n" 2>/dev/null; done' EXIT
+	trap 'for n in $NET_NAMESPACES; do ip netns del "$n" 2>/dev/null; done; [ -z "${NET_CLEANUP:-}" ] || rm -rf "$NET_CLEANUP"' EXIT
 	shift
 	for n in "$@"; do
 		ip netns add "$n"
@@ -27,3 +28,4 @@ net_namespaces() {
 }
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { checks=$((checks + 1)); }

@@ -21,7 +21,6 @@ H=$tag-h   # dom0: the bridge xenbr0
 G5=$tag-5  # the guest behind vif5.0 (the one that forges)
 G6=$tag-6  # the guest behind vif6.0 (whose MAC is forged)
 net_namespaces "$H" "$G5" "$G6"
-check() { checks=$((checks + 1)); }
 inh() { ip netns exec "$H" "$@"; }
 forge() { ip netns exec "$G5" python3 "$FORGE" eth0 "$@"; }
 

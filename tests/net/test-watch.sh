@@ -27,7 +27,6 @@ net_namespaces "$H" "$A" "$B"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vifmac-watch-XXXXXX")
 NET_CLEANUP=$tmp
 trap 'kill $wpid 2>/dev/null; wait $wpid 2>/dev/null; for n in $NET_NAMESPACES; do ip netns del "$n" 2>/dev/null; done; rm -rf "$NET_CLEANUP"' EXIT
-check() { checks=$((checks + 1)); }
 inh() { ip netns exec "$H" "$@"; }
 cat >"$tmp/vifmac.conf" <<EOF
 prefix = "02:00"

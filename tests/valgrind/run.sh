@@ -7,7 +7,9 @@
 #  - every tests/cli/test-cli-*.sh (and tests/hook/test-hook.sh and
 #    tests/net/test-wire.sh when present) runs with VIFMAC pointing at a
 #    wrapper that runs the real binary (tools/.libs/vifmac, not libtool's
-#    wrapper script) under valgrind;
+#    wrapper script) under valgrind; in tests/hook/test-hook.sh the hook
+#    program (hook/vif-vifmac, a real program) runs under valgrind too
+#    (HOOK_RUNNER, tests/hook/lib.sh), up to its exec of the network script;
 #  - every cmocka unit test binary, and the registry contract suite on SQLite
 #    (8 racing processes instead of 64), runs under valgrind itself.
 # One check per test script or program: it passes when the test passes AND
@@ -98,7 +100,8 @@ for t in "${scripts[@]}"; do
 	echo "$t" | grep -Eq -- "$only" || continue
 	rm -rf "$tmp/logs"
 	mkdir -p "$tmp/logs"
-	(cd "$b" && timeout 900 bash "$t") >"$tmp/run.log" 2>&1
+	(cd "$b" && HOOK_RUNNER="valgrind ${vgopts[*]} --log-file=$tmp/logs/hook.%p.log" timeout 900 bash "$t") \
+		>"$tmp/run.log" 2>&1
 	verdict "${t#$top/}" $?
 done
 
