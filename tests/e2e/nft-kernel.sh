@@ -26,7 +26,10 @@ MODS="crypto/crc32c_generic lib/libcrc32c net/netfilter/nfnetlink net/netfilter/
 for m in $MODS; do cp "$X/lib/modules/$K/kernel/$m.ko" "$R/mod/"; done
 cp "$BIN" "$R/usr/sbin/vifmac"
 cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
-LD_LIBRARY_PATH=$B/lib/.libs ldd "$BIN" | awk '/=> \// { print $3 }' | while read -r l; do cp -L "$l" "$R/lib/x86_64-linux-gnu/"; done
+# and libnftables, which libvifmac loads with dlopen() for the table (ldd does not see it)
+NFT=/usr/lib/x86_64-linux-gnu/libnftables.so.1
+{ echo "libnftables.so.1 => $NFT (0)"; LD_LIBRARY_PATH=$B/lib/.libs ldd "$BIN" "$NFT"; } | awk '/=> \// { print $3 }' | sort -u |
+	while read -r l; do cp -L "$l" "$R/lib/x86_64-linux-gnu/"; done
 cat >"$R/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
