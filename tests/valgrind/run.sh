@@ -52,7 +52,8 @@ fi
 skip_contention='*lock*'
 vgopts=(--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
 	--show-leak-kinds=definite,indirect --track-fds=no -q
-	--suppressions="$top/tests/valgrind/xlutil.supp" --suppressions="$top/tests/valgrind/nftables.supp")
+	--suppressions="$top/tests/valgrind/xlutil.supp" --suppressions="$top/tests/valgrind/nftables.supp"
+	--suppressions="$top/tests/valgrind/glibc.supp")
 libpath=$b/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 # the real binary behind libtool's wrapper script
