@@ -112,16 +112,6 @@ static void bind_record(sqlite3_stmt *st, const struct vifmac_record *rec, const
 	sqlite3_bind_text(st, 13, rec->source, -1, SQLITE_STATIC);
 }
 
-/* Runs a statement that returns no rows, then resets it. */
-static int step_done(struct sqlite_registry *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : sqlite_fail(s, rc, what);
-}
-
 struct ip_insert {
 	struct sqlite_registry *s;
 	int64_t id;
@@ -136,7 +126,7 @@ static int ip_insert(void *data, const char *ip)
 		return x->s->prepare_r;
 	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, x->id);
-	return step_done(x->s, st, "index addresses");
+	return sqlite_step_done(x->s, st, "index addresses");
 }
 
 #define MAX_SAME_OWNER 16
@@ -196,7 +186,7 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 		sqlite3_bind_int(st, 2, rec->devid);
 		sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, rec->updated);
-		r = step_done(s, st, "remember the vif's pool address");
+		r = sqlite_step_done(s, st, "remember the vif's pool address");
 		if (r < 0)
 			return r;
 		if (!(st = sqlite_stmt(s, ST_DELETE_OWNER_OTHER_MAC)))
@@ -204,7 +194,7 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 		sqlite3_bind_text(st, 1, rec->uuid, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, rec->devid);
 		sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
-		r = step_done(s, st, "move the vif's claim");
+		r = sqlite_step_done(s, st, "move the vif's claim");
 		if (r < 0)
 			return r;
 	}
@@ -212,7 +202,7 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 		if (!(st = sqlite_stmt(s, ST_DELETE_ID)))
 			return s->prepare_r;
 		sqlite3_bind_int64(st, 1, extra[i]);
-		r = step_done(s, st, "merge the owner's records");
+		r = sqlite_step_done(s, st, "merge the owner's records");
 		if (r < 0)
 			return r;
 	}
@@ -221,13 +211,13 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 			return s->prepare_r;
 		bind_record(st, rec, mac, mode == VIFMAC_WRITE_CLAIM ? mine_created : rec->created);
 		sqlite3_bind_int64(st, 14, mine);
-		r = step_done(s, st, "update the record");
+		r = sqlite_step_done(s, st, "update the record");
 		if (r < 0)
 			return r;
 		if (!(st = sqlite_stmt(s, ST_IP_DELETE)))
 			return s->prepare_r;
 		sqlite3_bind_int64(st, 1, mine);
-		r = step_done(s, st, "index addresses");
+		r = sqlite_step_done(s, st, "index addresses");
 		if (r < 0)
 			return r;
 		x.id = mine;
@@ -235,7 +225,7 @@ int sqlite_write_one(struct sqlite_registry *s, const struct vifmac_record *rec,
 		if (!(st = sqlite_stmt(s, ST_INSERT)))
 			return s->prepare_r;
 		bind_record(st, rec, mac, rec->created);
-		r = step_done(s, st, "insert the record");
+		r = sqlite_step_done(s, st, "insert the record");
 		if (r < 0)
 			return r;
 		x.id = sqlite3_last_insert_rowid(s->db);
@@ -303,7 +293,7 @@ static int sqlite_takeover(struct vifmac_registry *reg, const struct vifmac_reco
 	sqlite3_bind_int(st, 4, stale->devid);
 	sqlite3_bind_text(st, 5, stale->host, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, stale->updated);
-	r = step_done(s, st, "take over the stale claim");
+	r = sqlite_step_done(s, st, "take over the stale claim");
 	if (r == 0 && sqlite3_changes(s->db) == 0)
 		r = -ESTALE;
 	if (r == 0)
@@ -350,7 +340,7 @@ static int sqlite_release(struct vifmac_registry *reg, const struct vifmac_mac *
 			sqlite3_bind_null(q, 6);
 		if (i == 0)
 			sqlite3_bind_int64(q, 5, vifmac_now(s->ctx));
-		r = step_done(s, q, i == 0 ? "quarantine pool addresses" : "release");
+		r = sqlite_step_done(s, q, i == 0 ? "quarantine pool addresses" : "release");
 		if (r < 0)
 			break;
 	}
@@ -372,7 +362,7 @@ static int sqlite_unreserve(struct vifmac_registry *reg, const struct vifmac_mac
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, vifmac_mac_format(mac, buf), -1, SQLITE_STATIC);
-	r = step_done(s, st, "unreserve");
+	r = sqlite_step_done(s, st, "unreserve");
 	n = sqlite3_changes(s->db);
 	r = sqlite_write_end(s, r == 0) ?: r;
 	return r < 0 ? r : (n > 0 ? 1 : 0);

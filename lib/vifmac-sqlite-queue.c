@@ -239,8 +239,7 @@ int sqlite_write_begin(struct sqlite_registry *s)
 	int limit = sqlite_timeout_ms(s);
 	int64_t start = vifmac_mono_ms();
 	int64_t left;
-	sqlite3_stmt *st;
-	int r, rc;
+	int r;
 
 	r = sqlite_gate_lock(s, start, limit);
 	if (r < 0)
@@ -248,11 +247,8 @@ int sqlite_write_begin(struct sqlite_registry *s)
 	/* a writer that does not use the lock (the sqlite3 shell) gets the rest of the time */
 	left = limit - (vifmac_mono_ms() - start);
 	sqlite3_busy_timeout(s->db, left > 0 ? (int)left : 1);
-	st = sqlite_stmt(s, ST_BEGIN);
-	rc = st ? sqlite3_step(st) : SQLITE_OK;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		r = st ? sqlite_fail(s, rc, "begin") : s->prepare_r;
+	r = sqlite_run(s, ST_BEGIN, "begin");
+	if (r < 0) {
 		sqlite_gate_unlock(s);
 		return r;
 	}
@@ -261,16 +257,10 @@ int sqlite_write_begin(struct sqlite_registry *s)
 
 int sqlite_write_end(struct sqlite_registry *s, bool commit)
 {
-	int r = 0, rc;
+	int r = 0;
 
-	if (commit) {
-		sqlite3_stmt *st = sqlite_stmt(s, ST_COMMIT);
-
-		rc = st ? sqlite3_step(st) : SQLITE_OK;
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			r = st ? sqlite_fail(s, rc, "commit") : s->prepare_r;
-	}
+	if (commit)
+		r = sqlite_run(s, ST_COMMIT, "commit");
 	if (!sqlite3_get_autocommit(s->db)) {
 		/* not a prepared statement: a rollback must not depend on preparing one */
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

@@ -477,6 +477,22 @@ sqlite3_stmt *sqlite_stmt(struct sqlite_registry *s, enum stmt_id id)
 	return s->stmts[id];
 }
 
+int sqlite_step_done(struct sqlite_registry *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_fail(s, rc, what);
+}
+
+int sqlite_run(struct sqlite_registry *s, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *st = sqlite_stmt(s, id);
+
+	return st ? sqlite_step_done(s, st, what) : s->prepare_r;
+}
+
 void sqlite_close(struct vifmac_registry *reg)
 {
 	sqlite_free(reg->priv);

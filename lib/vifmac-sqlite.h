@@ -57,6 +57,11 @@ struct sqlite_registry {
  */
 sqlite3_stmt *sqlite_stmt(struct sqlite_registry *s, enum stmt_id id);
 
+/* Runs a statement that returns no rows, then resets it: 0, or the error (set). */
+int sqlite_step_done(struct sqlite_registry *s, sqlite3_stmt *st, const char *what);
+/* sqlite_step_done on statement @id (BEGIN, COMMIT: no parameters). */
+int sqlite_run(struct sqlite_registry *s, enum stmt_id id, const char *what);
+
 /* registry_timeout_ms: how long a writer waits for its turn. */
 static inline int sqlite_timeout_ms(const struct sqlite_registry *s)
 {
